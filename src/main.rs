@@ -1,0 +1,4 @@
+//! The `lianxin` command line. Subcommands land with their issues.
+fn main() {
+    println!("lianxin: under construction");
+}
