@@ -409,6 +409,7 @@ mod tests {
     const RING: Duration = Duration::from_secs(15);
     const QUEUE: Duration = Duration::from_secs(120);
 
+    #[allow(clippy::disallowed_methods)] // one epoch for the test; all later times are offsets
     fn acd() -> (Acd, Instant) {
         let acd = Acd::new(AcdConfig {
             ring_timeout: RING,
