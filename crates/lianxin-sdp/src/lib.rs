@@ -1,3 +1,35 @@
-//! lianxin-sdp: placeholder until its issue lands (see ARCHITECTURE.md).
+//! lianxin-sdp: SDP (RFC 4566) parsing and building, and RFC 3264 offer/answer for the
+//! narrow audio profile a telephone hotline needs: G.711 μ-law (PCMU, payload type 0),
+//! A-law (PCMA, 8) and RFC 4733 `telephone-event` (dynamic payload type, usually 101).
+//!
+//! # Why our own parser
+//!
+//! The maintained crates (`sdp` from webrtc-rs, `webrtc-sdp` from Mozilla) are written for
+//! WebRTC: ICE, DTLS fingerprints, bundles and a large dependency tree, and they are strict
+//! about things carrier equipment gets wrong. A SIP trunk sends a few lines; this crate parses
+//! them into typed values, keeps unknown attributes verbatim, and refuses malformed lines with
+//! a typed [`ParseError`] that says which line. Nothing here panics on input.
+//!
+//! # What it is not
+//!
+//! No SIP, no sockets, no clock: the caller passes session ids and versions in. Video and
+//! other media lines are parsed and rejected in answers (port 0), never negotiated.
+//!
+//! # Layout
+//!
+//! - [`parse`]: [`SessionDescription::parse`], the typed model, `Display` builds the text.
+//! - [`negotiate`]: [`offer`], [`answer`], [`accept_answer`] with [`LocalMedia`] in and
+//!   [`Negotiated`] / [`RemoteMedia`] out; [`NegotiationError`] maps to SIP 488.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+
+pub mod negotiate;
+pub mod parse;
+
+pub use negotiate::{
+    accept_answer, answer, offer, Codec, LocalMedia, Negotiated, NegotiationError, RemoteMedia,
+};
+pub use parse::{
+    Attribute, Connection, Direction, MediaDescription, Origin, ParseError, RtpMap,
+    SessionDescription,
+};
