@@ -8,6 +8,7 @@
 //!
 //! # Layout
 //! - [`acd`]: the queue and operator choice, a plain state machine with injected time.
+//! - [`flow`]: one caller's path (greeting, menu, queue, voice message), a state machine.
 //! - [`hours`]: opening hours in China time.
 //!
 //! The crate reads no sockets and no SQL itself: it drives `lianxin-ua` (SIP),
@@ -16,4 +17,5 @@
 #![warn(unreachable_pub)]
 
 pub mod acd;
+pub mod flow;
 pub mod hours;
