@@ -1,3 +1,60 @@
-//! lianxin-sip: placeholder until its issue lands (see ARCHITECTURE.md).
+//! lianxin-sip: the sans-IO SIP core of Lianxin.
+//!
+//! What it is: plain state machines for SIP (RFC 3261) that take the current time and
+//! received bytes and give back datagrams/stream chunks to send, the next deadline and
+//! events. What it is not: it opens no socket, reads no clock, spawns no task and draws no
+//! randomness it was not given (a seed in [`EndpointConfig`]). `clippy.toml` forbids
+//! `Instant::now`, `SystemTime::now` and the thread RNG here.
+//!
+//! # Layout
+//! - [`wire`]: framing (TCP by Content-Length, UDP datagrams), unfolding, compact header
+//!   names, comma lists, typed heads ([`wire::Request`], [`wire::Response`]), the RFC 3261
+//!   §17.2.3 [`wire::TransactionKey`] and the role-aware [`wire::DialogId`]. `rsip` is
+//!   used only inside this module.
+//! - [`timer`]: the enum-keyed timer table (RFC 3261 timers A–K) and [`timer::TimerConfig`].
+//! - [`transaction`]: the four RFC 3261 §17 machines.
+//! - [`dialog`]: dialog state (route set, remote target, CSeq).
+//! - [`auth`]: digest authentication (RFC 2617 / RFC 7616), both sides.
+//! - [`registrar`]: bindings table and the outbound-registration client machine.
+//! - [`endpoint`]: [`Endpoint`], which owns slabs of transactions and calls and routes every
+//!   message by key.
+//!
+//! # How to drive it
+//! ```text
+//! loop {
+//!     // input: one of
+//!     endpoint.handle_message(now, transport, local, remote, &bytes);
+//!     endpoint.handle_timeout(now);
+//!     endpoint.invite(now, ...) / accept(now, ...) / ...;
+//!     // then drain, in this order:
+//!     while let Some(t) = endpoint.poll_transmit() { socket.send_to(&t.payload, t.destination) }
+//!     while let Some(e) = endpoint.poll_event() { owner.handle(e) }
+//!     sleep_until(endpoint.poll_timeout());
+//! }
+//! ```
+//!
+//! API changes: (none yet; changes after the first commit are listed here)
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+
+pub mod auth;
+pub mod dialog;
+pub mod endpoint;
+pub mod registrar;
+pub mod timer;
+pub mod transaction;
+pub mod wire;
+
+pub use endpoint::{
+    CallHandle, Endpoint, EndpointConfig, EndpointError, Event, OutgoingInvite, OutgoingRequest,
+    Party, RequestHandle, TerminationReason, Transmit,
+};
+pub use timer::TimerConfig;
+pub use wire::{Header, Method, Transport};
+
+/// The one clock read in this crate: a base instant for unit tests (virtual time starts here).
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn test_epoch() -> std::time::Instant {
+    std::time::Instant::now()
+}
