@@ -1,3 +1,95 @@
-//! lianxin-store: placeholder until its issue lands (see ARCHITECTURE.md).
+//! lianxin-store: the embedded SQLite database of the community and of the hotline's work.
+//!
+//! It holds "the two databases" of the residents' committee (residents with their
+//! households and numbers, and resident units), the phone groups, staff accounts, and the
+//! history the hotline writes: calls, voice messages, service requests, group-call
+//! campaigns and the audit log. It is the only crate that knows SQL; everything it returns
+//! is a plain Rust type deriving `serde::Serialize`.
+//!
+//! # Layout
+//! - [`Store`]: the handle (cheap to clone, `Send + Sync`). One writer connection behind a
+//!   mutex runs every mutation inside one transaction; a small pool of reader connections
+//!   serves lookups concurrently (WAL mode, so readers never wait for the writer).
+//! - [`callerid`]: caller-ID normalization; the database indexes only normalized numbers.
+//! - [`screen`]: the screen-pop lookup and household search.
+//! - [`staff`]: accounts, argon2 login, SIP digest credentials.
+//! - [`calls`]: call log and voice messages.
+//! - [`import`]: CSV import/export, all-or-nothing in one transaction.
+//! - [`demo`]: the deterministic demo community and the benchmark data generator.
+//! - [`pii`]: a redacting wrapper for logging numbers and names.
+//!
+//! # What it is not
+//! No SIP, RTP, HTTP or JSON wire formats. Blocking calls: async callers use
+//! `spawn_blocking` (a lookup takes tens of microseconds, so calling it inline is fine too).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+
+pub mod callerid;
+pub mod calls;
+pub mod demo;
+pub mod import;
+pub mod pii;
+pub mod screen;
+pub mod staff;
+
+mod db;
+
+pub use callerid::{normalize, CallerId, Normalized, NumberKind};
+pub use calls::{
+    CallOutcome, CallRecord, CallUpdate, Direction, NewCall, NewVoiceMessage, VoiceMessage,
+};
+pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
+pub use screen::{Alarm, HouseholdCard, HouseholdSummary, Member, ScreenPop};
+pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database file could not be opened or prepared.
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        /// The file we tried.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer Lianxin.
+    #[error("database schema version {found} is newer than this program supports ({supported}); upgrade lianxin")]
+    TooNew {
+        /// `PRAGMA user_version` of the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// Reading or writing a file failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The CSV file could not be read at all (not a bad row: those are [`BadRow`]s).
+    #[error("CSV error: {0}")]
+    Csv(#[from] csv::Error),
+    /// An import found bad rows and was rolled back; nothing changed.
+    #[error("{} bad row(s); nothing was imported", .0.len())]
+    ImportRejected(Vec<BadRow>),
+    /// A phone number that is not a number.
+    #[error("invalid phone number {0:?}")]
+    InvalidNumber(String),
+    /// The thing asked for does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Hashing a password failed.
+    #[error("password hashing failed: {0}")]
+    Password(String),
+    /// An argument was not acceptable (the text says which and why).
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests;

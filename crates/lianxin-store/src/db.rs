@@ -1,0 +1,362 @@
+//! The [`Store`] handle: connections, schema migrations, transactions.
+//!
+//! Writes go through one writer connection behind a mutex, each inside one
+//! `BEGIN IMMEDIATE` transaction, so a write either happens completely or not at all, even
+//! on `kill -9` (SQLite's WAL guarantees it; `synchronous=FULL` makes committed writes
+//! survive a power cut too). Reads take a connection from a small pool; in WAL mode they
+//! see the last committed state and never block the writer.
+
+use crate::{Result, StoreError};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The full schema of a fresh database (version [`SCHEMA_VERSION`]).
+const SCHEMA: &str = include_str!("../../../schema.sql");
+
+/// Migrations from version N-1 to N, for N = 2, 3, … (index 0 upgrades 1 → 2).
+const MIGRATIONS: &[&str] = &[];
+
+/// Options for [`Store::open_with`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Area code assumed for 7–8 digit local numbers (default `"010"`, Beijing).
+    pub local_area: String,
+    /// Reader connections kept open for lookups (default 4).
+    pub readers: usize,
+    /// How long a connection waits for a lock before failing (default 5 s).
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            local_area: "010".to_string(),
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Handle to the database. Cheap to clone; share it between threads and tasks.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    options: StoreOptions,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` with default options, and brings
+    /// its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (creating if needed) the database at `path`, and brings its schema up to date.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let writer = connect(&path, &options)?;
+        migrate(&writer)?;
+        let mut readers = Vec::new();
+        for _ in 0..options.readers.max(1) {
+            readers.push(connect(&path, &options)?);
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path,
+                options,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(readers),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The local area code used to normalize 7–8 digit numbers.
+    pub fn local_area(&self) -> &str {
+        &self.inner.options.local_area
+    }
+
+    /// Normalizes `raw` with this store's local area code.
+    pub fn normalize(&self, raw: &str) -> crate::CallerId {
+        crate::callerid::normalize(raw, self.local_area())
+    }
+
+    /// Runs `f` on a reader connection (from the pool, or a fresh one when all are busy).
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = lock(&self.inner.readers).pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => connect(&self.inner.path, &self.inner.options)?,
+        };
+        let out = f(&conn);
+        let mut pool = lock(&self.inner.readers);
+        if pool.len() < self.inner.options.readers.max(1) {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Runs `f` inside one immediate transaction on the writer connection; commits when
+    /// `f` returns `Ok`, rolls back otherwise.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Row counts of the main tables, for reports and tests.
+    pub fn counts(&self) -> Result<Counts> {
+        self.read(|c| {
+            let n = |t: &str| -> Result<u64> {
+                Ok(c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64)
+            };
+            Ok(Counts {
+                households: n("households")?,
+                residents: n("residents")?,
+                phones: n("phones")?,
+                groups: n("phone_groups")?,
+                group_members: n("group_members")?,
+                units: n("units")?,
+                staff: n("staff")?,
+                requests: n("requests")?,
+                calls: n("calls")?,
+                voice_messages: n("voice_messages")?,
+                campaigns: n("campaigns")?,
+                audit: n("audit")?,
+            })
+        })
+    }
+
+    /// Runs `PRAGMA integrity_check`; `Ok(())` when the file is sound.
+    pub fn integrity_check(&self) -> Result<()> {
+        self.read(|c| {
+            let s: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            if s == "ok" {
+                Ok(())
+            } else {
+                Err(StoreError::Invalid(format!("integrity check failed: {s}")))
+            }
+        })
+    }
+
+    /// Writes an audit row in its own transaction (for actions with no other write).
+    pub fn audit(
+        &self,
+        staff_id: Option<i64>,
+        action: &str,
+        entity: &str,
+        detail: &str,
+    ) -> Result<()> {
+        self.write(|tx| audit(tx, staff_id, action, entity, detail))
+    }
+}
+
+/// Row counts of the main tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Households.
+    pub households: u64,
+    /// Residents.
+    pub residents: u64,
+    /// Phone numbers.
+    pub phones: u64,
+    /// Phone groups.
+    pub groups: u64,
+    /// Group memberships.
+    pub group_members: u64,
+    /// Resident units.
+    pub units: u64,
+    /// Staff accounts.
+    pub staff: u64,
+    /// Service requests.
+    pub requests: u64,
+    /// Calls.
+    pub calls: u64,
+    /// Voice messages.
+    pub voice_messages: u64,
+    /// Campaigns.
+    pub campaigns: u64,
+    /// Audit rows.
+    pub audit: u64,
+}
+
+/// Writes an audit row inside the caller's transaction.
+pub(crate) fn audit(
+    tx: &Connection,
+    staff_id: Option<i64>,
+    action: &str,
+    entity: &str,
+    detail: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit (staff_id, at_ms, action, entity, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![
+        staff_id,
+        ms(Utc::now()),
+        action,
+        entity,
+        detail
+    ])?;
+    Ok(())
+}
+
+/// UTC time → unix milliseconds.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Unix milliseconds → UTC time (out-of-range values clamp to the epoch).
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave a transaction open (it rolls back on
+    // drop), so the connection is still usable.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn connect(path: &Path, options: &StoreOptions) -> Result<Connection> {
+    let open_err = |source| StoreError::Open {
+        path: path.display().to_string(),
+        source,
+    };
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .map_err(open_err)?;
+    conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;
+         PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(open_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let run = || -> Result<()> {
+        if version == 0 {
+            conn.execute_batch(SCHEMA)?;
+        } else {
+            for step in &MIGRATIONS[(version - 1) as usize..] {
+                conn.execute_batch(step)?;
+            }
+        }
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+        Ok(())
+    };
+    match run() {
+        Ok(()) => {
+            conn.execute_batch("COMMIT")?;
+            tracing::info!(version = SCHEMA_VERSION, "database schema ready");
+            Ok(())
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_gets_schema_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.db");
+        let s = Store::open(&p).unwrap();
+        assert_eq!(s.counts().unwrap().households, 0);
+        let v: i64 = s
+            .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        let fk: i64 = s
+            .read(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let mode: String = s
+            .read(|c| Ok(c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(s);
+        let s = Store::open(&p).unwrap();
+        s.integrity_check().unwrap();
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.db");
+        {
+            let c = Connection::open(&p).unwrap();
+            c.execute_batch("PRAGMA user_version = 99").unwrap();
+        }
+        assert!(matches!(
+            Store::open(&p),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn failed_write_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("t.db")).unwrap();
+        let r: Result<()> = s.write(|tx| {
+            audit(tx, None, "test", "x", "")?;
+            Err(StoreError::Invalid("boom".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(s.counts().unwrap().audit, 0);
+    }
+}

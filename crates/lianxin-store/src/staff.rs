@@ -1,0 +1,358 @@
+//! Staff accounts: roles, argon2 password login, SIP digest credentials.
+//!
+//! Passwords are stored only as argon2 PHC strings. For SIP digest authentication the
+//! registrar needs `HA1 = H(username:realm:password)`; we precompute it for MD5 and
+//! SHA-256 when the password is set, so the SIP side never sees a plaintext password.
+
+use crate::db::{audit, ms};
+use crate::{Result, Store, StoreError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::Utc;
+use md5::Md5;
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The SIP digest realm of every account.
+pub const SIP_REALM: &str = "lianxin";
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Hotline operator (热线值班员).
+    Operator,
+    /// Block captain (包片主任).
+    Captain,
+    /// Residents' committee staff (居委会).
+    Committee,
+    /// Street-office supervisor (街道).
+    Supervisor,
+    /// System administrator.
+    Admin,
+}
+
+impl Role {
+    /// The database text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Captain => "captain",
+            Role::Committee => "committee",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses the database text.
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "operator" => Role::Operator,
+            "captain" => Role::Captain,
+            "committee" => Role::Committee,
+            "supervisor" => Role::Supervisor,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+
+    /// The Chinese name shown on consoles.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Operator => "热线值班员",
+            Role::Captain => "包片主任",
+            Role::Committee => "居委会工作人员",
+            Role::Supervisor => "街道督导",
+            Role::Admin => "系统管理员",
+        }
+    }
+}
+
+/// A staff account (without secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    /// Row id.
+    pub id: i64,
+    /// Login name (operators use their extension number).
+    pub username: String,
+    /// Name shown on consoles (Chinese).
+    pub display_name: String,
+    /// Role.
+    pub role: Role,
+    /// SIP extension of the desk phone, if any.
+    pub extension: Option<String>,
+    /// Contact number, if any.
+    pub phone: Option<String>,
+}
+
+/// What the SIP registrar needs to check a digest response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SipCredentials {
+    /// Staff row id.
+    pub staff_id: i64,
+    /// SIP username (same as the login name).
+    pub username: String,
+    /// Digest realm ([`SIP_REALM`]).
+    pub realm: String,
+    /// Hex `MD5(username:realm:password)`.
+    pub ha1_md5: String,
+    /// Hex `SHA-256(username:realm:password)`.
+    pub ha1_sha256: String,
+    /// Extension, if any.
+    pub extension: Option<String>,
+}
+
+/// A staff account to create.
+#[derive(Debug, Clone)]
+pub struct NewStaff<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// Display name.
+    pub display_name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// SIP extension.
+    pub extension: Option<&'a str>,
+    /// Contact number.
+    pub phone: Option<&'a str>,
+    /// Initial password; `None` creates an account that cannot log in yet.
+    pub password: Option<&'a str>,
+}
+
+struct Secrets {
+    hash: String,
+    md5: String,
+    sha256: String,
+}
+
+fn secrets(username: &str, password: &str) -> Result<Secrets> {
+    if password.is_empty() {
+        return Err(StoreError::Invalid("empty password".into()));
+    }
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt =
+        SaltString::encode_b64(&salt_bytes).map_err(|e| StoreError::Password(e.to_string()))?;
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| StoreError::Password(e.to_string()))?
+        .to_string();
+    let a1 = format!("{username}:{SIP_REALM}:{password}");
+    Ok(Secrets {
+        hash,
+        md5: hex::encode(Md5::digest(a1.as_bytes())),
+        sha256: hex::encode(Sha256::digest(a1.as_bytes())),
+    })
+}
+
+const STAFF_COLS: &str = "id, username, display_name, role, extension, phone";
+
+fn staff_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
+    let role: String = r.get(3)?;
+    Ok(Staff {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        display_name: r.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::Operator),
+        extension: r.get(4)?,
+        phone: r.get(5)?,
+    })
+}
+
+impl Store {
+    /// Creates a staff account; `by` is the staff member doing it (`None`: command line).
+    pub fn create_staff(&self, new: &NewStaff<'_>, by: Option<i64>) -> Result<i64> {
+        if new.username.trim().is_empty() {
+            return Err(StoreError::Invalid("empty username".into()));
+        }
+        let sec = match new.password {
+            Some(p) => Some(secrets(new.username, p)?),
+            None => None,
+        };
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO staff (username, display_name, role, extension, phone, password_hash,
+                                    sip_ha1_md5, sip_ha1_sha256, created_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                new.username,
+                new.display_name,
+                new.role.as_str(),
+                new.extension,
+                new.phone,
+                sec.as_ref().map(|s| s.hash.as_str()).unwrap_or(""),
+                sec.as_ref().map(|s| s.md5.as_str()).unwrap_or(""),
+                sec.as_ref().map(|s| s.sha256.as_str()).unwrap_or(""),
+                ms(Utc::now()),
+            ])?;
+            let id = tx.last_insert_rowid();
+            audit(
+                tx,
+                by,
+                "create",
+                &format!("staff:{id}"),
+                &format!("username={} role={}", new.username, new.role.as_str()),
+            )?;
+            Ok(id)
+        })
+    }
+
+    /// Sets a staff member's password (argon2 hash and SIP HA1s); audited.
+    pub fn set_staff_password(&self, staff_id: i64, password: &str, by: Option<i64>) -> Result<()> {
+        let username: Option<String> = self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT username FROM staff WHERE id = ?1")?
+                    .query_row([staff_id], |r| r.get(0))
+                    .optional()?,
+            )
+        })?;
+        let username = username.ok_or_else(|| StoreError::NotFound(format!("staff {staff_id}")))?;
+        let sec = secrets(&username, password)?;
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE staff SET password_hash = ?2, sip_ha1_md5 = ?3, sip_ha1_sha256 = ?4
+                     WHERE id = ?1 AND username = ?5",
+                )?
+                .execute(params![staff_id, sec.hash, sec.md5, sec.sha256, username])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("staff {staff_id}")));
+            }
+            audit(tx, by, "set_password", &format!("staff:{staff_id}"), "")
+        })
+    }
+
+    /// Checks a login; `Ok(None)` for an unknown user, a wrong password or an inactive
+    /// account.
+    pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<Staff>> {
+        let found = self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {STAFF_COLS}, password_hash FROM staff WHERE username = ?1 AND active = 1"
+            ))?
+            .query_row([username], |r| Ok((staff_row(r)?, r.get::<_, String>(6)?)))
+            .optional()?)
+        })?;
+        let Some((staff, hash)) = found else {
+            return Ok(None);
+        };
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return Ok(None);
+        };
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+            .then_some(staff))
+    }
+
+    /// The digest credentials of an active account with a password.
+    pub fn sip_credentials(&self, username: &str) -> Result<Option<SipCredentials>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT id, username, sip_ha1_md5, sip_ha1_sha256, extension FROM staff
+                 WHERE username = ?1 AND active = 1 AND sip_ha1_md5 <> ''",
+            )?
+            .query_row([username], |r| {
+                Ok(SipCredentials {
+                    staff_id: r.get(0)?,
+                    username: r.get(1)?,
+                    realm: SIP_REALM.to_string(),
+                    ha1_md5: r.get(2)?,
+                    ha1_sha256: r.get(3)?,
+                    extension: r.get(4)?,
+                })
+            })
+            .optional()?)
+        })
+    }
+
+    /// One staff member by id.
+    pub fn staff(&self, id: i64) -> Result<Option<Staff>> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached(&format!("SELECT {STAFF_COLS} FROM staff WHERE id = ?1"))?
+                    .query_row([id], staff_row)
+                    .optional()?,
+            )
+        })
+    }
+
+    /// All staff, by id.
+    pub fn staff_list(&self) -> Result<Vec<Staff>> {
+        self.read(|c| {
+            let mut st =
+                c.prepare_cached(&format!("SELECT {STAFF_COLS} FROM staff ORDER BY id"))?;
+            let rows = st.query_map([], staff_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path().join("t.db")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn login_and_sip_credentials() {
+        let (_d, s) = store();
+        let id = s
+            .create_staff(
+                &NewStaff {
+                    username: "8001",
+                    display_name: "于燕妮",
+                    role: Role::Operator,
+                    extension: Some("8001"),
+                    phone: None,
+                    password: Some("demo8001"),
+                },
+                None,
+            )
+            .unwrap();
+        let staff = s.verify_login("8001", "demo8001").unwrap().unwrap();
+        assert_eq!(staff.id, id);
+        assert_eq!(staff.display_name, "于燕妮");
+        assert_eq!(staff.role, Role::Operator);
+        assert!(s.verify_login("8001", "wrong").unwrap().is_none());
+        assert!(s.verify_login("nobody", "demo8001").unwrap().is_none());
+
+        let cred = s.sip_credentials("8001").unwrap().unwrap();
+        // HA1 = MD5("8001:lianxin:demo8001"), computed independently with md5sum.
+        let expect = hex::encode(Md5::digest(b"8001:lianxin:demo8001"));
+        assert_eq!(cred.ha1_md5, expect);
+        assert_eq!(cred.ha1_sha256.len(), 64);
+        assert_eq!(cred.realm, SIP_REALM);
+
+        s.set_staff_password(id, "new-pass", Some(id)).unwrap();
+        assert!(s.verify_login("8001", "demo8001").unwrap().is_none());
+        assert!(s.verify_login("8001", "new-pass").unwrap().is_some());
+        assert_ne!(s.sip_credentials("8001").unwrap().unwrap().ha1_md5, expect);
+        // create + set_password were both audited.
+        assert_eq!(s.counts().unwrap().audit, 2);
+    }
+
+    #[test]
+    fn account_without_password_cannot_log_in() {
+        let (_d, s) = store();
+        s.create_staff(
+            &NewStaff {
+                username: "cap2",
+                display_name: "陈",
+                role: Role::Captain,
+                extension: None,
+                phone: None,
+                password: None,
+            },
+            None,
+        )
+        .unwrap();
+        assert!(s.verify_login("cap2", "").unwrap().is_none());
+        assert!(s.sip_credentials("cap2").unwrap().is_none());
+        assert!(s.set_staff_password(999, "x", None).is_err());
+    }
+}
