@@ -1,3 +1,87 @@
-//! lianxin-desk: placeholder until its issue lands (see ARCHITECTURE.md).
+//! lianxin-desk: the operators' consoles — HTTP, log-in and the screen-pop WebSocket.
+//!
+//! The desk serves a small console page (Simplified Chinese), a JSON API for log-in and
+//! resident look-ups, and a WebSocket over which call events reach the consoles of the
+//! operators on duty, in a versioned JSON protocol documented in `docs/desk-protocol.md`.
+//! It is the only crate that knows that protocol (and JSON for consoles at all); it knows
+//! no SQL (the database is behind the [`Directory`] trait) and no SIP (the hotline tells it
+//! about calls with typed [`DeskEvent`]s).
+//!
+//! # Driving it
+//!
+//! ```no_run
+//! # async fn demo(dir: std::sync::Arc<dyn lianxin_desk::Directory>) -> Result<(), lianxin_desk::DeskError> {
+//! use lianxin_desk::{Desk, DeskConfig, DeskEvent, Pop};
+//! let (desk, mut commands) = Desk::start(DeskConfig::new("127.0.0.1:8080".parse().unwrap()), dir).await?;
+//! desk.publish_at(
+//!     DeskEvent::CallRinging {
+//!         call_id: "c1".into(),
+//!         number_dialled: "51663371".into(),
+//!         caller_raw: "01065123456".into(),
+//!         pop: Pop::unknown(),
+//!         arrived_at: chrono::Utc::now(),
+//!     },
+//!     std::time::Instant::now(),
+//! );
+//! while let Some(cmd) = commands.recv().await { /* operator states for the ACD */ let _ = cmd; }
+//! # Ok(()) }
+//! ```
+//!
+//! # Guarantees
+//!
+//! - `DeskHandle::publish` never waits: each console has a bounded queue and a console
+//!   whose queue is full is disconnected; sockets are pinged, and a console silent for
+//!   `pong_timeout` is dropped; each socket's write buffer is capped.
+//! - A console that connects late or reconnects receives the live calls in `hello`.
+//! - Resident data goes only to logged-in staff; pops only to call-taking staff on duty.
+//!
+//! # Layout
+//!
+//! - [`directory`]: the `Directory` trait and an in-memory implementation for tests.
+//! - [`event`]: `DeskEvent` (hotline → desk) and `DeskCommand` (desk → hotline).
+//! - `protocol`: the wire form of the WebSocket protocol.
+//! - `hub`: consoles, operator states, live-call snapshot, fan-out.
+//! - `http`, `ws`: axum routes and the per-console socket task.
+//! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+
+pub mod directory;
+pub mod event;
+mod http;
+mod hub;
+pub mod latency;
+mod protocol;
+mod server;
+mod session;
+mod ws;
+
+pub use directory::{
+    AttachedNumber, Directory, DirectoryError, HouseholdHit, MemoryDirectory, Role, Staff,
+    VoiceMessage,
+};
+pub use event::{
+    CallOutcome, DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
+};
+pub use latency::{LatencyHistogram, LatencySummary};
+pub use protocol::PROTOCOL_VERSION;
+pub use server::{Desk, DeskConfig, DeskHandle, DeskStats};
+
+/// Why the desk could not start or an event could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another I/O failure while starting.
+    #[error("desk I/O error: {0}")]
+    Io(std::io::Error),
+    /// A screen-pop record could not be turned into data for consoles.
+    #[error("screen-pop record did not serialize: {0}")]
+    Encode(String),
+}

@@ -1,0 +1,299 @@
+//! What the desk needs from the database, as a trait.
+//!
+//! The desk never talks SQL: everything it reads or changes about staff, households and
+//! voice messages goes through [`Directory`]. The server binary implements it for
+//! `lianxin_store::Store`; tests and demos use [`MemoryDirectory`]. The methods are
+//! synchronous (the store is SQLite); the HTTP layer calls them on tokio's blocking pool.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A staff member's role, as stored in the staff table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Hotline operator (热线值班员): takes calls, receives screen-pops.
+    Operator,
+    /// Block captain (包片主任): handles requests for a block; no pops.
+    Captain,
+    /// Residents' committee staff (居委会): campaigns and follow-up; no pops.
+    Committee,
+    /// Street-office supervisor (街道): takes calls, sees every operator's state.
+    Supervisor,
+    /// Administrator: accounts and settings; sees operators' states, no pops.
+    Admin,
+}
+
+impl Role {
+    /// Whether consoles of this role receive screen-pops and call events while on duty.
+    pub fn takes_calls(self) -> bool {
+        matches!(self, Role::Operator | Role::Supervisor)
+    }
+
+    /// Whether consoles of this role see every operator's state changes.
+    pub fn watches_operators(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin)
+    }
+}
+
+/// A logged-in staff member, as shown to consoles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    /// Database id.
+    pub id: i64,
+    /// Log-in name.
+    pub username: String,
+    /// Name shown on consoles (e.g. "王丽").
+    pub display_name: String,
+    /// Role, which decides what the console receives.
+    pub role: Role,
+    /// The operator's phone extension (SIP user), if any.
+    pub extension: Option<String>,
+}
+
+/// One household found by a console search (name, address or number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HouseholdHit {
+    /// Household id (used to attach a number).
+    pub id: i64,
+    /// Full address as shown to staff.
+    pub address: String,
+    /// Block (片区) name, if assigned.
+    pub block: Option<String>,
+    /// Block captain's name, if any.
+    pub captain: Option<String>,
+    /// Members' names.
+    pub members: Vec<String>,
+    /// The household's known numbers, as entered.
+    pub numbers: Vec<String>,
+}
+
+/// The result of attaching a number to a household.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttachedNumber {
+    /// The household the number now belongs to.
+    pub household_id: i64,
+    /// The number as typed by the operator.
+    pub raw: String,
+    /// The normalized form the store will match caller IDs against.
+    pub normalized: String,
+}
+
+/// A recorded voice message, as listed on consoles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoiceMessage {
+    /// Voice message id (used for the audio URL).
+    pub id: i64,
+    /// The call that left it, if known.
+    pub call_id: Option<String>,
+    /// Caller ID as received (`None` when withheld).
+    pub caller_raw: Option<String>,
+    /// Matched household, if any.
+    pub household_id: Option<i64>,
+    /// Short description of the household (address or member names), if matched.
+    pub household_label: Option<String>,
+    /// When the message was recorded (UTC; consoles show Asia/Shanghai).
+    pub received_at: DateTime<Utc>,
+    /// Length in seconds.
+    pub duration_s: u32,
+    /// Whether staff have marked it handled.
+    pub handled: bool,
+}
+
+/// Why a directory call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// The thing named by `field` does not exist.
+    #[error("{field} not found")]
+    NotFound {
+        /// The request field that named it (e.g. `"id"`).
+        field: &'static str,
+    },
+    /// A value the user entered is not acceptable.
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        /// The request field at fault (e.g. `"number"`).
+        field: &'static str,
+        /// What to tell the user, in Simplified Chinese.
+        message: String,
+    },
+    /// The change conflicts with existing data (e.g. number already attached).
+    #[error("conflict on {field}: {message}")]
+    Conflict {
+        /// The request field at fault.
+        field: &'static str,
+        /// What to tell the user, in Simplified Chinese.
+        message: String,
+    },
+    /// The database failed; details are logged, the user sees a generic message.
+    #[error("directory backend failed: {0}")]
+    Backend(String),
+}
+
+/// Everything the desk reads from or writes to the database.
+///
+/// Implementations must be cheap to call concurrently; each call runs on a blocking
+/// thread. Changes (attaching a number) are audited by the implementation with the
+/// given staff id.
+pub trait Directory: Send + Sync + 'static {
+    /// Checks a log-in. `Ok(None)` when the user is unknown or the password is wrong
+    /// (the caller must not learn which).
+    fn verify_login(&self, username: &str, password: &str)
+        -> Result<Option<Staff>, DirectoryError>;
+
+    /// Finds households by name, address or number; at most `limit` hits.
+    fn search_households(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<HouseholdHit>, DirectoryError>;
+
+    /// Attaches `raw_number` to the household, on behalf of `staff_id`.
+    fn attach_number(
+        &self,
+        household_id: i64,
+        raw_number: &str,
+        staff_id: i64,
+    ) -> Result<AttachedNumber, DirectoryError>;
+
+    /// Lists voice messages, newest first; only unhandled ones if `open_only`.
+    fn voice_messages(&self, open_only: bool) -> Result<Vec<VoiceMessage>, DirectoryError>;
+
+    /// The WAV file of a voice message, or `None` if there is no such message.
+    fn voice_message_audio(&self, id: i64) -> Result<Option<PathBuf>, DirectoryError>;
+}
+
+/// An in-memory [`Directory`] for tests and demos.
+///
+/// Passwords are kept in plain text: never use it with real accounts.
+#[derive(Debug, Default)]
+pub struct MemoryDirectory {
+    inner: Mutex<Memory>,
+}
+
+#[derive(Debug, Default)]
+struct Memory {
+    staff: Vec<(Staff, String)>,
+    households: Vec<HouseholdHit>,
+    voice: Vec<(VoiceMessage, PathBuf)>,
+    attached: HashMap<String, i64>,
+}
+
+impl MemoryDirectory {
+    /// An empty directory.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a staff account with a plain-text password.
+    pub fn add_staff(&self, staff: Staff, password: &str) {
+        self.lock().staff.push((staff, password.to_owned()));
+    }
+
+    /// Adds a household.
+    pub fn add_household(&self, household: HouseholdHit) {
+        self.lock().households.push(household);
+    }
+
+    /// Adds a voice message stored at `wav`.
+    pub fn add_voice_message(&self, message: VoiceMessage, wav: PathBuf) {
+        self.lock().voice.push((message, wav));
+    }
+
+    /// The household a number was attached to through [`Directory::attach_number`].
+    pub fn attached(&self, normalized: &str) -> Option<i64> {
+        self.lock().attached.get(normalized).copied()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Memory> {
+        // A panic while holding this lock can only come from a bug in this file; keep
+        // serving with whatever state is there.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Directory for MemoryDirectory {
+    fn verify_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Staff>, DirectoryError> {
+        Ok(self
+            .lock()
+            .staff
+            .iter()
+            .find(|(s, p)| s.username == username && p == password)
+            .map(|(s, _)| s.clone()))
+    }
+
+    fn search_households(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<HouseholdHit>, DirectoryError> {
+        let q = query.trim();
+        Ok(self
+            .lock()
+            .households
+            .iter()
+            .filter(|h| {
+                h.address.contains(q)
+                    || h.members.iter().any(|m| m.contains(q))
+                    || h.numbers.iter().any(|n| n.contains(q))
+            })
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn attach_number(
+        &self,
+        household_id: i64,
+        raw_number: &str,
+        _staff_id: i64,
+    ) -> Result<AttachedNumber, DirectoryError> {
+        let normalized: String = raw_number.chars().filter(char::is_ascii_digit).collect();
+        if normalized.len() < 7 || normalized.len() > 15 {
+            return Err(DirectoryError::Invalid {
+                field: "number",
+                message: "电话号码格式不正确，请输入7到15位数字".into(),
+            });
+        }
+        let mut mem = self.lock();
+        let Some(h) = mem.households.iter_mut().find(|h| h.id == household_id) else {
+            return Err(DirectoryError::NotFound { field: "id" });
+        };
+        h.numbers.push(raw_number.to_owned());
+        mem.attached.insert(normalized.clone(), household_id);
+        Ok(AttachedNumber {
+            household_id,
+            raw: raw_number.to_owned(),
+            normalized,
+        })
+    }
+
+    fn voice_messages(&self, open_only: bool) -> Result<Vec<VoiceMessage>, DirectoryError> {
+        let mut list: Vec<VoiceMessage> = self
+            .lock()
+            .voice
+            .iter()
+            .filter(|(m, _)| !open_only || !m.handled)
+            .map(|(m, _)| m.clone())
+            .collect();
+        list.sort_by_key(|m| std::cmp::Reverse(m.received_at));
+        Ok(list)
+    }
+
+    fn voice_message_audio(&self, id: i64) -> Result<Option<PathBuf>, DirectoryError> {
+        Ok(self
+            .lock()
+            .voice
+            .iter()
+            .find(|(m, _)| m.id == id)
+            .map(|(_, p)| p.clone()))
+    }
+}
