@@ -33,7 +33,11 @@
 //! }
 //! ```
 //!
-//! API changes: (none yet; changes after the first commit are listed here)
+//! API changes (after the first API commit; all additive):
+//! - `Event::ReinviteResult { call, code, sdp }`: outcome of our own re-INVITE.
+//! - `Endpoint::ack(now, call, sdp)`: the owner sends the ACK (with the SDP answer) for a
+//!   late-offer outgoing call; every other ACK is automatic.
+//! - `timer::Timer::L` (RFC 6026 Accepted state of the INVITE server transaction).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 

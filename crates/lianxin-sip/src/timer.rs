@@ -56,10 +56,12 @@ pub enum Timer {
     J,
     /// Non-INVITE client: wait for response retransmits in Completed.
     K,
+    /// INVITE server (RFC 6026): absorb INVITE retransmits after a 2xx (Accepted).
+    L,
 }
 
 impl Timer {
-    const ALL: [Timer; 10] = [
+    const ALL: [Timer; 11] = [
         Timer::A,
         Timer::B,
         Timer::D,
@@ -70,6 +72,7 @@ impl Timer {
         Timer::I,
         Timer::J,
         Timer::K,
+        Timer::L,
     ];
 
     fn index(self) -> usize {
@@ -80,7 +83,7 @@ impl Timer {
 /// Deadlines keyed by [`Timer`]; the next deadline is the minimum.
 #[derive(Debug, Clone, Default)]
 pub struct TimerTable {
-    at: [Option<Instant>; 10],
+    at: [Option<Instant>; 11],
 }
 
 impl TimerTable {
@@ -96,7 +99,7 @@ impl TimerTable {
 
     /// Disarm every timer.
     pub fn stop_all(&mut self) {
-        self.at = [None; 10];
+        self.at = [None; 11];
     }
 
     /// The deadline of one timer.
