@@ -88,9 +88,16 @@ pub struct Reply {
     pub user: Option<String>,
 }
 
+fn reply(code: u16, headers: Vec<Header>) -> Reply {
+    Reply {
+        code,
+        headers,
+        user: None,
+    }
+}
+
 /// The bindings table.
 #[derive(Debug)]
-#[allow(dead_code)]
 pub struct Registrar {
     config: RegistrarConfig,
     nonces: NonceIssuer,
@@ -118,23 +125,163 @@ impl Registrar {
         store: &dyn CredentialStore,
         random: u64,
     ) -> Reply {
-        let _ = (now, request, source, transport, store, random);
-        Reply {
-            code: 500,
-            headers: Vec::new(),
-            user: None,
+        if request.method != Method::Register {
+            return reply(405, Vec::new());
         }
+        let Some(user) = request.head.to.uri.user_unescaped() else {
+            return reply(404, Vec::new());
+        };
+        let mut authed = None;
+        if self.config.require_auth {
+            match self.authenticate(now, request, &user, store, random) {
+                Ok(u) => authed = Some(u),
+                Err(r) => return r,
+            }
+        }
+        let header_expires: Option<u32> = request
+            .head
+            .header("Expires")
+            .and_then(|e| e.parse::<u64>().ok())
+            .map(|e| e.min(u32::MAX as u64) as u32);
+        let list = self.bindings.entry(user.clone()).or_default();
+        if request.head.contact_star {
+            if header_expires != Some(0) {
+                return reply(400, Vec::new());
+            }
+            list.clear();
+        }
+        for c in &request.head.contact {
+            let expires = c
+                .param("expires")
+                .and_then(|e| e.parse::<u64>().ok())
+                .map(|e| e.min(u32::MAX as u64) as u32)
+                .or(header_expires)
+                .unwrap_or(self.config.default_expires);
+            let key = c.uri.to_string();
+            if expires == 0 {
+                list.retain(|b| b.contact.uri.to_string() != key);
+                continue;
+            }
+            if expires < self.config.min_expires {
+                return reply(
+                    423,
+                    vec![Header::new(
+                        "Min-Expires",
+                        self.config.min_expires.to_string(),
+                    )],
+                );
+            }
+            let expires = expires.min(self.config.max_expires);
+            let mut contact = c.clone();
+            contact
+                .params
+                .retain(|p| !p.name.eq_ignore_ascii_case("expires"));
+            let binding = Binding {
+                contact,
+                source,
+                transport,
+                updated: now,
+                expires_at: now + Duration::from_secs(expires.into()),
+                call_id: request.head.call_id.clone(),
+                cseq: request.head.cseq.seq,
+            };
+            match list.iter_mut().find(|b| b.contact.uri.to_string() == key) {
+                Some(old) => {
+                    if old.call_id == binding.call_id && binding.cseq < old.cseq {
+                        return reply(500, Vec::new());
+                    }
+                    *old = binding;
+                }
+                None => list.push(binding),
+            }
+        }
+        list.retain(|b| b.expires_at > now);
+        list.sort_by_key(|b| std::cmp::Reverse(b.updated));
+        let headers = list
+            .iter()
+            .map(|b| {
+                let left = b.expires_at.saturating_duration_since(now).as_secs();
+                Header::new("Contact", format!("{};expires={left}", b.contact))
+            })
+            .collect();
+        if list.is_empty() {
+            self.bindings.remove(&user);
+        }
+        tracing::debug!(user = %user, %source, "REGISTER accepted");
+        Reply {
+            code: 200,
+            headers,
+            user: authed,
+        }
+    }
+
+    fn challenge(&self, now: Instant, random: u64, stale: bool) -> Reply {
+        let ch = self.nonces.challenge(
+            now,
+            &self.config.realm,
+            self.config.algorithm,
+            random,
+            stale,
+        );
+        reply(
+            401,
+            vec![Header::new("WWW-Authenticate", ch.to_header_value())],
+        )
+    }
+
+    fn authenticate(
+        &self,
+        now: Instant,
+        request: &Request,
+        user: &str,
+        store: &dyn CredentialStore,
+        random: u64,
+    ) -> Result<String, Reply> {
+        let Some(value) = request.head.header("Authorization") else {
+            return Err(self.challenge(now, random, false));
+        };
+        let Ok(a) = Authorization::parse(value) else {
+            return Err(reply(400, Vec::new()));
+        };
+        if a.realm != self.config.realm {
+            return Err(self.challenge(now, random, false));
+        }
+        let nonce = self.nonces.check(now, &a.nonce);
+        if nonce == NonceState::Invalid {
+            return Err(self.challenge(now, random, false));
+        }
+        let Some(ha1) = store.ha1(&a.username, &a.realm, a.algorithm) else {
+            return Err(reply(403, Vec::new()));
+        };
+        if !auth::verify(&a, request.method.as_str(), &ha1) {
+            return Err(reply(403, Vec::new()));
+        }
+        if nonce == NonceState::Stale {
+            return Err(self.challenge(now, random, true));
+        }
+        if a.username != user {
+            return Err(reply(403, Vec::new()));
+        }
+        Ok(a.username)
     }
 
     /// Live contacts of `user`, most recent first.
     pub fn lookup(&self, now: Instant, user: &str) -> Vec<&Binding> {
-        let _ = (now, user);
-        Vec::new()
+        let mut v: Vec<&Binding> = self
+            .bindings
+            .get(user)
+            .map(|l| l.iter().filter(|b| b.expires_at > now).collect())
+            .unwrap_or_default();
+        v.sort_by_key(|b| std::cmp::Reverse(b.updated));
+        v
     }
 
     /// Drop lapsed bindings.
     pub fn expire(&mut self, now: Instant) {
-        let _ = now;
+        self.bindings.retain(|_, l| {
+            l.retain(|b| b.expires_at > now);
+            !l.is_empty()
+        });
     }
 
     /// Number of users with at least one binding.
@@ -177,7 +324,6 @@ pub struct RegisterClientConfig {
 
 /// Keeps one registration alive: refresh at 80% of the granted expiry.
 #[derive(Debug)]
-#[allow(dead_code)]
 pub struct RegisterClient {
     config: RegisterClientConfig,
     state: RegistrationState,
@@ -203,29 +349,88 @@ impl RegisterClient {
         self.state
     }
 
+    /// Ask to unregister (Expires: 0) at the next `poll_request`.
+    pub fn unregister(&mut self) {
+        self.config.expires = 0;
+        self.next_send = None;
+        self.state = RegistrationState::Idle;
+    }
+
     /// The REGISTER to send now, if one is due. Pass it to `Endpoint::request` and feed
     /// the resulting `Event::Response` to [`RegisterClient::handle_response`].
     pub fn poll_request(&mut self, now: Instant) -> Option<OutgoingRequest> {
-        let _ = now;
-        None
+        let due = match self.state {
+            RegistrationState::Pending => false,
+            RegistrationState::Idle => self.next_send.is_none_or(|t| t <= now),
+            _ => self.next_send.is_some_and(|t| t <= now),
+        };
+        if !due {
+            return None;
+        }
+        self.cseq += 1;
+        self.state = RegistrationState::Pending;
+        self.next_send = None;
+        Some(OutgoingRequest {
+            method: Method::Register,
+            target: self.config.registrar.clone(),
+            from: self.config.aor.clone(),
+            to: Some(self.config.aor.clone()),
+            call_id: self.call_id.clone(),
+            cseq: Some(self.cseq),
+            destination: self.config.destination,
+            transport: self.config.transport,
+            credentials: self.config.credentials.clone(),
+            headers: vec![Header::new("Expires", self.config.expires.to_string())],
+            body: None,
+        })
     }
 
     /// Learn from the final response (`None` = timeout).
     pub fn handle_response(&mut self, now: Instant, code: u16, response: Option<&Response>) {
-        let _ = (now, code, response);
+        if let Some(r) = response {
+            self.call_id = Some(r.head.call_id.clone());
+            self.cseq = self.cseq.max(r.head.cseq.seq);
+        }
+        match code {
+            200..=299 => {
+                if self.config.expires == 0 {
+                    self.state = RegistrationState::Idle;
+                    self.next_send = Some(now + Duration::from_secs(u32::MAX as u64 / 4));
+                    return;
+                }
+                let granted = response
+                    .and_then(|r| {
+                        r.head
+                            .contact
+                            .iter()
+                            .find_map(|c| c.param("expires").and_then(|e| e.parse::<u32>().ok()))
+                            .or_else(|| r.head.header("Expires").and_then(|e| e.parse().ok()))
+                    })
+                    .unwrap_or(self.config.expires)
+                    .max(1);
+                let until = now + Duration::from_secs(granted.into());
+                self.state = RegistrationState::Registered(until);
+                self.next_send = Some(now + Duration::from_millis(u64::from(granted) * 800));
+            }
+            423 => {
+                if let Some(min) = response
+                    .and_then(|r| r.head.header("Min-Expires"))
+                    .and_then(|m| m.parse::<u32>().ok())
+                {
+                    self.config.expires = min;
+                }
+                self.state = RegistrationState::Failed(code);
+                self.next_send = Some(now);
+            }
+            _ => {
+                self.state = RegistrationState::Failed(code);
+                self.next_send = Some(now + self.config.retry_after);
+            }
+        }
     }
 
     /// When `poll_request` should be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_send
     }
-}
-
-// keep imports used while bodies are being filled
-#[allow(dead_code)]
-const _FILLING: () = ();
-#[allow(dead_code)]
-fn _uses(_: Authorization, _: NonceState, _: Method) -> Option<String> {
-    let _ = auth::ha1;
-    None
 }

@@ -163,10 +163,14 @@ impl ClientTransaction {
                     self.state = TxState::Proceeding;
                     self.io.timers.stop(Timer::A);
                     self.io.timers.stop(Timer::B);
-                    self.io.events.push_back(TxEvent::Response(Box::new(response)));
+                    self.io
+                        .events
+                        .push_back(TxEvent::Response(Box::new(response)));
                 } else if code < 300 {
                     self.io.timers.stop_all();
-                    self.io.events.push_back(TxEvent::Response(Box::new(response)));
+                    self.io
+                        .events
+                        .push_back(TxEvent::Response(Box::new(response)));
                     self.terminate();
                 } else {
                     self.io.timers.stop_all();
@@ -176,7 +180,9 @@ impl ClientTransaction {
                     self.state = TxState::Completed;
                     let d = Duration::from_secs(32);
                     self.io.wait(Timer::D, now, d);
-                    self.io.events.push_back(TxEvent::Response(Box::new(response)));
+                    self.io
+                        .events
+                        .push_back(TxEvent::Response(Box::new(response)));
                 }
             }
             (true, TxState::Completed) if code >= 300 => {
@@ -187,14 +193,18 @@ impl ClientTransaction {
             (false, TxState::Trying | TxState::Proceeding) => {
                 if code < 200 {
                     self.state = TxState::Proceeding;
-                    self.io.events.push_back(TxEvent::Response(Box::new(response)));
+                    self.io
+                        .events
+                        .push_back(TxEvent::Response(Box::new(response)));
                 } else {
                     self.io.timers.stop(Timer::E);
                     self.io.timers.stop(Timer::F);
                     self.state = TxState::Completed;
                     let t4 = self.io.cfg.t4;
                     self.io.wait(Timer::K, now, t4);
-                    self.io.events.push_back(TxEvent::Response(Box::new(response)));
+                    self.io
+                        .events
+                        .push_back(TxEvent::Response(Box::new(response)));
                 }
             }
             _ => {}
