@@ -100,6 +100,15 @@ impl Pop {
             .map_err(|e| DeskError::Encode(e.to_string()))
     }
 
+    /// Like [`Pop::new`], but a record that does not serialize becomes an "unknown
+    /// caller" pop (logged), so a pop is always sent.
+    pub fn lossy<T: Serialize + ?Sized>(record: &T) -> Pop {
+        Pop::new(record).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "screen-pop record did not serialize; popping as unknown");
+            Pop::unknown()
+        })
+    }
+
     /// A pop that says only "unknown caller" (no lookup result available).
     pub fn unknown() -> Pop {
         Pop(serde_json::Value::Null)

@@ -43,6 +43,7 @@
 //! - `hub`: consoles, operator states, live-call snapshot, fan-out.
 //! - `http`, `ws`: axum routes and the per-console socket task.
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
+//! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
@@ -54,6 +55,7 @@ pub mod latency;
 mod protocol;
 mod server;
 mod session;
+mod store;
 mod ws;
 
 pub use directory::{
