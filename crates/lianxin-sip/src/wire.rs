@@ -20,7 +20,7 @@ use std::fmt::{self, Write as _};
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
 
 /// Largest head (start line + headers) the framer accepts before giving up on a stream.
-pub const MAX_HEAD: usize = 16 * 1024;
+pub const MAX_HEAD: usize = 64 * 1024;
 /// Largest body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
@@ -301,46 +301,11 @@ impl Uri {
                 } else {
                     Scheme::Sips
                 };
-                let (rest, headers) = match rest.split_once('?') {
-                    Some((r, h)) => (r, Some(h.to_string())),
-                    None => (rest, None),
-                };
-                // The userinfo may contain ';' (user params) so split on the last '@'.
-                let (userinfo, hostpart) = match rest.rfind('@') {
-                    Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
-                    None => (None, rest),
-                };
-                let (hostport, params) = match hostpart.split_once(';') {
-                    Some((h, p)) => (h, parse_params(p)),
-                    None => (hostpart, Vec::new()),
-                };
-                let (host, port) = parse_hostport(hostport).ok_or_else(bad)?;
-                let (user, password) = match userinfo {
-                    Some(ui) => {
-                        if ui.is_empty() {
-                            return Err(bad());
-                        }
-                        match ui.split_once(':') {
-                            Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
-                            None => (Some(ui.to_string()), None),
-                        }
-                    }
-                    None => (None, None),
-                };
-                if let Some(u) = &user {
-                    if !valid_escapes(u) {
-                        return Err(bad());
-                    }
-                }
-                Ok(Uri {
-                    scheme,
-                    user,
-                    password,
-                    host,
-                    port,
-                    params,
-                    headers,
-                })
+                // Headers (`?`) normally follow the host, but a user part may itself
+                // contain `?` (RFC 4475 intmeth): try "headers first", then "last @ first".
+                parse_sip_rest(scheme.clone(), rest, true)
+                    .or_else(|| parse_sip_rest(scheme, rest, false))
+                    .ok_or_else(bad)
             }
             "tel" => {
                 let (num, params) = match rest.split_once(';') {
@@ -404,6 +369,52 @@ impl Uri {
     pub fn user_unescaped(&self) -> Option<String> {
         self.user.as_deref().map(unescape)
     }
+}
+
+fn parse_sip_rest(scheme: Scheme, rest: &str, headers_first: bool) -> Option<Uri> {
+    let (main, headers) = if headers_first {
+        match rest.split_once('?') {
+            Some((r, h)) => (r, Some(h)),
+            None => (rest, None),
+        }
+    } else {
+        (rest, None)
+    };
+    // The userinfo may contain ';' and '?' (user params) so split on the last '@'.
+    let (userinfo, hostpart) = match main.rfind('@') {
+        Some(i) => (Some(&main[..i]), &main[i + 1..]),
+        None => (None, main),
+    };
+    let (hostpart, headers) = match (headers, hostpart.split_once('?')) {
+        (None, Some((h, q))) => (h, Some(q)),
+        (h, _) => (hostpart, h),
+    };
+    let (hostport, params) = match hostpart.split_once(';') {
+        Some((h, p)) => (h, parse_params(p)),
+        None => (hostpart, Vec::new()),
+    };
+    let (host, port) = parse_hostport(hostport)?;
+    let (user, password) = match userinfo {
+        Some(ui) => {
+            if ui.is_empty() || !valid_escapes(ui) {
+                return None;
+            }
+            match ui.split_once(':') {
+                Some((u, p)) => (Some(u.to_string()), Some(p.to_string())),
+                None => (Some(ui.to_string()), None),
+            }
+        }
+        None => (None, None),
+    };
+    Some(Uri {
+        scheme,
+        user,
+        password,
+        host,
+        port,
+        params,
+        headers: headers.map(str::to_string),
+    })
 }
 
 fn truncate_for_error(s: &str) -> String {
@@ -569,7 +580,11 @@ impl NameAddr {
         };
         if let Some(inner) = rest.strip_prefix('<') {
             let end = inner.find('>').ok_or_else(bad)?;
-            let uri = Uri::parse(&inner[..end])?;
+            let raw = &inner[..end];
+            if raw.starts_with(char::is_whitespace) || raw.ends_with(char::is_whitespace) {
+                return Err(bad());
+            }
+            let uri = Uri::parse(raw)?;
             let after = inner[end + 1..].trim();
             if !after.is_empty() && !after.starts_with(';') {
                 return Err(bad());
@@ -1168,6 +1183,10 @@ pub fn canonical_name(name: &str) -> std::borrow::Cow<'_, str> {
                 "Min-SE",
                 "Date",
                 "Warning",
+                "Retry-After",
+                "Accept",
+                "Subject",
+                "Event",
             ];
             match KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
                 Some(k) => k,
@@ -1341,6 +1360,10 @@ pub fn parse(bytes: &[u8]) -> Result<Message, WireError> {
             return Err(bad());
         }
         let uri = Uri::parse(parts[1])?;
+        if uri.headers.is_some() {
+            // RFC 3261 §19.1.5: headers are not allowed in a Request-URI (4475 escruri).
+            return Err(WireError::BadUri(truncate_for_error(parts[1])));
+        }
         if head.cseq.method != method {
             return Err(WireError::CSeqMismatch);
         }
@@ -1474,6 +1497,29 @@ fn build_head(headers: Vec<Header>) -> Result<(Head, Option<usize>), WireError> 
                 // is in Expires of an INVITE: refuse non-numbers everywhere).
                 if h.value.parse::<u64>().is_err() {
                     return Err(WireError::BadHeader("Expires"));
+                }
+                other.push(h)
+            }
+            "Date" => {
+                // RFC 3261 §20.17: rfc1123-date, always GMT (4475 baddate).
+                if !h.value.ends_with("GMT") {
+                    return Err(WireError::BadHeader("Date"));
+                }
+                other.push(h)
+            }
+            "Retry-After" => {
+                let digits: String = h.value.chars().take_while(char::is_ascii_digit).collect();
+                if digits.is_empty() || digits.parse::<u32>().is_err() {
+                    return Err(WireError::BadHeader("Retry-After"));
+                }
+                other.push(h)
+            }
+            "Warning" => {
+                for w in split_outside_quotes(&h.value, b',') {
+                    let code = w.split_whitespace().next().unwrap_or("");
+                    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(WireError::BadHeader("Warning"));
+                    }
                 }
                 other.push(h)
             }
