@@ -95,22 +95,24 @@ async fn write_loop(
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let (msg, t0) = tokio::select! {
+        let (msg, t0, is_frame) = tokio::select! {
             f = rx.recv() => match f {
-                Some(f) => (Message::Text(f.text), f.t0),
+                Some(f) => (Message::Text(f.text), f.t0, true),
                 None => return DisconnectReason::Closed,
             },
-            _ = ping.tick() => (Message::Ping(Default::default()), None),
+            _ = ping.tick() => (Message::Ping(Default::default()), None, false),
         };
         match timeout(app.cfg.write_timeout, sink.send(msg)).await {
             Ok(Ok(())) => {
                 if let Some(t0) = t0 {
                     app.hub.latency.record(t0.elapsed());
                 }
-                app.hub
-                    .counters
-                    .frames_written
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if is_frame {
+                    app.hub
+                        .counters
+                        .frames_written
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "console write failed");
