@@ -1,3 +1,60 @@
-//! lianxin-media: placeholder until its issue lands (see ARCHITECTURE.md).
+//! lianxin-media: the audio side of every call.
+//!
+//! Greetings and menus on the hotline, the group-call notice played to hundreds of
+//! households at once, key presses, voice messages and call recordings.
+//!
+//! # Layout
+//!
+//! Sans-IO building blocks (no sockets, no clock: `now` is an argument; `clippy.toml`
+//! forbids reading the clock outside [`engine`]):
+//! - [`g711`]: μ-law / A-law tables and the [`Codec`] type.
+//! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
+//! - [`prompt`]: the [`PromptLibrary`]: WAV files loaded, converted and pre-encoded once,
+//!   shared by every call.
+//! - [`pacer`]: the single 20 ms schedule every stream is sent on.
+//! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, symmetric RTP latch,
+//!   loss and jitter, one-way-audio detection).
+//! - [`dtmf`]: RFC 4733 key presses with end-of-event de-duplication.
+//! - [`jitter`]: a small reordering buffer feeding the recorder and bridged calls.
+//! - [`rtcp`]: sender reports out, receiver reports parsed.
+//! - [`record`]: WAV recording (mono or caller/operator), flushed every second.
+//!
+//! The I/O driver:
+//! - [`engine`]: [`MediaEngine::start`] gives a [`MediaHandle`]; [`MediaHandle::open`] binds
+//!   a UDP port pair and gives a [`MediaSession`] (play, record, bridge, close) plus a
+//!   bounded receiver of [`MediaEvent`]s. One pacing thread sends every session's next
+//!   frame each 20 ms; one small task per session reads its sockets.
+//!
+//! This crate knows nothing of SIP or the database: the hotline and the dialer tell it
+//! where to send (from SDP) and what to play.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
+
+pub mod dtmf;
+pub mod engine;
+pub mod g711;
+pub mod jitter;
+pub mod pacer;
+pub mod prompt;
+pub mod record;
+pub mod resample;
+pub mod rtcp;
+pub mod rtp;
+
+pub use engine::{
+    MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, MediaSession, PlayItem,
+    SessionParams,
+};
+pub use g711::Codec;
+pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
+pub use record::Channels;
+pub use rtp::SessionStats;
+
+#[cfg(test)]
+mod test_util {
+    /// A base instant for tests with injected time.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn t0() -> std::time::Instant {
+        std::time::Instant::now()
+    }
+}

@@ -1,0 +1,516 @@
+//! The prompt library: every WAV file of a directory, loaded once at start and pre-encoded.
+//!
+//! The hotline plays the same dozen prompts to every caller and the dialer plays one notice
+//! to hundreds of households at once, so each prompt is converted to 8 kHz mono once, encoded
+//! once into both G.711 laws, and shared (`Arc<[u8]>`): a call playing it only keeps a frame
+//! index. Loading accepts 8/16/24/32-bit integer and 32-bit float WAV at any rate, any channel
+//! count (mixed down). Errors name the file, so a bad prompt is found at start, not mid-call.
+//!
+//! This module reads files but keeps no clock and no sockets.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::g711::Codec;
+use crate::resample::{to_telephone_rate, ResampleError, TELEPHONE_RATE};
+
+/// Samples (and bytes, for G.711) in one 20 ms frame at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+/// Duration of one frame.
+pub const FRAME_DURATION: Duration = Duration::from_millis(20);
+
+/// Why a prompt could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// The prompt directory cannot be listed.
+    #[error("cannot read prompt directory {dir}: {source}")]
+    Directory {
+        /// The directory.
+        dir: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is missing, unreadable or not a WAV file hound understands.
+    #[error("cannot read prompt {file}: {source}")]
+    Unreadable {
+        /// The file.
+        file: PathBuf,
+        /// What hound said.
+        source: hound::Error,
+    },
+    /// The file is longer than the configured maximum.
+    #[error("prompt {file} is {seconds:.1} s long, more than the {max_seconds} s allowed")]
+    TooLong {
+        /// The file.
+        file: PathBuf,
+        /// Its duration.
+        seconds: f64,
+        /// The limit.
+        max_seconds: u64,
+    },
+    /// The file holds no audio.
+    #[error("prompt {file} holds no audio")]
+    Empty {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The sample format is not supported (e.g. 64-bit float).
+    #[error("prompt {file} has an unsupported format: {detail}")]
+    Unsupported {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The file could not be resampled to 8 kHz.
+    #[error("cannot convert prompt {file} to 8 kHz: {source}")]
+    Resample {
+        /// The file.
+        file: PathBuf,
+        /// The resampler's error.
+        source: ResampleError,
+    },
+    /// A prompt the caller needs is not in the library.
+    #[error("prompt {name:?} is missing: expected the file {file}")]
+    Missing {
+        /// The prompt's name.
+        name: String,
+        /// Where it was expected.
+        file: PathBuf,
+    },
+}
+
+/// Options for loading prompts.
+#[derive(Debug, Clone)]
+pub struct PromptConfig {
+    /// Longest prompt accepted (a guard against loading an hour of audio by mistake).
+    pub max_duration: Duration,
+}
+
+impl Default for PromptConfig {
+    fn default() -> Self {
+        PromptConfig {
+            max_duration: Duration::from_secs(600),
+        }
+    }
+}
+
+/// One prompt, converted and encoded once, shared by every call that plays it.
+#[derive(Debug)]
+pub struct Prompt {
+    name: String,
+    samples: usize,
+    pcmu: Arc<[u8]>,
+    pcma: Arc<[u8]>,
+}
+
+impl Prompt {
+    /// Builds a prompt from 8 kHz mono 16-bit samples (tones, tests, generated audio).
+    pub fn from_pcm(name: impl Into<String>, pcm: &[i16]) -> Prompt {
+        let frames = pcm.len().div_ceil(FRAME_SAMPLES);
+        let mut pcmu = vec![Codec::Pcmu.silence(); frames * FRAME_SAMPLES];
+        let mut pcma = vec![Codec::Pcma.silence(); frames * FRAME_SAMPLES];
+        Codec::Pcmu.encode_into(pcm, &mut pcmu);
+        Codec::Pcma.encode_into(pcm, &mut pcma);
+        Prompt {
+            name: name.into(),
+            samples: pcm.len(),
+            pcmu: pcmu.into(),
+            pcma: pcma.into(),
+        }
+    }
+
+    /// Loads one WAV file (see the module docs for the accepted formats).
+    pub fn load(path: &Path, config: &PromptConfig) -> Result<Prompt, PromptError> {
+        let unreadable = |source| PromptError::Unreadable {
+            file: path.to_path_buf(),
+            source,
+        };
+        let reader = hound::WavReader::open(path).map_err(unreadable)?;
+        let spec = reader.spec();
+        if spec.channels == 0 || spec.sample_rate == 0 {
+            return Err(PromptError::Unsupported {
+                file: path.to_path_buf(),
+                detail: format!("{} channels at {} Hz", spec.channels, spec.sample_rate),
+            });
+        }
+        let frames = reader.duration() as u64;
+        let seconds = frames as f64 / spec.sample_rate as f64;
+        if seconds > config.max_duration.as_secs_f64() {
+            return Err(PromptError::TooLong {
+                file: path.to_path_buf(),
+                seconds,
+                max_seconds: config.max_duration.as_secs(),
+            });
+        }
+        let interleaved = read_normalized(reader, path)?;
+        let channels = spec.channels as usize;
+        let mono: Vec<f32> = interleaved
+            .chunks_exact(channels)
+            .map(|c| c.iter().sum::<f32>() / channels as f32)
+            .collect();
+        if mono.is_empty() {
+            return Err(PromptError::Empty {
+                file: path.to_path_buf(),
+            });
+        }
+        let at_8k =
+            to_telephone_rate(&mono, spec.sample_rate).map_err(|source| PromptError::Resample {
+                file: path.to_path_buf(),
+                source,
+            })?;
+        let pcm: Vec<i16> = at_8k
+            .iter()
+            .map(|v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .collect();
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Prompt::from_pcm(name, &pcm))
+    }
+
+    /// The prompt's name (the file name without `.wav`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of 8 kHz samples (before padding to whole frames).
+    pub fn samples(&self) -> usize {
+        self.samples
+    }
+
+    /// Number of 20 ms frames (the last one padded with silence).
+    pub fn frames(&self) -> usize {
+        self.pcmu.len() / FRAME_SAMPLES
+    }
+
+    /// Playing time.
+    pub fn duration(&self) -> Duration {
+        Duration::from_micros(self.samples as u64 * 1_000_000 / TELEPHONE_RATE as u64)
+    }
+
+    /// The whole encoded prompt for `codec` (a multiple of 160 bytes).
+    pub fn encoded(&self, codec: Codec) -> &Arc<[u8]> {
+        match codec {
+            Codec::Pcmu => &self.pcmu,
+            Codec::Pcma => &self.pcma,
+        }
+    }
+
+    /// Frame `index` (160 bytes) in `codec`, or `None` past the end.
+    #[inline]
+    pub fn frame(&self, codec: Codec, index: usize) -> Option<&[u8]> {
+        let start = index.checked_mul(FRAME_SAMPLES)?;
+        self.encoded(codec).get(start..start + FRAME_SAMPLES)
+    }
+}
+
+/// Reads all samples as f32 in [-1, 1), interleaved.
+fn read_normalized<R: std::io::Read>(
+    reader: hound::WavReader<R>,
+    path: &Path,
+) -> Result<Vec<f32>, PromptError> {
+    let spec = reader.spec();
+    let unreadable = |source| PromptError::Unreadable {
+        file: path.to_path_buf(),
+        source,
+    };
+    match (spec.sample_format, spec.bits_per_sample) {
+        (hound::SampleFormat::Float, 32) => reader
+            .into_samples::<f32>()
+            .map(|s| s.map_err(unreadable))
+            .collect(),
+        (hound::SampleFormat::Int, bits @ 1..=32) => {
+            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale).map_err(unreadable))
+                .collect()
+        }
+        (format, bits) => Err(PromptError::Unsupported {
+            file: path.to_path_buf(),
+            detail: format!("{bits}-bit {format:?} samples"),
+        }),
+    }
+}
+
+/// Every prompt of a directory, by name.
+#[derive(Debug, Default)]
+pub struct PromptLibrary {
+    dir: PathBuf,
+    prompts: BTreeMap<String, Arc<Prompt>>,
+}
+
+impl PromptLibrary {
+    /// Loads every `*.wav` in `dir`; the first bad file stops the load with its name.
+    pub fn load_dir(dir: &Path, config: &PromptConfig) -> Result<PromptLibrary, PromptError> {
+        let dir_err = |source| PromptError::Directory {
+            dir: dir.to_path_buf(),
+            source,
+        };
+        let mut paths = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(dir_err)? {
+            let path = entry.map_err(dir_err)?.path();
+            let is_wav = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+            if is_wav {
+                paths.push(path);
+            }
+        }
+        paths.sort();
+        let mut library = PromptLibrary {
+            dir: dir.to_path_buf(),
+            prompts: BTreeMap::new(),
+        };
+        for path in paths {
+            let prompt = Prompt::load(&path, config)?;
+            library.insert(prompt);
+        }
+        Ok(library)
+    }
+
+    /// An empty library (prompts added with [`PromptLibrary::insert`]).
+    pub fn new() -> PromptLibrary {
+        PromptLibrary::default()
+    }
+
+    /// Adds or replaces a prompt; returns the shared handle.
+    pub fn insert(&mut self, prompt: Prompt) -> Arc<Prompt> {
+        let prompt = Arc::new(prompt);
+        self.prompts
+            .insert(prompt.name().to_owned(), Arc::clone(&prompt));
+        prompt
+    }
+
+    /// The prompt called `name`, if loaded.
+    pub fn get(&self, name: &str) -> Option<Arc<Prompt>> {
+        self.prompts.get(name).cloned()
+    }
+
+    /// The prompt called `name`, or an error naming the file that should hold it.
+    pub fn prompt(&self, name: &str) -> Result<Arc<Prompt>, PromptError> {
+        self.get(name).ok_or_else(|| PromptError::Missing {
+            name: name.to_owned(),
+            file: self.dir.join(format!("{name}.wav")),
+        })
+    }
+
+    /// Checks at start that every prompt in `names` is there.
+    pub fn require(&self, names: &[&str]) -> Result<(), PromptError> {
+        names.iter().try_for_each(|n| self.prompt(n).map(|_| ()))
+    }
+
+    /// Names of all loaded prompts, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.prompts.keys().map(String::as_str)
+    }
+
+    /// Number of prompts.
+    pub fn len(&self) -> usize {
+        self.prompts.len()
+    }
+
+    /// True when no prompt is loaded.
+    pub fn is_empty(&self) -> bool {
+        self.prompts.is_empty()
+    }
+}
+
+/// The names of the prompts `prompts/` ships (see `prompts/README.md`).
+pub mod names {
+    /// 欢迎致电内务社区连心热线…
+    pub const GREETING: &str = "greeting";
+    /// 人工服务请按1，留言请按2，收听本周通知请按3
+    pub const MENU: &str = "menu";
+    /// 请稍候…
+    pub const PLEASE_HOLD: &str = "please_hold";
+    /// 值班员正忙…
+    pub const ALL_BUSY: &str = "all_busy";
+    /// 请在提示音后留言…
+    pub const LEAVE_MESSAGE: &str = "leave_message";
+    /// The beep before a voice message.
+    pub const TONE: &str = "tone";
+    /// 现在是非工作时间…
+    pub const AFTER_HOURS: &str = "after_hours";
+    /// 感谢您的来电，再见
+    pub const GOODBYE: &str = "goodbye";
+    /// 您前面还有多位来电者
+    pub const QUEUE_AHEAD_MANY: &str = "queue_ahead_many";
+    /// The example security notice (夏夜请关好门窗…).
+    pub const NOTICE_SECURITY: &str = "notice_security";
+
+    /// "您前面还有N位" for N in 1..=5; larger N gives the "many" prompt.
+    pub fn queue_ahead(n: usize) -> String {
+        match n {
+            1..=5 => format!("queue_ahead_{n}"),
+            _ => QUEUE_AHEAD_MANY.to_owned(),
+        }
+    }
+
+    /// The prompts the hotline needs at start.
+    pub const HOTLINE: &[&str] = &[
+        GREETING,
+        MENU,
+        PLEASE_HOLD,
+        ALL_BUSY,
+        LEAVE_MESSAGE,
+        TONE,
+        AFTER_HOURS,
+        GOODBYE,
+        QUEUE_AHEAD_MANY,
+        "queue_ahead_1",
+        "queue_ahead_2",
+        "queue_ahead_3",
+        "queue_ahead_4",
+        "queue_ahead_5",
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::g711::ulaw_decode;
+
+    fn write_wav(path: &Path, spec: hound::WavSpec, samples: &[f64]) {
+        let mut w = hound::WavWriter::create(path, spec).unwrap();
+        for &s in samples {
+            match (spec.sample_format, spec.bits_per_sample) {
+                (hound::SampleFormat::Float, _) => w.write_sample(s as f32).unwrap(),
+                (_, bits) => {
+                    let max = (1i64 << (bits - 1)) as f64;
+                    let v = (s * max).round().clamp(-max, max - 1.0) as i32;
+                    w.write_sample(v).unwrap()
+                }
+            }
+        }
+        w.finalize().unwrap();
+    }
+
+    fn spec(rate: u32, channels: u16, bits: u16, float: bool) -> hound::WavSpec {
+        hound::WavSpec {
+            channels,
+            sample_rate: rate,
+            bits_per_sample: bits,
+            sample_format: if float {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        }
+    }
+
+    #[test]
+    fn loads_every_supported_format_to_the_same_8k_audio() {
+        let dir = tempfile::tempdir().unwrap();
+        // 0.5 s of a constant level (DC survives resampling exactly in the middle).
+        let level = 0.25;
+        let cases = [
+            ("i8", spec(8000, 1, 8, false)),
+            ("i16", spec(8000, 1, 16, false)),
+            ("i24", spec(16000, 1, 24, false)),
+            ("i32", spec(8000, 2, 32, false)),
+            ("f32", spec(48000, 2, 32, true)),
+        ];
+        for (name, spec) in cases {
+            let n = spec.sample_rate as usize / 2 * spec.channels as usize;
+            write_wav(
+                &dir.path().join(format!("{name}.wav")),
+                spec,
+                &vec![level; n],
+            );
+        }
+        let lib = PromptLibrary::load_dir(dir.path(), &PromptConfig::default()).unwrap();
+        assert_eq!(lib.len(), 5);
+        for (name, _) in cases {
+            let p = lib.prompt(name).unwrap();
+            assert_eq!(p.samples(), 4000, "{name}");
+            assert_eq!(p.frames(), 25, "{name}");
+            let mid = p.frame(Codec::Pcmu, 12).unwrap();
+            let v = ulaw_decode(mid[80]) as f64 / 32768.0;
+            assert!((v - level).abs() < 0.02, "{name}: {v}");
+        }
+    }
+
+    #[test]
+    fn stereo_is_mixed_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("st.wav");
+        // Left 0.5, right 0.0 → 0.25.
+        let s: Vec<f64> = (0..1600)
+            .map(|i| if i % 2 == 0 { 0.5 } else { 0.0 })
+            .collect();
+        write_wav(&path, spec(8000, 2, 16, false), &s);
+        let p = Prompt::load(&path, &PromptConfig::default()).unwrap();
+        assert_eq!(p.samples(), 800);
+        let v = ulaw_decode(p.frame(Codec::Pcmu, 2).unwrap()[10]) as f64 / 32768.0;
+        assert!((v - 0.25).abs() < 0.01, "{v}");
+    }
+
+    #[test]
+    fn frames_are_padded_with_silence_and_shared() {
+        let p = Prompt::from_pcm("x", &[1000i16; 170]);
+        assert_eq!(p.frames(), 2);
+        assert_eq!(p.frame(Codec::Pcmu, 1).unwrap()[9], 0xCE);
+        assert_eq!(p.frame(Codec::Pcmu, 1).unwrap()[10], 0xFF);
+        assert_eq!(p.frame(Codec::Pcma, 1).unwrap()[10], 0xD5);
+        assert!(p.frame(Codec::Pcmu, 2).is_none());
+        assert_eq!(p.duration(), Duration::from_micros(21_250));
+        let shared = Arc::clone(p.encoded(Codec::Pcmu));
+        assert!(Arc::ptr_eq(&shared, p.encoded(Codec::Pcmu)));
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let err =
+            Prompt::load(Path::new("/nonexistent/greeting.wav"), &Default::default()).unwrap_err();
+        assert!(matches!(err, PromptError::Unreadable { .. }));
+        assert!(err.to_string().contains("/nonexistent/greeting.wav"));
+        let lib = PromptLibrary::new();
+        let err = lib.require(&["menu"]).unwrap_err();
+        assert!(err.to_string().contains("menu.wav"), "{err}");
+    }
+
+    #[test]
+    fn unreadable_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("broken.wav"), b"RIFF\x10\0\0\0WAVEjunk").unwrap();
+        let err = PromptLibrary::load_dir(dir.path(), &Default::default()).unwrap_err();
+        assert!(matches!(err, PromptError::Unreadable { .. }), "{err}");
+        assert!(err.to_string().contains("broken.wav"), "{err}");
+        let err =
+            PromptLibrary::load_dir(&dir.path().join("nope"), &Default::default()).unwrap_err();
+        assert!(matches!(err, PromptError::Directory { .. }), "{err}");
+    }
+
+    #[test]
+    fn too_long_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.wav");
+        write_wav(&path, spec(8000, 1, 16, false), &vec![0.0; 8000 * 3]);
+        let config = PromptConfig {
+            max_duration: Duration::from_secs(2),
+        };
+        let err = Prompt::load(&path, &config).unwrap_err();
+        assert!(matches!(err, PromptError::TooLong { .. }), "{err}");
+        assert!(err.to_string().contains("long.wav"), "{err}");
+        let empty = dir.path().join("empty.wav");
+        write_wav(&empty, spec(8000, 1, 16, false), &[]);
+        assert!(matches!(
+            Prompt::load(&empty, &config),
+            Err(PromptError::Empty { .. })
+        ));
+    }
+
+    #[test]
+    fn shipped_prompts_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../prompts");
+        let lib = PromptLibrary::load_dir(&dir, &Default::default()).unwrap();
+        lib.require(names::HOTLINE).unwrap();
+        lib.require(&[names::NOTICE_SECURITY]).unwrap();
+        assert!(lib.prompt(names::GREETING).unwrap().duration() > Duration::from_secs(1));
+    }
+}
