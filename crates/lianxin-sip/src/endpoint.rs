@@ -944,14 +944,7 @@ impl Endpoint {
             resp.head.content_type = Some(ct);
             resp.body = b;
         }
-        if let Some(TxEntry {
-            machine: Machine::Server(s),
-            ..
-        }) = self.txs.get_mut(i)
-        {
-            s.send_response(now, &resp);
-        }
-        self.drain_tx(now, i);
+        self.send_on_server_tx(now, i, &resp);
     }
 
     /// Create a server transaction for `req` and answer it at once.
@@ -1690,10 +1683,15 @@ impl Endpoint {
     fn send_on_server_tx(&mut self, now: Instant, i: usize, resp: &Response) {
         if let Some(TxEntry {
             machine: Machine::Server(s),
+            request,
             ..
         }) = self.txs.get_mut(i)
         {
             s.send_response(now, resp);
+            if resp.code >= 200 {
+                // Retransmissions re-send the stored bytes; the request is not needed.
+                *request = None;
+            }
         }
         self.drain_tx(now, i);
     }
@@ -1733,19 +1731,12 @@ impl Endpoint {
     }
 
     fn start_2xx_retransmit(&mut self, now: Instant, call: CallHandle, resp: &Response, i: usize) {
-        let dest = match self.txs.get(i).and_then(|t| t.request.as_ref()) {
-            Some(req) => {
-                let tr = c_transport(&self.calls, call);
-                let src = self.calls.get(&call).map(|c| c.peer);
-                src.map(|p| {
-                    if tr.is_reliable() {
-                        p
-                    } else {
-                        response_destination(req, p, tr)
-                    }
-                })
-            }
-            None => None,
+        let dest = match self.txs.get(i) {
+            Some(TxEntry {
+                machine: Machine::Server(s),
+                ..
+            }) => Some(s.destination()),
+            _ => None,
         };
         let t1 = self.config.timers.t1;
         let give_up = now + self.config.timers.t1x64();

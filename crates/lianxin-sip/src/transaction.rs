@@ -324,6 +324,11 @@ impl ServerTransaction {
         self.state
     }
 
+    /// Where responses go.
+    pub fn destination(&self) -> SocketAddr {
+        self.io.destination
+    }
+
     /// True once a final response was sent.
     pub fn has_final(&self) -> bool {
         !matches!(self.state, TxState::Trying | TxState::Proceeding)
@@ -365,6 +370,8 @@ impl ServerTransaction {
         if code < 200 {
             self.state = TxState::Proceeding;
         } else if self.invite && code < 300 {
+            // The core retransmits the 2xx; Accepted only absorbs INVITE retransmissions.
+            self.last = None;
             self.state = TxState::Accepted;
             let d = self.io.cfg.t1x64();
             self.io.timers.set(Timer::L, now + d);
