@@ -1,4 +1,418 @@
-//! The `lianxin` command line. Subcommands land with their issues.
-fn main() {
-    println!("lianxin: under construction");
+//! The `lianxin` command line: database setup, CSV import/export, caller lookup, demo
+//! data, the database benchmark and `serve`.
+//!
+//! Only wiring lives here: parse flags and the config file, open the store, call it, print.
+//! English on the terminal; the data itself (names, addresses) is Chinese.
+
+mod bench;
+mod config;
+mod lookup;
+mod serve;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use config::Config;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lianxin_store::demo::{DemoOptions, DEMO_STAFF};
+use lianxin_store::{ImportKind, ImportOptions, Store, StoreError, StoreOptions};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Lianxin (连心): call-center server for a community service hotline.
+///
+/// Quick start: `lianxin serve --demo` runs the server with a generated demo community
+/// (in ./lianxin-demo.db). `lianxin lookup 65123456 --db lianxin-demo.db` shows what an
+/// operator's screen pops up for a caller.
+#[derive(Debug, Parser)]
+#[command(name = "lianxin", version, propagate_version = true)]
+struct Cli {
+    /// SQLite database file [default: from the config file, else ./lianxin.db]
+    #[arg(long, global = true, env = "LIANXIN_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Configuration file (TOML; see deploy/lianxin.example.toml). Flags override it.
+    #[arg(long, global = true, env = "LIANXIN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Area code for 7–8 digit local numbers [default: from the config file, else 010]
+    #[arg(long, global = true, value_name = "CODE")]
+    local_area: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Database maintenance.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Import a CSV file (UTF-8, with or without BOM; column layouts in the README).
+    ///
+    /// All or nothing: if any row is bad, every bad row is listed with its line number and
+    /// the database is left unchanged (unless --skip-bad).
+    Import(ImportArgs),
+    /// Export to a CSV file in the same layout import reads ("-" for standard output).
+    Export {
+        /// What to export.
+        kind: Kind,
+        /// Output file, or "-" for standard output.
+        file: PathBuf,
+    },
+    /// Show the screen-pop record for a phone number, in any form
+    /// (65123456, 010-65123456, +86 10 6512 3456, sip:+861065123456@host, ...).
+    Lookup {
+        /// The caller ID.
+        phone: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search households by member name, address, household code or phone number.
+    Search {
+        /// Text to look for (e.g. 范先翔, 内务部街27, NW000000).
+        text: String,
+        /// At most this many households.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fill an empty database with a realistic demo community (deterministic per seed).
+    DemoData(DemoArgs),
+    /// Benchmark: build a 1,000,000-resident database through the CSV import path and
+    /// measure import rate, size and screen-pop latency. Use a release build.
+    BenchDb(bench::BenchArgs),
+    /// Run the server (today: opens the database and waits for Ctrl-C).
+    Serve {
+        /// Use the demo database (./lianxin-demo.db unless --db), generating it if absent,
+        /// and print the demo accounts.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Create the database (or bring an existing one's schema up to date).
+    Init,
+    /// Print row counts and check the file's integrity.
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    /// Residents with their households and numbers.
+    Residents,
+    /// Resident units (驻区单位).
+    Units,
+    /// Phone-group memberships.
+    Groups,
+}
+
+impl From<Kind> for ImportKind {
+    fn from(k: Kind) -> ImportKind {
+        match k {
+            Kind::Residents => ImportKind::Residents,
+            Kind::Units => ImportKind::Units,
+            Kind::Groups => ImportKind::Groups,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// What the file holds.
+    kind: Kind,
+    /// The CSV file.
+    file: PathBuf,
+    /// Import the good rows even if some rows are bad (bad rows are listed and skipped).
+    #[arg(long)]
+    skip_bad: bool,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Random seed: the same seed gives the same community.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Number of generated households (three fixed ones are added).
+    #[arg(long, default_value_t = 3000)]
+    households: usize,
+}
+
+/// Default database when neither --db nor the config file names one.
+const DEFAULT_DB: &str = "lianxin.db";
+/// Default database of `serve --demo`.
+const DEMO_DB: &str = "lianxin-demo.db";
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIANXIN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Env {
+    config: Config,
+    db: PathBuf,
+}
+
+impl Env {
+    fn open(&self) -> anyhow::Result<Store> {
+        let opts = StoreOptions {
+            local_area: self.config.local_area.clone(),
+            ..StoreOptions::default()
+        };
+        Store::open_with(&self.db, opts)
+            .with_context(|| format!("cannot open database {}", self.db.display()))
+    }
+
+    /// Opens an existing database (commands that read should not create an empty file).
+    fn open_existing(&self) -> anyhow::Result<Store> {
+        if !self.db.exists() {
+            anyhow::bail!(
+                "database {} does not exist; create it with `lianxin db init` or `lianxin demo-data`, or pass --db",
+                self.db.display()
+            );
+        }
+        self.open()
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(a) = cli.local_area {
+        config.local_area = a;
+    }
+    let demo = matches!(cli.command, Command::Serve { demo: true });
+    let db = cli
+        .db
+        .or_else(|| config.database.clone())
+        .unwrap_or_else(|| PathBuf::from(if demo { DEMO_DB } else { DEFAULT_DB }));
+    let env = Env { config, db };
+    match cli.command {
+        Command::Db {
+            command: DbCommand::Init,
+        } => {
+            let store = env.open()?;
+            let c = store.counts()?;
+            println!(
+                "database {} ready (schema version {}; {} households, {} residents)",
+                env.db.display(),
+                lianxin_store::SCHEMA_VERSION,
+                c.households,
+                c.residents
+            );
+        }
+        Command::Db {
+            command: DbCommand::Check,
+        } => {
+            let store = env.open_existing()?;
+            store.integrity_check()?;
+            println!("{}", serde_json::to_string_pretty(&store.counts()?)?);
+            println!("integrity: ok");
+        }
+        Command::Import(args) => return import(&env, &args),
+        Command::Export { kind, file } => {
+            let store = env.open_existing()?;
+            let n = if file.as_os_str() == "-" {
+                store.export_csv(kind.into(), std::io::stdout().lock())?
+            } else {
+                let f = std::fs::File::create(&file)
+                    .with_context(|| format!("cannot create {}", file.display()))?;
+                let n = store.export_csv(kind.into(), std::io::BufWriter::new(f))?;
+                eprintln!("exported {n} rows to {}", file.display());
+                n
+            };
+            let _ = n;
+        }
+        Command::Lookup { phone, json } => {
+            let store = env.open_existing()?;
+            let caller = store.normalize(&phone);
+            if let lianxin_store::CallerId::Invalid(why) = &caller {
+                anyhow::bail!("{phone:?} is not a phone number: {why}");
+            }
+            let pop = store.screen_pop(&caller, chrono::Utc::now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&pop)?);
+            } else {
+                print!("{}", lookup::render(&pop));
+            }
+        }
+        Command::Search { text, limit, json } => {
+            let store = env.open_existing()?;
+            let hits = store.search_households(&text, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else {
+                print!("{}", lookup::render_search(&hits));
+            }
+        }
+        Command::DemoData(args) => {
+            let store = env.open()?;
+            generate_demo(&store, args.seed, args.households)?;
+            print_demo_accounts();
+        }
+        Command::BenchDb(args) => bench::run(&env.db, &env.config.local_area, &args)?,
+        Command::Serve { demo } => {
+            if demo && !env.db.exists() {
+                create_demo_db(&env)?;
+            }
+            let store = if demo {
+                env.open()?
+            } else {
+                env.open_existing()?
+            };
+            if demo {
+                print_demo_accounts();
+            }
+            let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            rt.block_on(serve::run(store, &env.config))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(env: &Env, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let store = env.open()?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let opts = ImportOptions {
+        skip_bad: args.skip_bad,
+        staff_id: None,
+        source: args.file.display().to_string(),
+    };
+    let started = std::time::Instant::now();
+    let result = store.import_csv(
+        args.kind.into(),
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &opts,
+        &mut |pos| bar.set_position(pos),
+    );
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => {
+            for b in &r.bad {
+                eprintln!("{}: skipped {b}", args.file.display());
+            }
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "imported {} rows from {} in {:.2} s: {} households, {} residents, {} phone numbers, {} units, {} groups, {} memberships{}",
+                r.rows,
+                args.file.display(),
+                secs,
+                r.households,
+                r.residents,
+                r.phones,
+                r.units,
+                r.groups,
+                r.memberships,
+                if r.bad.is_empty() { String::new() } else { format!("; {} bad rows skipped", r.bad.len()) }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(StoreError::ImportRejected(bad)) => {
+            for b in &bad {
+                eprintln!("{}: {b}", args.file.display());
+            }
+            eprintln!(
+                "error: {} bad row(s) in {}; nothing was imported (fix them, or use --skip-bad to import the good rows)",
+                bad.len(),
+                args.file.display()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn generate_demo(store: &Store, seed: u64, households: usize) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let opts = DemoOptions {
+        seed,
+        households,
+        now: chrono::Utc::now(),
+    };
+    let sum = store.generate_demo(&opts, &mut |step| eprintln!("demo data: {step}…"))?;
+    eprintln!(
+        "demo data: {} households, {} residents, {} requests, {} calls in {:.1} s",
+        sum.households,
+        sum.residents,
+        sum.requests,
+        sum.calls,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Generates the demo database next to its final name and renames it into place, so an
+/// interrupted generation never leaves a half-filled demo database behind.
+fn create_demo_db(env: &Env) -> anyhow::Result<()> {
+    eprintln!("creating demo database {} …", env.db.display());
+    let tmp = tmp_path(&env.db);
+    remove_db_files(&tmp);
+    {
+        let tmp_env = Env {
+            config: env.config.clone(),
+            db: tmp.clone(),
+        };
+        let store = tmp_env.open()?;
+        generate_demo(&store, 1, 3000)?;
+    }
+    std::fs::rename(&tmp, &env.db)
+        .with_context(|| format!("cannot move {} to {}", tmp.display(), env.db.display()))?;
+    remove_db_files(&tmp);
+    Ok(())
+}
+
+fn tmp_path(db: &Path) -> PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(format!(".partial-{}", std::process::id()));
+    PathBuf::from(s)
+}
+
+/// Removes a database file and its WAL/shared-memory companions, ignoring missing files.
+pub(crate) fn remove_db_files(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut s = db.as_os_str().to_owned();
+        s.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(s));
+    }
+}
+
+fn print_demo_accounts() {
+    println!("demo accounts (username / password):");
+    for (user, name, role, ext, pw) in DEMO_STAFF {
+        println!(
+            "  {user:<8} {pw:<13} {name}  {}{}",
+            role.as_str(),
+            ext.map(|e| format!(", extension {e}")).unwrap_or_default()
+        );
+    }
 }

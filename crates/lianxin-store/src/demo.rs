@@ -1229,3 +1229,36 @@ pub struct DemoSummary {
     /// Requests from the random history.
     pub history_requests: u64,
 }
+
+impl Store {
+    /// `count` normalized numbers drawn at random (with repetition) from the phones table,
+    /// for benchmarks.
+    pub fn sample_numbers(&self, count: usize, seed: u64) -> Result<Vec<String>> {
+        let mut rng = DemoRng::new(seed);
+        self.read(|c| {
+            let max: i64 =
+                c.query_row("SELECT coalesce(max(id), 0) FROM phones", [], |r| r.get(0))?;
+            let mut out = Vec::with_capacity(count);
+            if max == 0 {
+                return Ok(out);
+            }
+            let mut st = c.prepare_cached(
+                "SELECT normalized FROM phones WHERE id >= ?1 ORDER BY id LIMIT 1",
+            )?;
+            while out.len() < count {
+                let id = rng.range(1, max);
+                let n: String = st.query_row([id], |r| r.get(0))?;
+                out.push(n);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Checkpoints the WAL into the main file (so the file size is the database size).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.read(|c| {
+            c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,90 @@
+//! The configuration file (TOML) and its defaults.
+//!
+//! Every key is optional; command-line flags override the file. See
+//! `deploy/lianxin.example.toml` for a documented example.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// SQLite database file (`--db` / `LIANXIN_DB` override it).
+    pub database: Option<PathBuf>,
+    /// Area code for 7–8 digit local numbers (Beijing: "010").
+    pub local_area: String,
+    /// SIP listen address (UDP and TCP).
+    pub sip_listen: String,
+    /// HTTP/WebSocket listen address for the desk consoles.
+    pub http_listen: String,
+    /// First and last UDP port for RTP.
+    pub rtp_ports: [u16; 2],
+    /// The hotline numbers we answer (as dialled; normalized when compared).
+    pub hotline_numbers: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: None,
+            local_area: "010".to_string(),
+            sip_listen: "0.0.0.0:5060".to_string(),
+            http_listen: "127.0.0.1:8080".to_string(),
+            rtp_ports: [20000, 30000],
+            hotline_numbers: vec!["51663371".to_string()],
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or gives the defaults when there is no file.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let config: Config = toml::from_str(&text)
+            .with_context(|| format!("config file {} is not valid", path.display()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.rtp_ports[0] > self.rtp_ports[1] {
+            anyhow::bail!(
+                "rtp_ports: first port {} is above last port {}",
+                self.rtp_ports[0],
+                self.rtp_ports[1]
+            );
+        }
+        let area = self.local_area.trim_start_matches('0');
+        if area.is_empty() || !area.bytes().all(|b| b.is_ascii_digit()) || area.len() > 3 {
+            anyhow::bail!(
+                "local_area {:?} is not an area code such as \"010\"",
+                self.local_area
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_defaults_fill_gaps() {
+        let text = include_str!("../deploy/lianxin.example.toml");
+        let c: Config = toml::from_str(text).unwrap();
+        c.check().unwrap();
+        let partial: Config = toml::from_str("local_area = \"021\"").unwrap();
+        assert_eq!(partial.local_area, "021");
+        assert_eq!(partial.sip_listen, Config::default().sip_listen);
+        assert!(toml::from_str::<Config>("sip_lisen = \"x\"").is_err());
+        let bad: Config = toml::from_str("rtp_ports = [30000, 20000]").unwrap();
+        assert!(bad.check().is_err());
+    }
+}
