@@ -375,8 +375,10 @@ struct TxEntry {
     key: TransactionKey,
     owner: Owner,
     machine: Machine,
-    /// Server: the request (to build responses). Client: unused.
+    /// Server: the request (to build responses) until the final response. Client: unused.
     request: Option<Request>,
+    /// SIP Call-ID (for logs and `TransactionTimeout`).
+    call_id: String,
     armed: Option<Instant>,
 }
 
@@ -695,12 +697,18 @@ impl Endpoint {
                 c.live_txns += 1;
             }
         }
+        let call_id = match (&machine, &request) {
+            (Machine::Client(c), _) => c.request().head.call_id.clone(),
+            (_, Some(r)) => r.head.call_id.clone(),
+            _ => String::new(),
+        };
         let i = self.txs.insert(TxEntry {
             serial,
             key: key.clone(),
             owner,
             machine,
             request,
+            call_id,
             armed: None,
         });
         self.tx_by_key.insert(key, i);
@@ -772,6 +780,33 @@ impl Endpoint {
         for e in evs {
             self.tx_event(now, i, owner, e);
         }
+        self.detach_if_done(i);
+    }
+
+    /// A transaction that can no longer tell its call anything (final response sent or
+    /// received) only absorbs retransmissions: detach it so the call can be freed while
+    /// the transaction waits out timers D, I, J, K or L.
+    fn detach_if_done(&mut self, i: usize) {
+        let Some(t) = self.txs.get_mut(i) else { return };
+        let Owner::Call(h) = t.owner else { return };
+        let done = match &t.machine {
+            Machine::Client(c) => matches!(c.state(), TxState::Completed | TxState::Terminated),
+            Machine::Server(s) => s.has_final(),
+        };
+        if !done {
+            return;
+        }
+        t.owner = Owner::Nobody;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.live_txns = c.live_txns.saturating_sub(1);
+            if c.invite_tx == Some(i) {
+                c.invite_tx = None;
+            }
+            if c.reinvite_tx == Some(i) {
+                c.reinvite_tx = None;
+            }
+        }
+        self.maybe_reap(h);
     }
 
     fn tx_event(&mut self, now: Instant, i: usize, owner: Owner, e: TxEvent) {
@@ -784,14 +819,7 @@ impl Endpoint {
             TxEvent::Timeout => {
                 let Some(t) = self.txs.get(i) else { return };
                 let method = t.key.method.clone();
-                let call_id = match &t.machine {
-                    Machine::Client(c) => c.request().head.call_id.clone(),
-                    Machine::Server(_) => t
-                        .request
-                        .as_ref()
-                        .map(|r| r.head.call_id.clone())
-                        .unwrap_or_default(),
-                };
+                let call_id = t.call_id.clone();
                 let client = matches!(t.machine, Machine::Client(_));
                 tracing::info!(%call_id, %method, "transaction timeout");
                 self.events.push_back(Event::TransactionTimeout {
@@ -1185,6 +1213,7 @@ impl Endpoint {
             c.state = CallState::Terminated;
         }
         self.events.push_back(Event::Cancelled { call: h });
+        self.maybe_reap(h);
     }
 
     fn final_to_invite(
@@ -1250,6 +1279,7 @@ impl Endpoint {
                         });
                     }
                 }
+                self.maybe_reap(h);
             }
             Method::Invite => {
                 let busy = self.calls.get(&h).is_some_and(|c| {
@@ -1773,6 +1803,7 @@ impl Endpoint {
         if let Some(c) = self.calls.get_mut(&call) {
             c.state = CallState::Terminated;
         }
+        self.maybe_reap(call);
         Ok(())
     }
 
