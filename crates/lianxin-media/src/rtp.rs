@@ -100,6 +100,16 @@ struct SeqState {
     max: u32,
     received: u64,
     last_transit: Option<i64>,
+    /// Loss counted for earlier sources.
+    lost_before: u64,
+}
+
+impl SeqState {
+    /// Expected minus received (duplicates can make it negative: then 0).
+    fn lost(&self) -> u64 {
+        let expected = self.max.wrapping_sub(self.base) as u64 + 1;
+        expected.saturating_sub(self.received)
+    }
 }
 
 /// One call's RTP state.
@@ -303,23 +313,22 @@ impl RtpSession {
                 }
                 st.received += 1;
             }
-            _ => {
+            previous => {
                 // First packet, or a new source (e.g. after a transfer): start over.
+                let lost_before = previous.as_ref().map_or(0, |p| p.lost_before + p.lost());
                 self.rx = Some(SeqState {
                     ssrc,
                     base: s,
                     max: s,
                     received: 1,
                     last_transit: None,
+                    lost_before,
                 });
                 self.jitter = 0.0;
             }
         }
         if let Some(st) = &self.rx {
-            let expected = st.max.wrapping_sub(st.base) as u64 + 1;
-            let lost_now = expected.saturating_sub(st.received);
-            // Accumulate across source changes: keep the larger running figure per source.
-            self.stats.packets_lost = self.stats.packets_lost.max(lost_now);
+            self.stats.packets_lost = st.lost_before + st.lost();
         }
     }
 
@@ -463,6 +472,18 @@ mod tests {
         assert_eq!(st.packets_received, 6);
         // 65535, 2 and 3 missing.
         assert_eq!(st.packets_lost, 3);
+    }
+
+    #[test]
+    fn reordering_is_not_loss() {
+        let t0 = crate::test_util::t0();
+        let mut s = session(t0, None);
+        let from = addr("1.2.3.4:5000");
+        for seq in [1u16, 2, 4, 3, 5] {
+            s.handle_packet(t0, from, &packet(0, seq, 0, &[0xFF; 160]))
+                .unwrap();
+        }
+        assert_eq!(s.stats().packets_lost, 0);
     }
 
     #[test]

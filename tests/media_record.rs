@@ -1,0 +1,276 @@
+//! Recording: known RTP sent into a session lands in the WAV file sample for sample (through
+//! the jitter buffer, which puts reordered packets back in order); a recording whose process
+//! is killed is still readable up to its last flush; two bridged sessions relay audio with
+//! transcoding.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lianxin_media::g711::{alaw_decode, alaw_encode, ulaw_decode, ulaw_encode};
+use lianxin_media::{
+    Channels, Codec, MediaConfig, MediaEngine, MediaEvent, MediaHandle, PromptLibrary,
+    SessionParams,
+};
+
+fn engine(first_port: u16) -> MediaHandle {
+    let mut config = MediaConfig::new("127.0.0.1".parse().unwrap(), Arc::new(PromptLibrary::new()));
+    config.port_range = (first_port, first_port + 999);
+    MediaEngine::start(config).expect("engine starts")
+}
+
+/// Frame `n` of a known signal: a 440 Hz tone whose level changes every frame.
+fn frame_pcm(n: usize) -> Vec<i16> {
+    (0..160)
+        .map(|i| {
+            let t = (n * 160 + i) as f64 / 8000.0;
+            let level = 2000.0 + 300.0 * (n % 20) as f64;
+            (level * (2.0 * std::f64::consts::PI * 440.0 * t).sin()) as i16
+        })
+        .collect()
+}
+
+fn rtp(seq: u16, ts: u32, pt: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, pt, 0, 0, 0, 0, 0, 0, 0, 0, 0x12, 0x34];
+    p[2..4].copy_from_slice(&seq.to_be_bytes());
+    p[4..8].copy_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// Sends frames `0..n` as μ-law at 20 ms pace (frames 5 and 6 swapped in order).
+fn send_frames(sock: &UdpSocket, to: SocketAddr, n: usize) {
+    let start = Instant::now();
+    let mut order: Vec<usize> = (0..n).collect();
+    if n > 7 {
+        order.swap(5, 6);
+    }
+    for (slot, &f) in order.iter().enumerate() {
+        let due = start + Duration::from_millis(20 * slot as u64);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let payload: Vec<u8> = frame_pcm(f).into_iter().map(ulaw_encode).collect();
+        sock.send_to(&rtp(1000 + f as u16, 160 * f as u32, 0, &payload), to)
+            .unwrap();
+    }
+}
+
+fn expected(n: usize) -> Vec<i16> {
+    (0..n)
+        .flat_map(frame_pcm)
+        .map(|s| ulaw_decode(ulaw_encode(s)))
+        .collect()
+}
+
+fn read_wav(path: &Path) -> (hound::WavSpec, Vec<i16>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    (r.spec(), r.samples::<i16>().map(|s| s.unwrap()).collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn received_rtp_is_recorded_sample_for_sample() {
+    let media = engine(34000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("message.wav");
+    let (session, mut events) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: None,
+        })
+        .unwrap();
+    session
+        .record(&path, Duration::from_secs(60), Channels::Mono)
+        .unwrap();
+    let to = session.local_addr();
+    tokio::task::spawn_blocking(move || {
+        let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+        send_frames(&phone, to, 50);
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    session.stop_recording().unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ev,
+        MediaEvent::RecordingStopped {
+            path: path.clone(),
+            duration: Duration::from_secs(1)
+        }
+    );
+    let (spec, samples) = read_wav(&path);
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8000, 1, 16)
+    );
+    assert_eq!(samples.len(), 50 * 160);
+    assert!(
+        samples == expected(50),
+        "recorded audio differs from what was sent"
+    );
+    let stats = session.close().await;
+    assert_eq!(stats.packets_received, 50);
+    assert_eq!(stats.packets_lost, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recording_stops_at_its_maximum_length() {
+    let media = engine(35000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.wav");
+    let (session, mut events) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: None,
+        })
+        .unwrap();
+    session
+        .record(&path, Duration::from_millis(400), Channels::Mono)
+        .unwrap();
+    let to = session.local_addr();
+    tokio::task::spawn_blocking(move || {
+        let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+        send_frames(&phone, to, 40);
+    });
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ev,
+        MediaEvent::RecordingStopped {
+            path: path.clone(),
+            duration: Duration::from_millis(400)
+        }
+    );
+    let (_, samples) = read_wav(&path);
+    assert!(samples == expected(20));
+    session.close().await;
+}
+
+/// Runs in a child process (see `killed_recording_is_readable_up_to_last_flush`): records
+/// until killed.
+#[test]
+fn child_recorder() {
+    let Ok(path) = std::env::var("LIANXIN_MEDIA_TEST_RECORD") else {
+        return; // Only meaningful as the child.
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let media = engine(36000);
+        let (session, _events) = media
+            .open(SessionParams {
+                codec: Codec::Pcmu,
+                telephone_event_pt: None,
+                remote: None,
+            })
+            .unwrap();
+        session
+            .record(Path::new(&path), Duration::from_secs(60), Channels::Mono)
+            .unwrap();
+        println!("PORT {}", session.local_port());
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+}
+
+#[test]
+fn killed_recording_is_readable_up_to_last_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crash.wav");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_recorder",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env("LIANXIN_MEDIA_TEST_RECORD", &path)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let port: u16 = loop {
+        let line = lines.next().expect("child prints its port").unwrap();
+        // The test harness prints "test child_recorder ... " on the same line.
+        if let Some(at) = line.find("PORT ") {
+            break line[at + 5..].trim().parse().unwrap();
+        }
+    };
+    let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to: SocketAddr = ([127, 0, 0, 1], port).into();
+    // 2.5 s of audio, then SIGKILL: no finalize, no destructor.
+    send_frames(&phone, to, 125);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (spec, samples) = read_wav(&path);
+    assert_eq!(spec.sample_rate, 8000);
+    // Flushed every second: at least the first 2 s are there, and they are right.
+    assert!(
+        samples.len() >= 2 * 8000,
+        "only {} samples survived",
+        samples.len()
+    );
+    assert!(samples.len() <= 125 * 160);
+    let want = expected(125);
+    assert!(
+        samples[..] == want[..samples.len()],
+        "surviving audio differs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridged_sessions_relay_and_transcode() {
+    let media = engine(37000);
+    let caller_phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let operator_phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (caller, _ce) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: Some(caller_phone.local_addr().unwrap()),
+        })
+        .unwrap();
+    let (operator, _oe) = media
+        .open(SessionParams {
+            codec: Codec::Pcma,
+            telephone_event_pt: None,
+            remote: Some(operator_phone.local_addr().unwrap()),
+        })
+        .unwrap();
+    caller.bridge(&operator).unwrap();
+    let to = caller.local_addr();
+    let got = tokio::task::spawn_blocking(move || {
+        send_frames(&caller_phone, to, 30);
+        operator_phone
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1500];
+        while let Ok((n, _)) = operator_phone.recv_from(&mut buf) {
+            assert_eq!(buf[1] & 0x7F, 8, "operator leg is A-law");
+            out.extend(buf[12..n].iter().map(|&c| alaw_decode(c)));
+        }
+        out
+    })
+    .await
+    .unwrap();
+    // The operator hears what the caller said, transcoded μ-law → A-law.
+    let want: Vec<i16> = expected(30)
+        .into_iter()
+        .map(|s| alaw_decode(alaw_encode(s)))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "relayed audio differs");
+    caller.close().await;
+    operator.close().await;
+}
