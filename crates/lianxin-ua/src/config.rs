@@ -1,0 +1,76 @@
+//! Settings of the user agent, filled by the binary from its TOML config.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use lianxin_sip::auth::Credentials;
+use lianxin_sip::Transport;
+
+use crate::ratelimit::RateLimitConfig;
+
+/// Settings of the user agent.
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    /// Address for UDP and TCP (`0.0.0.0:5060` in production; tests use port 0).
+    pub listen: SocketAddr,
+    /// Also accept and open TCP connections.
+    pub tcp: bool,
+    /// Host to put in Via/Contact when `listen` is a wildcard address (public IP or name).
+    pub contact_host: Option<String>,
+    /// Digest realm of the registrar (usually the SIP domain).
+    pub realm: String,
+    /// Hotline numbers accepted on incoming INVITEs (Request-URI user); others get 404.
+    /// Empty accepts every number.
+    pub numbers: Vec<String>,
+    /// Per-source limits for new requests.
+    pub rate_limit: RateLimitConfig,
+    /// Outbound registration to the carrier trunk, if any.
+    pub trunk: Option<TrunkConfig>,
+    /// Most simultaneous calls; beyond, incoming INVITEs get 503.
+    pub max_calls: usize,
+    /// Capacity of the event channel to the owner.
+    pub event_capacity: usize,
+    /// Capacity of the command channel from handles.
+    pub command_capacity: usize,
+    /// Seed for tags, branches and nonces; `None` draws one from the OS.
+    pub seed: Option<u64>,
+    /// `User-Agent` / `Server` header.
+    pub user_agent: String,
+}
+
+impl UaConfig {
+    /// Defaults for an address: UDP+TCP, every number accepted, default rate limits.
+    pub fn new(listen: SocketAddr) -> UaConfig {
+        UaConfig {
+            listen,
+            tcp: true,
+            contact_host: None,
+            realm: "lianxin".to_string(),
+            numbers: Vec::new(),
+            rate_limit: RateLimitConfig::default(),
+            trunk: None,
+            max_calls: 4000,
+            event_capacity: 4096,
+            command_capacity: 4096,
+            seed: None,
+            user_agent: concat!("lianxin/", env!("CARGO_PKG_VERSION")).to_string(),
+        }
+    }
+}
+
+/// Outbound registration to an upstream trunk.
+#[derive(Debug, Clone)]
+pub struct TrunkConfig {
+    /// The trunk's SIP domain (Request-URI `sip:<domain>`, AOR `sip:<user>@<domain>`).
+    pub domain: String,
+    /// Where to send REGISTER.
+    pub destination: SocketAddr,
+    /// Transport.
+    pub transport: Transport,
+    /// Digest username and password.
+    pub credentials: Credentials,
+    /// Requested expiry; refreshed before it lapses.
+    pub expires: Duration,
+    /// Wait before retrying after a failure.
+    pub retry_after: Duration,
+}

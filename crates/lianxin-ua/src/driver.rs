@@ -1,0 +1,535 @@
+//! The UA task: owns the endpoint, the registrar and the sockets; no protocol logic.
+//!
+//! Loop: wait for a datagram, a TCP message, a command, room in the event queue or the
+//! earliest deadline; feed it in; then drain `poll_transmit` and `poll_event` until both
+//! are empty. Events go to a local queue first and to the owner's bounded channel as room
+//! allows, so the task never waits on its owner (who may be waiting on a command answer).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lianxin_sip::registrar::{
+    RegisterClient, RegisterClientConfig, Registrar, RegistrarConfig, RegistrationState,
+};
+use lianxin_sip::wire::{Header, Method};
+use lianxin_sip::{
+    CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RequestHandle, TerminationReason,
+    Transmit, Transport,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, info_span, warn};
+
+use crate::ratelimit::{classify, RateLimiter, Verdict};
+use crate::tcp::{self, TcpIn};
+use crate::{
+    Command, Contact, EndReason, IncomingCall, SharedCredentials, TrunkState, UaConfig, UaError,
+    UaEvent, UaStats,
+};
+
+/// How often lapsed registrations are swept.
+const EXPIRE_EVERY: Duration = Duration::from_secs(10);
+/// Datagrams read per wake-up before the outputs are drained.
+const RECV_BATCH: usize = 64;
+/// Capacity of the channel from TCP connection tasks.
+const TCP_IN_CAPACITY: usize = 1024;
+/// Most messages waiting for an outbound TCP connection to come up.
+const CONNECT_BACKLOG: usize = 64;
+
+/// The driver reads the clock; the SIP core only receives it.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
+/// Binds the sockets and spawns the task; returns the bound address.
+pub(crate) async fn spawn(
+    config: UaConfig,
+    credentials: SharedCredentials,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<UaEvent>,
+) -> Result<SocketAddr, UaError> {
+    let bind_err = |addr, source| UaError::Bind { addr, source };
+    let udp = UdpSocket::bind(config.listen)
+        .await
+        .map_err(|e| bind_err(config.listen, e))?;
+    let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_CAPACITY);
+    if config.tcp {
+        let listener = TcpListener::bind(local)
+            .await
+            .map_err(|e| bind_err(local, e))?;
+        tokio::spawn(tcp::accept_loop(listener, tcp_tx.clone(), stop_rx.clone()));
+    }
+
+    let seed = config.seed.unwrap_or_else(rand::random);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let contact_host = config.contact_host.clone().unwrap_or_else(|| {
+        if local.ip().is_unspecified() {
+            IpAddr::from([127, 0, 0, 1]).to_string()
+        } else {
+            local.ip().to_string()
+        }
+    });
+    let endpoint = Endpoint::new(EndpointConfig {
+        seed: rng.random(),
+        user_agent: config.user_agent.clone(),
+        contact_host,
+        contact_port: local.port(),
+        ..EndpointConfig::default()
+    });
+    let start = now();
+    let registrar = Registrar::new(
+        RegistrarConfig {
+            realm: config.realm.clone(),
+            secret: rng.random(),
+            ..RegistrarConfig::default()
+        },
+        start,
+    );
+    let trunk = config.trunk.as_ref().map(|t| {
+        RegisterClient::new(RegisterClientConfig {
+            registrar: format!("sip:{}", t.domain),
+            aor: format!("sip:{}@{}", t.credentials.username, t.domain),
+            destination: t.destination,
+            transport: t.transport,
+            credentials: Some(t.credentials.clone()),
+            expires: u32::try_from(t.expires.as_secs()).unwrap_or(u32::MAX),
+            retry_after: t.retry_after,
+        })
+    });
+    let driver = Driver {
+        limiter: RateLimiter::new(config.rate_limit.clone()),
+        pending: VecDeque::new(),
+        event_capacity: config.event_capacity.max(1),
+        config,
+        endpoint,
+        registrar,
+        credentials,
+        rng,
+        udp: Arc::new(udp),
+        local,
+        tcp_tx,
+        conns: HashMap::new(),
+        connecting: HashMap::new(),
+        stop: stop_tx,
+        stop_rx,
+        trunk,
+        trunk_request: None,
+        trunk_state: None,
+        next_expire: start + EXPIRE_EVERY,
+        stats: UaStats::default(),
+    };
+    tokio::spawn(driver.run(commands, events, tcp_rx));
+    Ok(local)
+}
+
+struct Driver {
+    config: UaConfig,
+    endpoint: Endpoint,
+    registrar: Registrar,
+    credentials: SharedCredentials,
+    limiter: RateLimiter,
+    rng: StdRng,
+    udp: Arc<UdpSocket>,
+    local: SocketAddr,
+    tcp_tx: mpsc::Sender<TcpIn>,
+    conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    connecting: HashMap<SocketAddr, Vec<Vec<u8>>>,
+    stop: watch::Sender<bool>,
+    stop_rx: watch::Receiver<bool>,
+    trunk: Option<RegisterClient>,
+    trunk_request: Option<RequestHandle>,
+    trunk_state: Option<TrunkState>,
+    pending: VecDeque<UaEvent>,
+    event_capacity: usize,
+    next_expire: Instant,
+    stats: UaStats,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        events: mpsc::Sender<UaEvent>,
+        mut tcp_rx: mpsc::Receiver<TcpIn>,
+    ) {
+        let udp = self.udp.clone();
+        let mut buf = vec![0u8; 65_536];
+        self.drain(now()).await;
+        loop {
+            let deadline = self.deadline();
+            let has_pending = !self.pending.is_empty();
+            tokio::select! {
+                biased;
+                cmd = commands.recv() => match cmd {
+                    None | Some(Command::Shutdown) => break,
+                    Some(cmd) => self.command(now(), cmd),
+                },
+                r = udp.recv_from(&mut buf) => {
+                    let t = now();
+                    match r {
+                        Ok((n, src)) => self.message(t, Transport::Udp, src, &buf[..n]),
+                        // Linux reports ICMP port-unreachable of an earlier send here.
+                        Err(e) => debug!(error = %e, "udp receive error"),
+                    }
+                    for _ in 0..RECV_BATCH {
+                        match udp.try_recv_from(&mut buf) {
+                            Ok((n, src)) => self.message(t, Transport::Udp, src, &buf[..n]),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Some(m) = tcp_rx.recv() => self.tcp_in(now(), m),
+                permit = events.reserve(), if has_pending => match permit {
+                    Ok(permit) => {
+                        if let Some(e) = self.pending.pop_front() {
+                            permit.send(e);
+                        }
+                        while let Some(e) = self.pending.pop_front() {
+                            if let Err(err) = events.try_send(e) {
+                                let e = match err {
+                                    mpsc::error::TrySendError::Full(e)
+                                    | mpsc::error::TrySendError::Closed(e) => e,
+                                };
+                                self.pending.push_front(e);
+                                break;
+                            }
+                        }
+                    }
+                    // The owner is gone: keep serving SIP (calls end by timers), drop events.
+                    Err(_) => self.pending.clear(),
+                },
+                _ = tokio::time::sleep_until(deadline.into()) => self.timeout(now()),
+            }
+            self.drain(now()).await;
+        }
+        let _ = self.stop.send(true);
+        info!("SIP user agent stopped");
+    }
+
+    fn deadline(&mut self) -> Instant {
+        let mut d = self.next_expire;
+        if let Some(t) = self.endpoint.poll_timeout() {
+            d = d.min(t);
+        }
+        if let Some(t) = self.trunk.as_ref().and_then(RegisterClient::poll_timeout) {
+            d = d.min(t);
+        }
+        d
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        self.endpoint.handle_timeout(now);
+        if now >= self.next_expire {
+            self.registrar.expire(now);
+            self.next_expire = now + EXPIRE_EVERY;
+        }
+    }
+
+    fn message(&mut self, now: Instant, transport: Transport, src: SocketAddr, bytes: &[u8]) {
+        match self.limiter.check(now, src.ip(), classify(bytes)) {
+            Verdict::Admit => {
+                self.endpoint
+                    .handle_message(now, transport, self.local, src, bytes);
+            }
+            Verdict::Drop => self.stats.rate_limited += 1,
+            Verdict::DropAndLog { dropped } => {
+                self.stats.rate_limited += 1;
+                warn!(source = %src.ip(), dropped, "rate limit: dropping requests from source");
+            }
+        }
+    }
+
+    fn tcp_in(&mut self, now: Instant, m: TcpIn) {
+        match m {
+            TcpIn::Opened { peer, writer } => {
+                debug!(%peer, "tcp connection up");
+                for msg in self.connecting.remove(&peer).unwrap_or_default() {
+                    let _ = writer.try_send(msg);
+                }
+                self.conns.insert(peer, writer);
+            }
+            TcpIn::Message { peer, bytes } => self.message(now, Transport::Tcp, peer, &bytes),
+            TcpIn::Closed { peer } => {
+                debug!(%peer, "tcp connection closed");
+                self.conns.remove(&peer);
+                self.connecting.remove(&peer);
+            }
+        }
+    }
+
+    async fn drain(&mut self, now: Instant) {
+        loop {
+            if let Some(trunk) = self.trunk.as_mut() {
+                while let Some(req) = trunk.poll_request(now) {
+                    match self.endpoint.request(now, req) {
+                        Ok(h) => self.trunk_request = Some(h),
+                        Err(e) => warn!(error = %e, "cannot send trunk REGISTER"),
+                    }
+                }
+            }
+            while let Some(t) = self.endpoint.poll_transmit() {
+                self.send(t).await;
+            }
+            let mut any = false;
+            while let Some(e) = self.endpoint.poll_event() {
+                any = true;
+                self.event(now, e);
+            }
+            if !any {
+                break;
+            }
+        }
+    }
+
+    async fn send(&mut self, t: Transmit) {
+        match t.transport {
+            Transport::Udp => match self.udp.try_send_to(&t.payload, t.destination) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if let Err(e) = self.udp.send_to(&t.payload, t.destination).await {
+                        debug!(dest = %t.destination, error = %e, "udp send failed");
+                    }
+                }
+                Err(e) => debug!(dest = %t.destination, error = %e, "udp send failed"),
+            },
+            Transport::Tcp => {
+                if let Some(w) = self.conns.get(&t.destination) {
+                    if w.try_send(t.payload).is_err() {
+                        warn!(dest = %t.destination, "tcp write queue full, message dropped");
+                    }
+                } else if let Some(q) = self.connecting.get_mut(&t.destination) {
+                    if q.len() < CONNECT_BACKLOG {
+                        q.push(t.payload);
+                    }
+                } else if self.config.tcp {
+                    self.connecting.insert(t.destination, vec![t.payload]);
+                    tcp::connect(t.destination, self.tcp_tx.clone(), self.stop_rx.clone());
+                }
+            }
+        }
+    }
+
+    fn push(&mut self, e: UaEvent) {
+        self.pending.push_back(e);
+    }
+
+    fn event(&mut self, now: Instant, e: Event) {
+        match e {
+            Event::IncomingCall {
+                call,
+                call_id,
+                from,
+                to,
+                pai,
+                request_user,
+                sdp,
+                source,
+                transport,
+            } => {
+                let span = info_span!("call", %call_id);
+                let _g = span.enter();
+                let known = self.config.numbers.is_empty()
+                    || request_user
+                        .as_deref()
+                        .is_some_and(|u| self.config.numbers.iter().any(|n| n == u));
+                if !known {
+                    self.stats.unknown_number += 1;
+                    debug!(%source, "INVITE to an unknown number: 404");
+                    let _ = self.endpoint.reject(now, call, 404, None);
+                    return;
+                }
+                if self.endpoint.calls() > self.config.max_calls
+                    || self.pending.len() >= self.event_capacity
+                {
+                    self.stats.overloaded += 1;
+                    warn!(%source, "overloaded: 503");
+                    let _ = self.endpoint.reject(now, call, 503, None);
+                    return;
+                }
+                debug!(%source, ?transport, late_offer = sdp.is_none(), "incoming call");
+                self.push(UaEvent::IncomingCall(Box::new(IncomingCall {
+                    call,
+                    call_id,
+                    from,
+                    to,
+                    pai,
+                    number: request_user,
+                    sdp,
+                    source,
+                    transport,
+                })));
+            }
+            Event::CallAcked { call, sdp } => self.push(UaEvent::Acked { call, sdp }),
+            Event::Cancelled { call } => {
+                self.trace(call, "cancelled by the caller");
+                self.push(UaEvent::Terminated {
+                    call,
+                    reason: EndReason::Cancelled,
+                });
+            }
+            Event::Reinvite { call, sdp } => self.push(UaEvent::Reinvite { call, sdp }),
+            Event::ReinviteResult { call, code, sdp } => {
+                self.push(UaEvent::ReinviteResult { call, code, sdp })
+            }
+            Event::Progress { call, code, sdp } => self.push(UaEvent::Progress { call, code, sdp }),
+            Event::Answered { call, sdp } => self.push(UaEvent::Answered { call, sdp }),
+            Event::Failed { call, code, reason } => {
+                self.push(UaEvent::Failed { call, code, reason })
+            }
+            Event::CallTerminated { call, reason } => {
+                let reason = match reason {
+                    TerminationReason::RemoteBye => EndReason::RemoteBye,
+                    TerminationReason::LocalBye => EndReason::LocalBye,
+                    TerminationReason::AckTimeout => EndReason::AckTimeout,
+                    TerminationReason::DialogLost => EndReason::DialogLost,
+                };
+                self.push(UaEvent::Terminated { call, reason });
+            }
+            Event::Dtmf { call, digit, .. } => self.push(UaEvent::Dtmf { call, digit }),
+            Event::IncomingRequest {
+                request,
+                message,
+                source,
+                transport,
+            } => {
+                if message.method == Method::Register {
+                    let reply = self.registrar.handle_register(
+                        now,
+                        &message,
+                        source,
+                        transport,
+                        &*self.credentials,
+                        self.rng.random(),
+                    );
+                    debug!(%source, code = reply.code, "REGISTER");
+                    let _ = self
+                        .endpoint
+                        .respond(now, request, reply.code, reply.headers, None);
+                    if reply.code == 200 {
+                        if let Some(user) = reply.user {
+                            let contacts = self.contacts(now, &user);
+                            self.push(UaEvent::RegistrationChanged { user, contacts });
+                        }
+                    }
+                } else {
+                    let allow =
+                        Header::new("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO");
+                    let _ = self.endpoint.respond(now, request, 405, vec![allow], None);
+                }
+            }
+            Event::Response {
+                request,
+                code,
+                message,
+            } => {
+                if Some(request) == self.trunk_request {
+                    self.trunk_request = None;
+                    if let Some(trunk) = self.trunk.as_mut() {
+                        trunk.handle_response(now, code, message.as_deref());
+                        let state = match trunk.state() {
+                            RegistrationState::Registered(until) => {
+                                Some(TrunkState::Registered(until))
+                            }
+                            RegistrationState::Failed(code) => Some(TrunkState::Failed(code)),
+                            _ => None,
+                        };
+                        if state.is_some() && state != self.trunk_state {
+                            info!(?state, "trunk registration");
+                            self.trunk_state = state;
+                            if let Some(s) = state {
+                                self.push(UaEvent::TrunkRegistration(s));
+                            }
+                        }
+                    }
+                }
+            }
+            Event::TransactionTimeout { call_id, method } => {
+                debug!(%call_id, ?method, "transaction timed out");
+            }
+        }
+    }
+
+    fn trace(&self, call: CallHandle, what: &str) {
+        if let Some(id) = self.endpoint.call_id(call) {
+            debug!(call_id = %id, "{what}");
+        }
+    }
+
+    fn contacts(&self, now: Instant, user: &str) -> Vec<Contact> {
+        self.registrar
+            .lookup(now, user)
+            .into_iter()
+            .map(|b| Contact {
+                uri: b.contact.uri.to_string(),
+                source: b.source,
+                transport: b.transport,
+                expires_at: b.expires_at,
+            })
+            .collect()
+    }
+
+    fn command(&mut self, now: Instant, cmd: Command) {
+        let ep = &mut self.endpoint;
+        match cmd {
+            Command::Provisional(call, code, sdp, r) => {
+                let _ = r.send(
+                    ep.send_provisional(now, call, code, sdp)
+                        .map_err(Into::into),
+                );
+            }
+            Command::Accept(call, sdp, r) => {
+                let _ = r.send(ep.accept(now, call, sdp).map_err(Into::into));
+            }
+            Command::Reject(call, code, r) => {
+                let _ = r.send(ep.reject(now, call, code, None).map_err(Into::into));
+            }
+            Command::Hangup(call, r) => {
+                let _ = r.send(ep.hangup(now, call).map_err(Into::into));
+            }
+            Command::Cancel(call, r) => {
+                let _ = r.send(ep.cancel(now, call).map_err(Into::into));
+            }
+            Command::Reinvite(call, sdp, r) => {
+                let _ = r.send(ep.reinvite(now, call, sdp).map_err(Into::into));
+            }
+            Command::AnswerReinvite(call, code, sdp, r) => {
+                let _ = r.send(ep.answer_reinvite(now, call, code, sdp).map_err(Into::into));
+            }
+            Command::Invite(c, r) => {
+                let c = *c;
+                let invite = OutgoingInvite {
+                    target: c.target,
+                    from: c.from,
+                    from_display: c.from_display,
+                    to: None,
+                    destination: c.destination,
+                    transport: c.transport,
+                    sdp: c.sdp,
+                    credentials: c.credentials,
+                    headers: Vec::new(),
+                };
+                let _ = r.send(ep.invite(now, invite).map_err(Into::into));
+            }
+            Command::Ack(call, sdp, r) => {
+                let _ = r.send(ep.ack(now, call, sdp).map_err(Into::into));
+            }
+            Command::Contacts(user, r) => {
+                let _ = r.send(self.contacts(now, &user));
+            }
+            Command::Stats(r) => {
+                let mut s = self.stats;
+                s.calls = self.endpoint.calls();
+                s.transactions = self.endpoint.transactions();
+                s.registered_users = self.registrar.users();
+                let _ = r.send(s);
+            }
+            Command::Shutdown => {}
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The SIP user agent against sipp on 127.0.0.1: calls, CANCEL, retransmissions, lost ACK,
+//! codecs, late offer, REGISTER with digest, OPTIONS, garbage, rate limit, TCP.
+//!
+//! Each test starts the UA in-process (port 0) with the built-in answer policy on its own
+//! tokio runtime, runs one sipp scenario from `tests/sipp/` on free ports with `-m 1` and a
+//! global timeout, and checks sipp's exit code and the policy's counters. Every wait is
+//! bounded; sipp is killed after 40 s if its own timeout did not fire.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lianxin_ua::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
+use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
+use lianxin_ua::{StaticCredentials, Ua, UaConfig, UaHandle};
+
+struct Server {
+    rt: tokio::runtime::Runtime,
+    ua: UaHandle,
+    stats: Arc<AnswerStats>,
+}
+
+impl Server {
+    fn start(policy: AnswerPolicy) -> Server {
+        Server::start_with(policy, |_| {})
+    }
+
+    fn start_with(policy: AnswerPolicy, tweak: impl FnOnce(&mut UaConfig)) -> Server {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
+        config.rate_limit = RateLimitConfig::unlimited();
+        config.numbers = vec!["100".into(), "51663371".into()];
+        config.seed = Some(7);
+        tweak(&mut config);
+        let creds = StaticCredentials::default().with("1001", "secret");
+        let stats = Arc::new(AnswerStats::default());
+        let ua = rt.block_on(async {
+            let (ua, events) = Ua::start(config, Arc::new(creds)).await.expect("start UA");
+            tokio::spawn(answer::run(ua.clone(), events, policy, stats.clone()));
+            ua
+        });
+        Server { rt, ua, stats }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.ua.local_addr()
+    }
+
+    /// Counters once they stop changing (the last events may trail sipp's exit).
+    fn settled(&self, until: impl Fn(&AnswerSnapshot) -> bool) -> AnswerSnapshot {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let s = self.stats.snapshot();
+            if until(&s) || Instant::now() > deadline {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let ua = self.ua.clone();
+        self.rt.block_on(async move { ua.shutdown().await });
+    }
+}
+
+fn free_udp_port() -> u16 {
+    for _ in 0..200 {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = s.local_addr().expect("addr").port();
+        if p != 5060 && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free port");
+}
+
+/// `tests/sipp/<name>.xml`, found from this package's directory upwards (the test is
+/// built by the root package and by `lianxin-ua`).
+fn scenario(name: &str) -> PathBuf {
+    let mut dir: Option<&Path> = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
+    while let Some(d) = dir {
+        let p = d.join("tests/sipp").join(format!("{name}.xml"));
+        if p.exists() {
+            return p;
+        }
+        dir = d.parent();
+    }
+    panic!("scenario {name} not found");
+}
+
+struct SippRun {
+    code: Option<i32>,
+    dir: tempfile::TempDir,
+}
+
+impl SippRun {
+    /// Reads a column of the last line of the `-trace_counts` CSV.
+    fn count(&self, column: &str) -> u64 {
+        let file = std::fs::read_dir(self.dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .find(|e| e.file_name().to_string_lossy().ends_with("_counts.csv"))
+            .expect("counts file");
+        let text = std::fs::read_to_string(file.path()).expect("read counts");
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().expect("header").split(';').collect();
+        let last: Vec<&str> = lines.last().expect("row").split(';').collect();
+        let i = header.iter().position(|h| *h == column).expect("column");
+        last[i].parse().expect("number")
+    }
+
+    fn errors(&self) -> String {
+        std::fs::read_dir(self.dir.path())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with("_errors.log"))
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Runs one sipp call of `name` against `server`; `extra` are more sipp arguments.
+fn sipp(server: SocketAddr, name: &str, extra: &[&str]) -> SippRun {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_udp_port().to_string();
+    let media = free_udp_port().to_string();
+    let control = free_udp_port().to_string();
+    let mut cmd = Command::new("sipp");
+    cmd.current_dir(dir.path())
+        .arg(server.to_string())
+        .arg("-sf")
+        .arg(scenario(name))
+        .args([
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-mp",
+            &media,
+            "-cp",
+            &control,
+        ])
+        .args(["-s", "100", "-timeout", "20s", "-timeout_error", "-nostdin"])
+        .args(["-trace_err", "-trace_counts"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .expect("sipp is installed (Debian package sip-tester)");
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait sipp") {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    SippRun { code, dir }
+}
+
+fn assert_ok(run: &SippRun) {
+    assert_eq!(run.code, Some(0), "sipp failed:\n{}", run.errors());
+}
+
+fn holding(ms: u64) -> AnswerPolicy {
+    AnswerPolicy {
+        hold: Some(Duration::from_millis(ms)),
+        ..AnswerPolicy::default()
+    }
+}
+
+#[test]
+fn sip_call_hung_up_by_caller() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_caller_bye", &["-d", "300"]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!(
+        (s.incoming, s.answered, s.acked, s.remote_bye),
+        (1, 1, 1, 1)
+    );
+}
+
+#[test]
+fn sip_call_hung_up_by_server() {
+    let server = Server::start(holding(300));
+    let run = sipp(server.addr(), "uac_server_bye", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.local_bye == 1);
+    assert_eq!((s.incoming, s.answered, s.local_bye), (1, 1, 1));
+}
+
+#[test]
+fn sip_call_over_tcp() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_caller_bye", &["-t", "t1", "-d", "200"]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!((s.incoming, s.remote_bye), (1, 1));
+}
+
+#[test]
+fn sip_cancel_before_answer_gets_200_and_487() {
+    let server = Server::start(AnswerPolicy {
+        ring: Duration::from_secs(3),
+        ..AnswerPolicy::default()
+    });
+    let run = sipp(server.addr(), "uac_cancel", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.cancelled == 1);
+    assert_eq!((s.incoming, s.answered, s.cancelled), (1, 0, 1));
+}
+
+#[test]
+fn sip_invite_retransmission_is_one_call() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_invite_retrans", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!(
+        s.incoming, 1,
+        "a retransmitted INVITE must not be a second call"
+    );
+    assert_eq!(s.remote_bye, 1);
+}
+
+#[test]
+fn sip_lost_ack_recovered_by_200_retransmission() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_lost_ack", &[]);
+    assert_ok(&run);
+    assert!(
+        run.count("4_200_Retrans") >= 1,
+        "the 200 must be retransmitted while the ACK is missing"
+    );
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!(
+        (s.incoming, s.acked, s.remote_bye, s.other_end),
+        (1, 1, 1, 0)
+    );
+}
+
+#[test]
+fn sip_no_common_codec_gets_488() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_no_codec", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.rejected == 1);
+    assert_eq!((s.incoming, s.rejected, s.answered), (1, 1, 0));
+}
+
+#[test]
+fn sip_unknown_number_gets_404() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_unknown_number", &["-s", "999"]);
+    assert_ok(&run);
+    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    assert_eq!(stats.unknown_number, 1);
+    assert_eq!(server.stats.snapshot().incoming, 0);
+}
+
+#[test]
+fn sip_late_offer() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_late_offer", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    // A bad answer in the ACK would make the policy hang up (local_bye).
+    assert_eq!(
+        (s.incoming, s.acked, s.remote_bye, s.local_bye),
+        (1, 1, 1, 0)
+    );
+}
+
+#[test]
+fn sip_options_gets_200() {
+    let server = Server::start(AnswerPolicy::default());
+    assert_ok(&sipp(server.addr(), "uac_options", &[]));
+}
+
+#[test]
+fn sip_register_with_digest() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(
+        server.addr(),
+        "uac_register",
+        &["-s", "1001", "-au", "1001", "-ap", "secret"],
+    );
+    assert_ok(&run);
+}
+
+#[test]
+fn sip_register_wrong_password_fails() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(
+        server.addr(),
+        "uac_register_wrong",
+        &["-s", "1001", "-au", "1001", "-ap", "not-the-password"],
+    );
+    assert_ok(&run);
+    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    assert_eq!(stats.registered_users, 0);
+}
+
+#[test]
+fn sip_garbage_during_call_does_not_disturb_it() {
+    let server = Server::start(AnswerPolicy::default());
+    let target = server.addr();
+    let junk = std::thread::spawn(move || {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        std::thread::sleep(Duration::from_millis(300));
+        let samples: [&[u8]; 8] = [
+            b"",
+            b"\r\n\r\n",
+            b"\x00\x01\x02\xff\xfe",
+            b"INVITE sip:100@x SIP/2.0\r\nVia: SIP/2.0/UDP\r\n\r\n",
+            b"SIP/2.0 200 OK\r\nCall-ID: nope\r\n\r\n",
+            b"BYE sip:x SIP/2.0\r\nContent-Length: 99999\r\n\r\n",
+            b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\nCSeq: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        ];
+        for i in 0..400 {
+            let _ = s.send_to(samples[i % samples.len()], target);
+        }
+    });
+    let run = sipp(server.addr(), "uac_caller_bye", &["-d", "1500"]);
+    junk.join().expect("junk thread");
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!((s.incoming, s.remote_bye, s.other_end), (1, 1, 0));
+}
+
+#[test]
+fn sip_scanner_flood_is_rate_limited_and_calls_go_through() {
+    let server = Server::start_with(AnswerPolicy::default(), |c| {
+        c.rate_limit = RateLimitConfig {
+            requests: Bucket {
+                per_second: 20.0,
+                burst: 20.0,
+            },
+            register: Bucket {
+                per_second: 5.0,
+                burst: 5.0,
+            },
+            ..RateLimitConfig::default()
+        };
+    });
+    let target = server.addr();
+    // The scanner floods from 127.0.0.2, the real caller calls from 127.0.0.1.
+    let flood = std::thread::spawn(move || {
+        let s = UdpSocket::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+        for i in 0..3000u32 {
+            let msg = format!(
+                "OPTIONS sip:100@{target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5999;branch=z9hG4bK-scan-{i}\r\nFrom: <sip:scan@127.0.0.2>;tag={i}\r\nTo: <sip:100@{target}>\r\nCall-ID: scan-{i}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            );
+            let _ = s.send_to(msg.as_bytes(), target);
+            if i % 100 == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    let run = sipp(server.addr(), "uac_caller_bye", &["-d", "500"]);
+    flood.join().expect("flood thread");
+    assert_ok(&run);
+    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    assert!(stats.rate_limited >= 2000, "dropped {}", stats.rate_limited);
+    assert_eq!(server.settled(|s| s.remote_bye == 1).remote_bye, 1);
+}
