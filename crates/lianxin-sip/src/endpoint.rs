@@ -365,7 +365,9 @@ enum Owner {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 enum Machine {
-    Client(ClientTransaction),
+    /// Boxed: a client transaction carries its whole request; most live entries are
+    /// small server transactions waiting out timers J and L.
+    Client(Box<ClientTransaction>),
     Server(ServerTransaction),
 }
 
@@ -376,7 +378,7 @@ struct TxEntry {
     owner: Owner,
     machine: Machine,
     /// Server: the request (to build responses) until the final response. Client: unused.
-    request: Option<Request>,
+    request: Option<Box<Request>>,
     /// SIP Call-ID (for logs and `TransactionTimeout`).
     call_id: String,
     armed: Option<Instant>,
@@ -462,6 +464,7 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     next_handle: u64,
     next_serial: u64,
+    graveyard: Vec<CallHandle>,
 }
 
 fn party(n: &NameAddr) -> Party {
@@ -555,6 +558,7 @@ impl Endpoint {
             events: VecDeque::new(),
             next_handle: 1,
             next_serial: 1,
+            graveyard: Vec::new(),
         }
     }
 
@@ -563,7 +567,7 @@ impl Endpoint {
         &self.config
     }
 
-    /// Number of live calls.
+    /// Number of live calls (finished calls count until the next input frees them).
     pub fn calls(&self) -> usize {
         self.calls.len()
     }
@@ -611,6 +615,7 @@ impl Endpoint {
 
     /// Fire every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.bury();
         while let Some(Reverse((at, target))) = self.timers.peek().copied() {
             if at > now {
                 break;
@@ -690,6 +695,7 @@ impl Endpoint {
         machine: Machine,
         request: Option<Request>,
     ) -> usize {
+        let request = request.map(Box::new);
         let serial = self.next_serial;
         self.next_serial += 1;
         if let Owner::Call(h) = owner {
@@ -735,7 +741,7 @@ impl Endpoint {
         };
         tracing::debug!(call_id = %request.head.call_id, method = %request.method, %destination, "send request");
         let tx = ClientTransaction::new(now, request, destination, transport, self.config.timers);
-        let i = self.add_tx(key, owner, Machine::Client(tx), None);
+        let i = self.add_tx(key, owner, Machine::Client(Box::new(tx)), None);
         self.drain_tx(now, i);
         i
     }
@@ -872,11 +878,25 @@ impl Endpoint {
         }
     }
 
+    /// Queue a finished call for freeing. It is freed at the start of the next input, so
+    /// `call_id(call)` still answers while the owner drains this input's events.
     fn maybe_reap(&mut self, h: CallHandle) {
         let done = self.calls.get(&h).is_some_and(|c| {
             c.state == CallState::Terminated && c.live_txns == 0 && c.ok.is_none()
         });
-        if done {
+        if done && !self.graveyard.contains(&h) {
+            self.graveyard.push(h);
+        }
+    }
+
+    fn bury(&mut self) {
+        for h in std::mem::take(&mut self.graveyard) {
+            let done = self.calls.get(&h).is_some_and(|c| {
+                c.state == CallState::Terminated && c.live_txns == 0 && c.ok.is_none()
+            });
+            if !done {
+                continue;
+            }
             if let Some(c) = self.calls.remove(&h) {
                 if let Some(d) = &c.dialog {
                     if self.dialogs.get(&d.id) == Some(&h) {
@@ -903,6 +923,7 @@ impl Endpoint {
         bytes: &[u8],
     ) {
         let _ = local;
+        self.bury();
         match wire::parse(bytes) {
             Ok(Message::Request(mut req)) => {
                 stamp_via(&mut req, remote);

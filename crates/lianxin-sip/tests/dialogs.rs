@@ -283,6 +283,8 @@ fn session_timer_headers_do_not_break_calls() {
             reason: TerminationReason::RemoteBye
         }]
     );
+    // The owner can still name the call (for its tracing span) while draining the event.
+    assert_eq!(ep.call_id(call), Some("dlg-1@192.0.2.7"));
     // A retransmitted BYE is absorbed by its transaction.
     let out = check(
         &mut ep,
