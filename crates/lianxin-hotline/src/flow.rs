@@ -65,7 +65,7 @@ impl Default for FlowConfig {
         let mut keys = BTreeMap::new();
         keys.insert('1', MenuAction::Operator);
         keys.insert('2', MenuAction::Voicemail);
-        keys.insert('3', MenuAction::Info("notices".into()));
+        keys.insert('3', MenuAction::Info("notice_security".into()));
         FlowConfig {
             greeting: "greeting".into(),
             menu: Some("menu".into()),
@@ -550,7 +550,7 @@ mod tests {
         f.handle(t, Input::PlaybackFinished);
         assert_eq!(
             f.handle(t, Input::Digit('3')),
-            vec![Command::StopPlayback, play(&["notices"], false)]
+            vec![Command::StopPlayback, play(&["notice_security"], false)]
         );
         assert_eq!(
             f.handle(t, Input::PlaybackFinished),

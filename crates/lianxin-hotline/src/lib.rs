@@ -17,5 +17,8 @@
 #![warn(unreachable_pub)]
 
 pub mod acd;
+mod driver;
 pub mod flow;
 pub mod hours;
+
+pub use driver::{Handles, Hotline, HotlineConfig};

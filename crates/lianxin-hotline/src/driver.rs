@@ -1,0 +1,1117 @@
+//! The hotline's tokio driver: one task that carries out what the machines decide.
+//!
+//! It owns every live hotline call and listens to four sources: SIP events from
+//! `lianxin-ua`, media events (all sessions' events merged onto one channel), console
+//! commands from `lianxin-desk`, and time. For each input it feeds the per-call
+//! [`CallFlow`] and the shared [`Acd`], then carries out their commands against the UA,
+//! the media engine, the store and the desk. The call-flow rules live in those machines;
+//! this module only moves data between them and the outside.
+//!
+//! The screen-pop is the first thing done for a new INVITE: normalize the caller ID, look
+//! the household up, push `call.ringing` to the consoles, and only then answer, so the pop
+//! is on screen long before any operator phone rings.
+//!
+//! Every few seconds the driver re-checks what is really live (operator legs, phone
+//! registrations) and hands that to the queue ([`Acd::sync_legs`]), so no operator can stay
+//! stuck as busy or ringing after a lost event.
+#![allow(clippy::disallowed_methods)] // the driver is where the clock is read
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use lianxin_desk::{CallOutcome as DeskOutcome, DeskCommand, DeskEvent, DeskHandle, OperatorRef};
+use lianxin_media::{Channels, MediaEvent, MediaHandle, MediaSession, PlayItem, SessionParams};
+use lianxin_sdp::{LocalMedia, SessionDescription};
+use lianxin_sip::CallHandle;
+use lianxin_store::{CallOutcome, CallUpdate, Direction, NewCall, NewVoiceMessage, Role, Store};
+use lianxin_ua::{OutgoingCall, UaEvent, UaHandle};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::acd::{Acd, AcdConfig, Action, CallKey, OperatorId, Presence};
+use crate::flow::{CallFlow, Command, FlowConfig, Input, Outcome};
+use crate::hours::OpeningHours;
+
+/// Everything the hotline needs to know that is not a handle.
+#[derive(Debug, Clone)]
+pub struct HotlineConfig {
+    /// The caller's path (prompts, menu keys, timeouts).
+    pub flow: FlowConfig,
+    /// Ring and queue timeouts.
+    pub acd: AcdConfig,
+    /// When the hotline is staffed.
+    pub hours: OpeningHours,
+    /// Our RTP address as written into SDP.
+    pub media_ip: IpAddr,
+    /// Host part of our SIP URIs (From of operator legs).
+    pub sip_host: String,
+    /// Where voice messages are written (a dated folder per day).
+    pub voicemail_dir: PathBuf,
+    /// Take the caller ID from P-Asserted-Identity when the INVITE has one (trusted
+    /// trunk); otherwise from From.
+    pub trust_pai: bool,
+    /// How often live legs and registrations are re-checked.
+    pub resync_every: Duration,
+}
+
+/// The running hotline (see the module docs).
+#[derive(Debug)]
+pub struct Hotline;
+
+/// The handles the hotline drives.
+pub struct Handles {
+    /// SIP call control.
+    pub ua: UaHandle,
+    /// SIP events (the hotline is their only reader).
+    pub ua_events: mpsc::Receiver<UaEvent>,
+    /// RTP sessions.
+    pub media: MediaHandle,
+    /// The database.
+    pub store: Store,
+    /// The consoles.
+    pub desk: DeskHandle,
+    /// Console commands.
+    pub desk_commands: mpsc::Receiver<DeskCommand>,
+}
+
+impl Hotline {
+    /// Runs until `stop` is cancelled or the UA stops.
+    pub async fn run(config: HotlineConfig, handles: Handles, stop: CancellationToken) {
+        let (media_tx, media_rx) = mpsc::channel(4096);
+        let mut d = Driver::new(config, handles, media_tx);
+        d.load_operators();
+        d.run(media_rx, stop).await;
+    }
+}
+
+/// Which call a SIP leg or media session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    Caller(CallKey),
+    Operator(CallKey),
+}
+
+struct OperatorLeg {
+    staff_id: OperatorId,
+    handle: CallHandle,
+    media: Option<MediaSession>,
+    local: LocalMedia,
+    connected: bool,
+}
+
+struct Call {
+    handle: CallHandle,
+    call_id: String,
+    number_dialled: String,
+    caller_raw: String,
+    normalized: Option<String>,
+    household_id: Option<i64>,
+    arrived: DateTime<Utc>,
+    arrived_at: Instant,
+    log_id: Option<i64>,
+    flow: CallFlow,
+    media: Option<MediaSession>,
+    local: LocalMedia,
+    operator: Option<OperatorLeg>,
+    answered_by: Option<OperatorId>,
+    recording: Option<(PathBuf, DateTime<Utc>)>,
+}
+
+struct Operator {
+    username: String,
+    display_name: String,
+    extension: Option<String>,
+}
+
+struct Driver {
+    config: HotlineConfig,
+    flow_config: Arc<FlowConfig>,
+    ua: UaHandle,
+    ua_events: mpsc::Receiver<UaEvent>,
+    media: MediaHandle,
+    store: Store,
+    desk: DeskHandle,
+    desk_commands: mpsc::Receiver<DeskCommand>,
+    media_tx: mpsc::Sender<(u64, MediaEvent)>,
+    acd: Acd,
+    calls: HashMap<CallKey, Call>,
+    legs: HashMap<CallHandle, Leg>,
+    sessions: HashMap<u64, Leg>,
+    operators: HashMap<OperatorId, Operator>,
+    by_user: HashMap<String, OperatorId>,
+    next_key: CallKey,
+}
+
+impl Driver {
+    fn new(config: HotlineConfig, h: Handles, media_tx: mpsc::Sender<(u64, MediaEvent)>) -> Self {
+        Driver {
+            flow_config: Arc::new(config.flow.clone()),
+            acd: Acd::new(config.acd),
+            config,
+            ua: h.ua,
+            ua_events: h.ua_events,
+            media: h.media,
+            store: h.store,
+            desk: h.desk,
+            desk_commands: h.desk_commands,
+            media_tx,
+            calls: HashMap::new(),
+            legs: HashMap::new(),
+            sessions: HashMap::new(),
+            operators: HashMap::new(),
+            by_user: HashMap::new(),
+            next_key: 1,
+        }
+    }
+
+    fn load_operators(&mut self) {
+        let staff = match self.store.staff_list() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read staff list; no operator will get calls");
+                return;
+            }
+        };
+        for s in staff {
+            if !matches!(s.role, Role::Operator | Role::Supervisor) {
+                continue;
+            }
+            self.by_user.insert(s.username.clone(), s.id);
+            if let Some(ext) = &s.extension {
+                self.by_user.insert(ext.clone(), s.id);
+            }
+            self.operators.insert(
+                s.id,
+                Operator {
+                    username: s.username,
+                    display_name: s.display_name,
+                    extension: s.extension,
+                },
+            );
+        }
+        tracing::info!(operators = self.operators.len(), "hotline operators loaded");
+    }
+
+    async fn run(
+        &mut self,
+        mut media_rx: mpsc::Receiver<(u64, MediaEvent)>,
+        stop: CancellationToken,
+    ) {
+        let mut resync = tokio::time::interval(self.config.resync_every);
+        resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let deadline = self.next_deadline();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                ev = self.ua_events.recv() => match ev {
+                    Some(ev) => self.on_ua(ev).await,
+                    None => break,
+                },
+                Some((session, ev)) = media_rx.recv() => self.on_media(session, ev).await,
+                Some(cmd) = self.desk_commands.recv() => self.on_desk(cmd),
+                _ = sleep => {}
+                _ = resync.tick() => self.resync().await,
+            }
+            self.on_time().await;
+        }
+        let keys: Vec<CallKey> = self.calls.keys().copied().collect();
+        for key in keys {
+            if let Some(call) = self.calls.get(&key) {
+                let _ = self.ua.hangup(call.handle).await;
+            }
+            self.teardown(key, "shutdown").await;
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.calls
+            .values()
+            .filter_map(|c| c.flow.poll_timeout())
+            .chain(self.acd.poll_timeout())
+            .min()
+    }
+
+    async fn on_time(&mut self) {
+        let now = Instant::now();
+        if self.acd.poll_timeout().is_some_and(|d| d <= now) {
+            self.acd.handle_timeout(now);
+        }
+        let due: Vec<CallKey> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.flow.poll_timeout().is_some_and(|d| d <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in due {
+            let cmds = match self.calls.get_mut(&key) {
+                Some(c) => c.flow.handle_timeout(now),
+                None => continue,
+            };
+            self.execute(key, cmds).await;
+        }
+        self.drain_acd().await;
+    }
+
+    // ----- SIP -----
+
+    async fn on_ua(&mut self, ev: UaEvent) {
+        match ev {
+            UaEvent::IncomingCall(ic) => self.on_incoming(*ic).await,
+            UaEvent::Acked { call, sdp } => {
+                let Some(Leg::Caller(key)) = self.legs.get(&call).copied() else {
+                    return;
+                };
+                if let Some(sdp) = sdp {
+                    self.apply_late_answer(key, &sdp);
+                }
+                let open = self.config.hours.is_open(Utc::now());
+                self.feed(key, Input::Answered { open }).await;
+            }
+            UaEvent::Dtmf { call, digit } => {
+                if let Some(Leg::Caller(key)) = self.legs.get(&call).copied() {
+                    self.feed(key, Input::Digit(digit)).await;
+                }
+            }
+            UaEvent::Answered { call, sdp } => self.on_operator_answered(call, sdp).await,
+            UaEvent::Failed { call, code, reason } => {
+                let Some(Leg::Operator(key)) = self.legs.remove(&call) else {
+                    return;
+                };
+                tracing::info!(call = key, code, %reason, "operator phone did not take the call");
+                if let Some(leg) = self.take_operator_leg(key) {
+                    self.acd.offer_failed(Instant::now(), key, leg.staff_id);
+                    self.close_media(leg.media).await;
+                }
+            }
+            UaEvent::Terminated { call, reason } => match self.legs.remove(&call) {
+                Some(Leg::Caller(key)) => {
+                    tracing::info!(call = key, ?reason, "caller leg ended");
+                    self.teardown(key, "caller hung up").await;
+                }
+                Some(Leg::Operator(key)) => {
+                    tracing::info!(call = key, ?reason, "operator leg ended");
+                    if let Some(leg) = self.take_operator_leg(key) {
+                        self.acd.call_ended(Instant::now(), key);
+                        if let Some(c) = self.calls.get(&key) {
+                            if let Some(m) = &c.media {
+                                let _ = m.unbridge();
+                            }
+                        }
+                        self.close_media(leg.media).await;
+                        if leg.connected {
+                            self.feed(key, Input::OperatorLeft).await;
+                        } else {
+                            self.acd.offer_failed(Instant::now(), key, leg.staff_id);
+                        }
+                    }
+                }
+                None => {}
+            },
+            UaEvent::Reinvite { call, sdp } => {
+                // Hold / unhold from a phone: accept and keep our media as it is. The
+                // answer mirrors our current description.
+                let local = match self.legs.get(&call) {
+                    Some(Leg::Caller(k)) => self.calls.get(k).map(|c| c.local.clone()),
+                    Some(Leg::Operator(k)) => self
+                        .calls
+                        .get(k)
+                        .and_then(|c| c.operator.as_ref())
+                        .map(|o| o.local.clone()),
+                    None => None,
+                };
+                let answer = match (local, sdp) {
+                    (Some(local), Some(offer)) => SessionDescription::parse_bytes(&offer)
+                        .ok()
+                        .and_then(|o| lianxin_sdp::answer(&o, &local).ok())
+                        .map(|n| n.answer.to_string().into_bytes()),
+                    (Some(local), None) => {
+                        Some(lianxin_sdp::offer(&local).to_string().into_bytes())
+                    }
+                    _ => None,
+                };
+                let code = if answer.is_some() { 200 } else { 488 };
+                let _ = self.ua.answer_reinvite(call, code, answer).await;
+            }
+            UaEvent::RegistrationChanged { user, contacts } => {
+                if let Some(id) = self.by_user.get(&user).copied() {
+                    tracing::info!(%user, contacts = contacts.len(), "operator phone registration changed");
+                    self.acd
+                        .set_registered(Instant::now(), id, !contacts.is_empty());
+                }
+            }
+            other => tracing::debug!(event = ?other, "SIP event not used by the hotline"),
+        }
+        self.drain_acd().await;
+    }
+
+    async fn on_incoming(&mut self, ic: lianxin_ua::IncomingCall) {
+        let t0 = Instant::now();
+        let arrived = Utc::now();
+        let key = self.next_key;
+        self.next_key += 1;
+        let party = match (&ic.pai, self.config.trust_pai) {
+            (Some(pai), true) => pai,
+            _ => &ic.from,
+        };
+        let caller_raw = party.uri.clone();
+        let caller = self.store.normalize(&caller_raw);
+        let normalized = caller.number().map(|n| n.to_string());
+        let call_id = format!("{}-{}", arrived.format("%Y%m%d%H%M%S"), key);
+        let number_dialled = ic.number.clone().unwrap_or_default();
+        // 1. The screen-pop, before anything else.
+        let (pop, household_id) = match self.store.screen_pop(&caller, arrived) {
+            Ok(p) => {
+                let hh = (p.matches.len() == 1).then(|| p.matches[0].household_id);
+                (lianxin_desk::Pop::lossy(&p), hh)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "screen-pop lookup failed; popping as unknown");
+                (lianxin_desk::Pop::unknown(), None)
+            }
+        };
+        self.desk.publish_at(
+            DeskEvent::CallRinging {
+                call_id: call_id.clone(),
+                number_dialled: number_dialled.clone(),
+                caller_raw: party.user.clone().unwrap_or_default(),
+                pop,
+                arrived_at: arrived,
+            },
+            t0,
+        );
+        tracing::info!(call = key, sip_call_id = %ic.call_id, household = ?household_id, "hotline call arrived");
+
+        // 2. Media and the answer.
+        let offer = match ic.sdp.as_deref().map(SessionDescription::parse_bytes) {
+            Some(Ok(o)) => Some(o),
+            Some(Err(e)) => {
+                tracing::info!(call = key, error = %e, "unreadable SDP offer; 488");
+                self.reject(
+                    key,
+                    &ic,
+                    488,
+                    &call_id,
+                    arrived,
+                    &caller_raw,
+                    normalized,
+                    household_id,
+                )
+                .await;
+                return;
+            }
+            None => None,
+        };
+        let mut local = LocalMedia::new(self.config.media_ip, 0, key.wrapping_mul(7919) + 1);
+        let (params, answer_sdp) = match &offer {
+            Some(o) => match lianxin_sdp::answer(o, &local) {
+                Ok(n) => (
+                    SessionParams {
+                        codec: media_codec(n.remote.codec),
+                        telephone_event_pt: n.remote.telephone_event,
+                        remote: n.remote.address,
+                    },
+                    Some(n.answer),
+                ),
+                Err(e) => {
+                    tracing::info!(call = key, error = %e, "no common codec");
+                    let code = e.status_code();
+                    self.reject(
+                        key,
+                        &ic,
+                        code,
+                        &call_id,
+                        arrived,
+                        &caller_raw,
+                        normalized,
+                        household_id,
+                    )
+                    .await;
+                    return;
+                }
+            },
+            None => (
+                SessionParams {
+                    codec: lianxin_media::Codec::Pcmu,
+                    telephone_event_pt: Some(101),
+                    remote: None,
+                },
+                None,
+            ),
+        };
+        let (session, events) = match self.media.open(params) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(call = key, error = %e, "no media session; 503");
+                self.reject(
+                    key,
+                    &ic,
+                    503,
+                    &call_id,
+                    arrived,
+                    &caller_raw,
+                    normalized,
+                    household_id,
+                )
+                .await;
+                return;
+            }
+        };
+        local.port = session.local_port();
+        let sdp = match answer_sdp {
+            Some(mut a) => {
+                if let Some(m) = a.media.iter_mut().find(|m| m.port != 0) {
+                    m.port = local.port;
+                }
+                a
+            }
+            None => lianxin_sdp::offer(&local),
+        };
+        self.forward_media(session.id(), Leg::Caller(key), events);
+        let log_id = self
+            .store
+            .insert_call(&NewCall {
+                sip_call_id: ic.call_id.clone(),
+                direction: Direction::In,
+                caller_raw: caller_raw.clone(),
+                caller_normalized: normalized.clone(),
+                household_id,
+                arrived,
+            })
+            .map_err(|e| tracing::error!(error = %e, "call log insert failed"))
+            .ok();
+        self.legs.insert(ic.call, Leg::Caller(key));
+        self.calls.insert(
+            key,
+            Call {
+                handle: ic.call,
+                call_id,
+                number_dialled,
+                caller_raw,
+                normalized,
+                household_id,
+                arrived,
+                arrived_at: t0,
+                log_id,
+                flow: CallFlow::new(self.flow_config.clone()),
+                media: Some(session),
+                local,
+                operator: None,
+                answered_by: None,
+                recording: None,
+            },
+        );
+        if let Err(e) = self.ua.ringing(ic.call).await {
+            tracing::info!(call = key, error = %e, "could not send 180");
+        }
+        if let Err(e) = self.ua.answer(ic.call, sdp.to_string().into_bytes()).await {
+            tracing::info!(call = key, error = %e, "could not answer (caller gone?)");
+            self.teardown(key, "answer failed").await;
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn reject(
+        &mut self,
+        key: CallKey,
+        ic: &lianxin_ua::IncomingCall,
+        code: u16,
+        call_id: &str,
+        arrived: DateTime<Utc>,
+        caller_raw: &str,
+        normalized: Option<String>,
+        household_id: Option<i64>,
+    ) {
+        let _ = self.ua.reject(ic.call, code).await;
+        if let Ok(id) = self.store.insert_call(&NewCall {
+            sip_call_id: ic.call_id.clone(),
+            direction: Direction::In,
+            caller_raw: caller_raw.to_string(),
+            caller_normalized: normalized,
+            household_id,
+            arrived,
+        }) {
+            let _ = self.store.update_call(
+                id,
+                &CallUpdate {
+                    ended: Some(Utc::now()),
+                    outcome: Some(CallOutcome::Rejected),
+                    ..CallUpdate::default()
+                },
+            );
+        }
+        self.desk.publish(DeskEvent::CallEnded {
+            call_id: call_id.to_string(),
+            outcome: DeskOutcome::Rejected,
+            duration_s: 0,
+        });
+        tracing::info!(call = key, code, "hotline call rejected");
+    }
+
+    fn apply_late_answer(&mut self, key: CallKey, sdp: &[u8]) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        match SessionDescription::parse_bytes(sdp)
+            .map_err(|e| e.to_string())
+            .and_then(|a| lianxin_sdp::accept_answer(&call.local, &a).map_err(|e| e.to_string()))
+        {
+            Ok(remote) => {
+                if let (Some(m), Some(addr)) = (&call.media, remote.address) {
+                    let _ = m.set_remote(addr);
+                }
+            }
+            Err(e) => tracing::info!(call = key, error = %e, "unusable SDP answer in ACK"),
+        }
+    }
+
+    async fn on_operator_answered(&mut self, handle: CallHandle, sdp: Option<Vec<u8>>) {
+        let Some(Leg::Operator(key)) = self.legs.get(&handle).copied() else {
+            return;
+        };
+        let now = Instant::now();
+        let Some(call) = self.calls.get_mut(&key) else {
+            let _ = self.ua.hangup(handle).await;
+            return;
+        };
+        let Some(leg) = call.operator.as_mut() else {
+            let _ = self.ua.hangup(handle).await;
+            return;
+        };
+        let remote = sdp
+            .as_deref()
+            .and_then(|s| SessionDescription::parse_bytes(s).ok())
+            .and_then(|a| lianxin_sdp::accept_answer(&leg.local, &a).ok());
+        if let (Some(m), Some(addr)) = (&leg.media, remote.as_ref().and_then(|r| r.address)) {
+            let _ = m.set_remote(addr);
+        }
+        let staff_id = leg.staff_id;
+        if !self.acd.answered(now, key, staff_id) {
+            tracing::info!(
+                call = key,
+                "operator answered a call no longer offered; hanging up"
+            );
+            let _ = self.ua.hangup(handle).await;
+            return;
+        }
+        leg.connected = true;
+        if let (Some(a), Some(b)) = (&call.media, &leg.media) {
+            if let Err(e) = a.bridge(b) {
+                tracing::error!(call = key, error = %e, "could not bridge caller and operator");
+            }
+        }
+        call.answered_by = Some(staff_id);
+        let answered = Utc::now();
+        if let Some(id) = call.log_id {
+            let _ = self.store.update_call(
+                id,
+                &CallUpdate {
+                    answered: Some(answered),
+                    operator_staff_id: Some(staff_id),
+                    ..CallUpdate::default()
+                },
+            );
+        }
+        let call_id = call.call_id.clone();
+        if let Some(op) = self.operator_ref(staff_id) {
+            self.desk.publish(DeskEvent::CallAnswered {
+                call_id,
+                operator: op,
+            });
+        }
+        tracing::info!(call = key, operator = staff_id, "operator answered");
+        self.feed(key, Input::OperatorConnected).await;
+    }
+
+    // ----- media -----
+
+    fn forward_media(&mut self, session: u64, leg: Leg, mut events: mpsc::Receiver<MediaEvent>) {
+        self.sessions.insert(session, leg);
+        let tx = self.media_tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if tx.send((session, ev)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    async fn on_media(&mut self, session: u64, ev: MediaEvent) {
+        let Some(leg) = self.sessions.get(&session).copied() else {
+            return;
+        };
+        match (leg, ev) {
+            (Leg::Caller(key), MediaEvent::Dtmf(d)) => self.feed(key, Input::Digit(d)).await,
+            (Leg::Caller(key), MediaEvent::PlaybackFinished) => {
+                self.feed(key, Input::PlaybackFinished).await
+            }
+            (Leg::Caller(key), MediaEvent::RecordingStopped { path, duration }) => {
+                if let Some(call) = self.calls.get_mut(&key) {
+                    save_voicemail(&self.store, &self.desk, key, call, path, duration);
+                }
+                self.feed(key, Input::RecordingStopped).await;
+            }
+            (Leg::Caller(key), MediaEvent::NoMedia) => {
+                tracing::warn!(
+                    call = key,
+                    "no audio from the caller (one-way audio or caller gone)"
+                );
+            }
+            (Leg::Operator(key), MediaEvent::NoMedia) => {
+                tracing::warn!(
+                    call = key,
+                    "no audio from the operator's phone (one-way audio)"
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // ----- consoles -----
+
+    fn on_desk(&mut self, cmd: DeskCommand) {
+        let now = Instant::now();
+        let (staff, state) = match cmd {
+            DeskCommand::SetState { staff, state, .. } => (staff, Some(state)),
+            DeskCommand::ConsoleConnected { staff, state, .. } => (staff, Some(state)),
+            DeskCommand::ConsoleDisconnected {
+                staff, consoles, ..
+            } => (
+                staff,
+                (consoles == 0).then_some(lianxin_desk::OperatorState::Away),
+            ),
+        };
+        if !self.operators.contains_key(&staff.id) {
+            return;
+        }
+        if let Some(state) = state {
+            let presence = match state {
+                lianxin_desk::OperatorState::Available => Presence::Available,
+                lianxin_desk::OperatorState::Busy => Presence::Busy,
+                lianxin_desk::OperatorState::AfterCall => Presence::AfterCall,
+                lianxin_desk::OperatorState::Away => Presence::Away,
+            };
+            tracing::info!(operator = staff.id, ?presence, "operator presence");
+            self.acd.set_presence(now, staff.id, presence);
+        }
+    }
+
+    // ----- the machines' commands -----
+
+    async fn feed(&mut self, key: CallKey, input: Input) {
+        let now = Instant::now();
+        let cmds = match self.calls.get_mut(&key) {
+            Some(c) => c.flow.handle(now, input),
+            None => return,
+        };
+        self.execute(key, cmds).await;
+    }
+
+    async fn execute(&mut self, key: CallKey, cmds: Vec<Command>) {
+        let mut pending: std::collections::VecDeque<Command> = cmds.into();
+        while let Some(cmd) = pending.pop_front() {
+            let now = Instant::now();
+            match cmd {
+                Command::Play { prompts, loop_last } => {
+                    let items = self.play_items(&prompts, loop_last);
+                    let played = match self.calls.get(&key).and_then(|c| c.media.as_ref()) {
+                        Some(m) if !items.is_empty() => m.play(items).is_ok(),
+                        _ => false,
+                    };
+                    if !played {
+                        // Nothing to play (missing prompts were logged): move on as if
+                        // it had finished, so the caller is never stuck in silence.
+                        if let Some(c) = self.calls.get_mut(&key) {
+                            pending.extend(c.flow.handle(now, Input::PlaybackFinished));
+                        }
+                    }
+                }
+                Command::StopPlayback => {
+                    if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
+                        let _ = m.stop_playback();
+                    }
+                }
+                Command::JoinQueue => {
+                    self.acd.enqueue(now, key);
+                    if let (Some(c), Some(p)) = (self.calls.get(&key), self.acd.position(key)) {
+                        self.desk.publish(DeskEvent::CallQueued {
+                            call_id: c.call_id.clone(),
+                            position: p as u32,
+                        });
+                    }
+                }
+                Command::LeaveQueue => self.acd.remove(now, key),
+                Command::AnnouncePosition => {
+                    let Some(pos) = self.acd.position(key) else {
+                        continue;
+                    };
+                    let name = if pos <= 5 {
+                        format!("queue_ahead_{pos}")
+                    } else {
+                        "queue_ahead_many".to_string()
+                    };
+                    let hold = self.flow_config.hold.clone();
+                    let mut items = self.play_items(&[name], false);
+                    items.extend(self.play_items(&[hold], true));
+                    if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
+                        let _ = m.play(items);
+                    }
+                }
+                Command::Record { max } => {
+                    let Some(call) = self.calls.get_mut(&key) else {
+                        continue;
+                    };
+                    let dir = self
+                        .config
+                        .voicemail_dir
+                        .join(call.arrived.format("%Y-%m-%d").to_string());
+                    if let Err(e) = std::fs::create_dir_all(&dir) {
+                        tracing::error!(dir = %dir.display(), error = %e, "cannot create voice message folder");
+                        continue;
+                    }
+                    let path = dir.join(format!("{}.wav", call.call_id));
+                    if let Some(m) = &call.media {
+                        match m.record(&path, max, Channels::Mono) {
+                            Ok(()) => call.recording = Some((path, Utc::now())),
+                            Err(e) => {
+                                tracing::error!(call = key, error = %e, "cannot record voice message")
+                            }
+                        }
+                    }
+                }
+                Command::StopRecording => {
+                    if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
+                        let _ = m.stop_recording();
+                    }
+                }
+                Command::Hangup => {
+                    if let Some(c) = self.calls.get(&key) {
+                        let _ = self.ua.hangup(c.handle).await;
+                    }
+                    self.teardown(key, "flow finished").await;
+                }
+            }
+        }
+        self.drain_acd().await;
+    }
+
+    fn play_items(&self, names: &[String], loop_last: bool) -> Vec<PlayItem> {
+        let mut items = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            match self.media.prompt(name) {
+                Ok(p) if loop_last && i + 1 == names.len() => items.push(PlayItem::Loop(p)),
+                Ok(p) => items.push(PlayItem::Prompt(p)),
+                Err(e) => tracing::error!(prompt = %name, error = %e, "prompt missing; skipped"),
+            }
+        }
+        items
+    }
+
+    async fn drain_acd(&mut self) {
+        while let Some(action) = self.acd.poll_action() {
+            match action {
+                Action::Offer { call, operator } => self.offer(call, operator).await,
+                Action::Withdraw { call, operator } => {
+                    if let Some(leg) = self.take_operator_leg(call) {
+                        tracing::info!(call, operator, "offer withdrawn");
+                        self.legs.remove(&leg.handle);
+                        let _ = self.ua.hangup(leg.handle).await;
+                        self.close_media(leg.media).await;
+                    }
+                }
+                Action::ToVoicemail { call } => {
+                    let now = Instant::now();
+                    let cmds = match self.calls.get_mut(&call) {
+                        Some(c) => c.flow.handle(now, Input::QueueTimeout),
+                        None => continue,
+                    };
+                    Box::pin(self.execute(call, cmds)).await;
+                }
+                Action::StateChanged { operator, state } => {
+                    tracing::debug!(operator, ?state, "operator state");
+                }
+            }
+        }
+    }
+
+    async fn offer(&mut self, key: CallKey, staff_id: OperatorId) {
+        let now = Instant::now();
+        let Some(op) = self.operators.get(&staff_id) else {
+            self.acd.offer_failed(now, key, staff_id);
+            return;
+        };
+        let user = op.extension.clone().unwrap_or_else(|| op.username.clone());
+        let contacts = self.ua.contacts(&user).await.unwrap_or_default();
+        let contacts = if contacts.is_empty() && op.extension.is_some() {
+            self.ua.contacts(&op.username).await.unwrap_or_default()
+        } else {
+            contacts
+        };
+        let Some(contact) = contacts.into_iter().next() else {
+            tracing::info!(
+                call = key,
+                operator = staff_id,
+                "operator has no registered phone"
+            );
+            self.acd.set_registered(now, staff_id, false);
+            self.acd.offer_failed(now, key, staff_id);
+            return;
+        };
+        let Some(call) = self.calls.get(&key) else {
+            self.acd.offer_failed(now, key, staff_id);
+            return;
+        };
+        let (session, events) = match self.media.open(SessionParams {
+            codec: lianxin_media::Codec::Pcmu,
+            telephone_event_pt: Some(101),
+            remote: None,
+        }) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(call = key, error = %e, "no media session for the operator leg");
+                self.acd.offer_failed(now, key, staff_id);
+                return;
+            }
+        };
+        let local = LocalMedia::new(
+            self.config.media_ip,
+            session.local_port(),
+            key.wrapping_mul(104729) + 3,
+        );
+        let offer = lianxin_sdp::offer(&local).to_string().into_bytes();
+        let display = call
+            .normalized
+            .clone()
+            .unwrap_or_else(|| "未知来电".to_string());
+        let outgoing = OutgoingCall {
+            target: contact.uri.clone(),
+            from: format!("sip:hotline@{}", self.config.sip_host),
+            from_display: Some(display),
+            destination: contact.source,
+            transport: contact.transport,
+            sdp: Some(offer),
+            credentials: None,
+        };
+        let call_id = call.call_id.clone();
+        match self.ua.invite(outgoing).await {
+            Ok(handle) => {
+                self.forward_media(session.id(), Leg::Operator(key), events);
+                self.legs.insert(handle, Leg::Operator(key));
+                if let Some(c) = self.calls.get_mut(&key) {
+                    c.operator = Some(OperatorLeg {
+                        staff_id,
+                        handle,
+                        media: Some(session),
+                        local,
+                        connected: false,
+                    });
+                }
+                if let Some(op) = self.operator_ref(staff_id) {
+                    self.desk.publish(DeskEvent::CallOffered {
+                        call_id,
+                        operator: op,
+                    });
+                }
+                tracing::info!(
+                    call = key,
+                    operator = staff_id,
+                    "call offered to operator phone"
+                );
+            }
+            Err(e) => {
+                tracing::error!(call = key, error = %e, "could not call the operator's phone");
+                let _ = session.close().await;
+                self.acd.offer_failed(now, key, staff_id);
+            }
+        }
+    }
+
+    fn operator_ref(&self, staff_id: OperatorId) -> Option<OperatorRef> {
+        self.operators.get(&staff_id).map(|o| OperatorRef {
+            staff_id,
+            display_name: o.display_name.clone(),
+            extension: o.extension.clone(),
+        })
+    }
+
+    fn take_operator_leg(&mut self, key: CallKey) -> Option<OperatorLeg> {
+        let leg = self.calls.get_mut(&key)?.operator.take()?;
+        self.legs.remove(&leg.handle);
+        Some(leg)
+    }
+
+    async fn close_media(
+        &mut self,
+        media: Option<MediaSession>,
+    ) -> Option<lianxin_media::SessionStats> {
+        let m = media?;
+        self.sessions.remove(&m.id());
+        Some(m.close().await)
+    }
+
+    /// Ends everything of a call exactly once: the flow, the queue entry, the operator
+    /// leg, media, the call log and the consoles' card.
+    async fn teardown(&mut self, key: CallKey, why: &str) {
+        let Some(mut call) = self.calls.remove(&key) else {
+            return;
+        };
+        let now = Instant::now();
+        let cmds = call.flow.handle(now, Input::Hangup);
+        for cmd in cmds {
+            match cmd {
+                Command::LeaveQueue => self.acd.remove(now, key),
+                Command::StopRecording => {
+                    if let Some(m) = &call.media {
+                        let _ = m.stop_recording();
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.acd.remove(now, key);
+        self.legs.remove(&call.handle);
+        if let Some(leg) = call.operator.take() {
+            self.legs.remove(&leg.handle);
+            let _ = self.ua.hangup(leg.handle).await;
+            if let Some(m) = leg.media {
+                self.sessions.remove(&m.id());
+                let _ = m.close().await;
+            }
+            self.acd.call_ended(now, key);
+        }
+        let stats = match call.media.take() {
+            Some(m) => {
+                self.sessions.remove(&m.id());
+                Some(m.close().await)
+            }
+            None => None,
+        };
+        // A message still being recorded when the caller hung up: the close above
+        // finalized the file; store it now.
+        if let Some((path, _)) = call.recording.clone() {
+            let duration = hound::WavReader::open(&path)
+                .map(|r| Duration::from_millis(u64::from(r.duration()) * 1000 / 8000))
+                .unwrap_or_default();
+            save_voicemail(&self.store, &self.desk, key, &mut call, path, duration);
+        }
+        let outcome = match call.flow.outcome() {
+            Outcome::Answered => CallOutcome::Answered,
+            Outcome::VoiceMessage => CallOutcome::VoiceMessage,
+            Outcome::Abandoned => CallOutcome::Abandoned,
+        };
+        let ended = Utc::now();
+        if let Some(id) = call.log_id {
+            let up = CallUpdate {
+                ended: Some(ended),
+                outcome: Some(outcome),
+                rtp_sent: stats.as_ref().map(|s| s.packets_sent),
+                rtp_received: stats.as_ref().map(|s| s.packets_received),
+                rtp_lost: stats.as_ref().map(|s| s.packets_lost),
+                jitter_ms: stats.as_ref().map(|s| s.jitter_ms),
+                ..CallUpdate::default()
+            };
+            if let Err(e) = self.store.update_call(id, &up) {
+                tracing::error!(call = key, error = %e, "call log update failed");
+            }
+        }
+        let duration_s = now.saturating_duration_since(call.arrived_at).as_secs() as u32;
+        self.desk.publish(DeskEvent::CallEnded {
+            call_id: call.call_id.clone(),
+            outcome: match outcome {
+                CallOutcome::Answered => DeskOutcome::Answered,
+                CallOutcome::VoiceMessage => DeskOutcome::VoiceMessage,
+                CallOutcome::Abandoned => DeskOutcome::Abandoned,
+                CallOutcome::Rejected => DeskOutcome::Rejected,
+                CallOutcome::Failed => DeskOutcome::Failed,
+            },
+            duration_s,
+        });
+        tracing::info!(call = key, %why, ?outcome, secs = duration_s, dialled = %call.number_dialled, "hotline call ended");
+    }
+
+    async fn resync(&mut self) {
+        let now = Instant::now();
+        let live: Vec<(OperatorId, CallKey, bool)> = self
+            .calls
+            .iter()
+            .filter_map(|(k, c)| c.operator.as_ref().map(|o| (o.staff_id, *k, o.connected)))
+            .collect();
+        self.acd.sync_legs(now, &live);
+        let ops: Vec<(OperatorId, String, Option<String>)> = self
+            .operators
+            .iter()
+            .map(|(id, o)| (*id, o.username.clone(), o.extension.clone()))
+            .collect();
+        for (id, user, ext) in ops {
+            let mut registered = !self.ua.contacts(&user).await.unwrap_or_default().is_empty();
+            if !registered {
+                if let Some(ext) = ext.filter(|e| *e != user) {
+                    registered = !self.ua.contacts(&ext).await.unwrap_or_default().is_empty();
+                }
+            }
+            self.acd.set_registered(now, id, registered);
+        }
+        self.drain_acd().await;
+    }
+}
+
+/// Stores a finished voice message (once: it clears `call.recording`) and tells consoles.
+fn save_voicemail(
+    store: &Store,
+    desk: &DeskHandle,
+    key: CallKey,
+    call: &mut Call,
+    path: PathBuf,
+    duration: Duration,
+) {
+    let Some((_, started)) = call.recording.take() else {
+        return;
+    };
+    let vm = NewVoiceMessage {
+        call_id: call.log_id,
+        household_id: call.household_id,
+        caller_raw: call.caller_raw.clone(),
+        caller_normalized: call.normalized.clone(),
+        created: started,
+        duration_ms: duration.as_millis() as u64,
+        path: path.display().to_string(),
+    };
+    match store.insert_voice_message(&vm) {
+        Ok(id) => {
+            tracing::info!(
+                call = key,
+                voice_message = id,
+                secs = duration.as_secs(),
+                "voice message saved"
+            );
+            desk.publish(DeskEvent::VoicemailNew(lianxin_desk::VoiceMessage {
+                id,
+                call_id: Some(call.call_id.clone()),
+                caller_raw: Some(call.caller_raw.clone()),
+                household_id: call.household_id,
+                household_label: None,
+                received_at: started,
+                duration_s: duration.as_secs() as u32,
+                handled: false,
+            }));
+        }
+        Err(e) => tracing::error!(call = key, error = %e, "voice message not saved"),
+    }
+}
+
+fn media_codec(c: lianxin_sdp::Codec) -> lianxin_media::Codec {
+    match c {
+        lianxin_sdp::Codec::Pcmu => lianxin_media::Codec::Pcmu,
+        lianxin_sdp::Codec::Pcma => lianxin_media::Codec::Pcma,
+    }
+}
