@@ -1104,6 +1104,21 @@ impl Endpoint {
             self.answer(now, transport, remote, req, 416, Vec::new());
             return;
         }
+        // We support no option tags but session timers (which we may ignore): 420 for the
+        // rest (e.g. Require: 100rel), listing them in Unsupported.
+        let unsupported: Vec<String> = req
+            .head
+            .headers("Require")
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("timer"))
+            .map(str::to_string)
+            .collect();
+        if !unsupported.is_empty() {
+            let extra = vec![Header::new("Unsupported", unsupported.join(", "))];
+            self.answer(now, transport, remote, req, 420, extra);
+            return;
+        }
         let h = CallHandle(self.new_handle());
         let local_tag = self.token();
         let dialog = Dialog::from_uas_request(&req, &local_tag);
@@ -1304,7 +1319,10 @@ impl Endpoint {
             }
             Method::Invite => {
                 let busy = self.calls.get(&h).is_some_and(|c| {
-                    c.reinvite_tx.is_some() || c.ok.is_some() || c.state != CallState::Confirmed
+                    c.reinvite_tx.is_some()
+                        || c.ok.is_some()
+                        || c.our_reinvite
+                        || c.state != CallState::Confirmed
                 });
                 if busy {
                     self.reply(now, i, 491, Vec::new(), None);
@@ -1701,7 +1719,17 @@ impl Endpoint {
             },
             body: Vec::new(),
         };
-        let (peer, transport) = (c.peer, c.transport);
+        let (peer, transport, invite_tx) = (c.peer, c.transport, c.invite_tx);
+        if let Some(i) = invite_tx {
+            if let Some(TxEntry {
+                machine: Machine::Client(tx),
+                ..
+            }) = self.txs.get_mut(i)
+            {
+                tx.cancel_sent(now);
+            }
+            self.drain_tx(now, i);
+        }
         self.start_client(now, Owner::Nobody, cancel, peer, transport);
     }
 

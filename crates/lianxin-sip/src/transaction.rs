@@ -154,6 +154,15 @@ impl ClientTransaction {
         self.state
     }
 
+    /// RFC 3261 §9.1: after a CANCEL, give up on the INVITE if no final response comes
+    /// within 64*T1 (re-arms timer B in Proceeding).
+    pub fn cancel_sent(&mut self, now: Instant) {
+        if self.invite && matches!(self.state, TxState::Calling | TxState::Proceeding) {
+            let d = self.io.cfg.t1x64();
+            self.io.timers.set(Timer::B, now + d);
+        }
+    }
+
     /// Feed a response whose key matched this transaction.
     pub fn handle_response(&mut self, now: Instant, response: Response) {
         let code = response.code;

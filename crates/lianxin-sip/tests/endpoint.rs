@@ -587,3 +587,97 @@ fn pair_call_survives_loss() {
     }
     assert!(dropped > 20, "the network really lost packets ({dropped})");
 }
+
+/// UAC CANCEL: held until a provisional arrives (RFC 3261 §9.1), then 487 fails the call;
+/// without any final response the INVITE gives up 64*T1 after the CANCEL.
+#[test]
+fn uac_cancel_waits_for_provisional_then_487() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    ep.cancel(t0, call).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        drain(&mut ep).transmits.is_empty(),
+        "no CANCEL before a provisional"
+    );
+    let out = check(
+        &mut ep,
+        t0,
+        "192.0.2.50:5060",
+        &respond_to(&inv, 100, "Trying", ""),
+    );
+    assert_eq!(out.lines(), ["CANCEL sip:13900139000@192.0.2.50 SIP/2.0"]);
+    let cancel = out.text(0);
+    let branch = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Via:"))
+            .and_then(|l| l.split("branch=").nth(1))
+            .map(|b| b.split(';').next().unwrap_or(b).to_string())
+    };
+    assert_eq!(
+        branch(&cancel),
+        branch(&inv),
+        "CANCEL reuses the INVITE branch"
+    );
+    assert!(cancel.contains("CSeq: 1 CANCEL"));
+    let out = check(
+        &mut ep,
+        t0,
+        "192.0.2.50:5060",
+        &respond_to(&inv, 487, "Request Terminated", ""),
+    );
+    assert_eq!(out.lines(), ["ACK sip:13900139000@192.0.2.50 SIP/2.0"]);
+    assert_eq!(
+        out.events,
+        [Event::Failed {
+            call,
+            code: 487,
+            reason: "Request Terminated".into()
+        }]
+    );
+}
+
+#[test]
+fn uac_cancel_without_answer_times_out() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    check(
+        &mut ep,
+        t0,
+        "192.0.2.50:5060",
+        &respond_to(&inv, 180, "Ringing", ""),
+    );
+    let t1 = t0 + Duration::from_secs(60);
+    ep.cancel(t1, call).unwrap_or_else(|e| panic!("{e}"));
+    drain(&mut ep);
+    let log = run_timers(&mut ep, t0, Duration::from_secs(200));
+    assert!(log.iter().any(|(t, o)| *t == 92_000
+        && o.events.contains(&Event::Failed {
+            call,
+            code: 408,
+            reason: "Request Timeout".into()
+        })));
+    ep.handle_timeout(t0 + Duration::from_secs(300)); // the next input frees the call
+    assert_eq!(ep.calls(), 0);
+    assert_eq!(ep.transactions(), 0);
+}
+
+/// An INVITE that requires an extension we lack (100rel) gets 420 + Unsupported;
+/// `Require: timer` is fine.
+#[test]
+fn require_100rel_gets_420() {
+    let t0 = epoch();
+    let mut ep = endpoint(1, "10.0.0.2", 5060);
+    let out = check(&mut ep, t0, PEER, &invite("z9hG4bKq1", "Require: 100rel\n"));
+    assert_eq!(out.lines(), ["SIP/2.0 420 Bad Extension"]);
+    assert!(out.text(0).contains("Unsupported: 100rel"));
+    let out = check(&mut ep, t0, PEER, &invite("z9hG4bKq2", "Require: timer\n"));
+    assert_eq!(out.lines(), ["SIP/2.0 100 Trying"]);
+}
