@@ -388,6 +388,8 @@ struct TxEntry {
 enum Target {
     Tx(usize, u64),
     Call(CallHandle),
+    /// The owner's deadline to answer a pending request.
+    Owner(RequestHandle),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -610,6 +612,7 @@ impl Endpoint {
                 .get(i)
                 .is_some_and(|t| t.serial == serial && t.armed == Some(at)),
             Target::Call(h) => self.calls.get(&h).is_some_and(|c| c.armed == Some(at)),
+            Target::Owner(rh) => self.pending.contains_key(&rh),
         }
     }
 
@@ -640,6 +643,14 @@ impl Endpoint {
                         c.armed = None;
                     }
                     self.call_timeout(now, h);
+                }
+                Target::Owner(rh) => {
+                    // Nobody answered within 64*T1: answer for the owner so the
+                    // transaction (and its memory) ends.
+                    if let Some(i) = self.pending.remove(&rh) {
+                        tracing::warn!("request not answered by the owner; sent 500");
+                        self.reply(now, i, 500, Vec::new(), None);
+                    }
                 }
             }
         }
@@ -946,6 +957,11 @@ impl Endpoint {
     }
 
     fn handle_response(&mut self, now: Instant, resp: Response) {
+        if resp.head.via.len() != 1 {
+            // RFC 3261 §8.1.3.3: a response with more than one Via is misrouted.
+            tracing::debug!(call_id = %resp.head.call_id, "response with several Vias dropped");
+            return;
+        }
         if let Some(key) = resp.transaction_key() {
             if let Some(&i) = self.tx_by_key.get(&key) {
                 if let Some(TxEntry {
@@ -1076,6 +1092,8 @@ impl Endpoint {
                     Some(req.clone()),
                 );
                 self.pending.insert(rh, i);
+                let deadline = now + self.config.timers.t1x64();
+                self.timers.push(Reverse((deadline, Target::Owner(rh))));
                 self.events.push_back(Event::IncomingRequest {
                     request: rh,
                     message: Box::new(req),
@@ -1346,6 +1364,11 @@ impl Endpoint {
                         duration_ms,
                     });
                 }
+            }
+            // An UPDATE carrying an offer would need an answer from the owner; we only take
+            // session refreshes (no body), so refuse offers rather than ignore them.
+            Method::Update if !req.body.is_empty() => {
+                self.reply(now, i, 488, Vec::new(), None);
             }
             Method::Options | Method::Update | Method::Notify | Method::Message => {
                 self.reply(now, i, 200, Vec::new(), None);

@@ -681,3 +681,37 @@ fn require_100rel_gets_420() {
     let out = check(&mut ep, t0, PEER, &invite("z9hG4bKq2", "Require: timer\n"));
     assert_eq!(out.lines(), ["SIP/2.0 100 Trying"]);
 }
+
+/// A request the owner never answers is answered 500 after 64*T1, so nothing leaks.
+#[test]
+fn unanswered_request_gets_500_and_is_freed() {
+    let t0 = epoch();
+    let mut ep = endpoint(1, "10.0.0.2", 5060);
+    let msg = "
+MESSAGE sip:110@10.0.0.2 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKmsg1
+From: <sip:x@192.0.2.7>;tag=a
+To: <sip:110@10.0.0.2>
+Call-ID: msg1
+CSeq: 1 MESSAGE
+Content-Type: text/plain
+Content-Length: *
+
+hello
+";
+    let out = check(&mut ep, t0, PEER, msg);
+    let request = match &out.events[..] {
+        [Event::IncomingRequest {
+            request, message, ..
+        }] => {
+            assert_eq!(message.body, b"hello\r\n");
+            *request
+        }
+        other => panic!("{other:?}"),
+    };
+    let log = run_timers(&mut ep, t0, Duration::from_secs(100));
+    assert_eq!(log[0].0, 32_000);
+    assert_eq!(log[0].1.lines(), ["SIP/2.0 500 Server Internal Error"]);
+    assert!(ep.respond(t0, request, 200, Vec::new(), None).is_err());
+    assert_eq!(ep.transactions(), 0);
+}
