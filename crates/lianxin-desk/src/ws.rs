@@ -1,7 +1,8 @@
 //! One console's WebSocket: a writer draining its hub queue and a reader taking commands.
 //!
-//! The writer sends queued frames (flushing each) and a ping every `ping_interval`; a
-//! write that fails or takes longer than `write_timeout` ends the console. The reader
+//! The writer sends queued frames (frames queued together go out with one flush) and a
+//! ping every `ping_interval`; a write that fails or takes longer than `write_timeout`
+//! ends the console. The reader
 //! ends it when nothing (not even a pong) arrives within `pong_timeout`. When the hub
 //! drops the console (queue full, log-out, shutdown) its `kick` token stops both at once.
 //! Frames that carry a `t0` record their latency once written.
@@ -86,6 +87,9 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, session: Session) {
     .await;
 }
 
+/// Most frames written before one flush when a console's queue has several waiting.
+const BATCH: usize = 32;
+
 async fn write_loop(
     sink: &mut SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Frame>,
@@ -94,20 +98,40 @@ async fn write_loop(
     let every = app.cfg.ping_interval;
     let mut ping = tokio::time::interval_at(Instant::now() + every, every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch: Vec<Frame> = Vec::with_capacity(BATCH);
     loop {
-        let (msg, t0, is_frame) = tokio::select! {
+        tokio::select! {
             f = rx.recv() => match f {
-                Some(f) => (Message::Text(f.text), f.t0, true),
+                Some(f) => batch.push(f),
                 None => return DisconnectReason::Closed,
             },
-            _ = ping.tick() => (Message::Ping(Default::default()), None, false),
-        };
-        match timeout(app.cfg.write_timeout, sink.send(msg)).await {
-            Ok(Ok(())) => {
-                if let Some(t0) = t0 {
-                    app.hub.latency.record(t0.elapsed());
+            _ = ping.tick() => {
+                match timeout(app.cfg.write_timeout, sink.send(Message::Ping(Default::default()))).await {
+                    Ok(Ok(())) => continue,
+                    _ => return DisconnectReason::WriteFailed,
                 }
-                if is_frame {
+            }
+        }
+        // Whatever else is already queued goes out with the same flush.
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
+            }
+        }
+        let written = timeout(app.cfg.write_timeout, async {
+            for f in &batch {
+                sink.feed(Message::Text(f.text.clone())).await?;
+            }
+            sink.flush().await
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {
+                for f in batch.drain(..) {
+                    if let Some(t0) = f.t0 {
+                        app.hub.latency.record(t0.elapsed());
+                    }
                     app.hub
                         .counters
                         .frames_written
