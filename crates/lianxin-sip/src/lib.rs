@@ -33,6 +33,17 @@
 //! }
 //! ```
 //!
+//! # Guarantees
+//! - Nothing from the network panics (RFC 4475 corpus and a seeded mutation fuzz test in
+//!   `tests/torture.rs`); a malformed request that can be answered gets a 400, anything
+//!   else is dropped with a `debug` log.
+//! - Transactions retransmit on their timers alone, whether or not anybody awaits them.
+//! - Every message is matched in O(1): transaction key, then dialog id.
+//! - A finished call is freed at the start of the next input, so `Endpoint::call_id` still
+//!   answers while the owner drains the events of the input that ended it. Finished
+//!   transactions are detached from their call and only absorb retransmissions.
+//! - A request the owner never answers is answered 500 after 64*T1.
+//!
 //! API changes (after the first API commit; all additive):
 //! - `Event::ReinviteResult { call, code, sdp }`: outcome of our own re-INVITE.
 //! - `Endpoint::ack(now, call, sdp)`: the owner sends the ACK (with the SDP answer) for a
