@@ -2,8 +2,11 @@
 //! sipp (the real driver is `lianxin-ua`). Answers every INVITE with 180 then 200 + SDP.
 //!
 //! `cargo run -p lianxin-sip --example udp_uas -- 127.0.0.1:5099 [seconds]`
-//! then e.g. `sipp -sn uac -m 100 -r 50 127.0.0.1:5099`.
+//! then e.g. `sipp -sn uac -m 100 -r 50 127.0.0.1:5099`. REGISTERs go through the
+//! registrar with digest auth: every user's password is `secret`.
 
+use lianxin_sip::auth::{self, Algorithm};
+use lianxin_sip::registrar::{CredentialStore, Registrar, RegistrarConfig};
 use lianxin_sip::{Endpoint, EndpointConfig, Event, Transport};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
@@ -11,6 +14,14 @@ use std::time::{Duration, Instant};
 #[allow(clippy::disallowed_methods)]
 fn now() -> Instant {
     Instant::now()
+}
+
+struct Everyone;
+
+impl CredentialStore for Everyone {
+    fn ha1(&self, username: &str, realm: &str, algorithm: Algorithm) -> Option<String> {
+        Some(auth::ha1(algorithm, username, realm, "secret"))
+    }
 }
 
 fn main() -> std::io::Result<()> {
@@ -31,6 +42,15 @@ fn main() -> std::io::Result<()> {
         "v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
         ip = addr.ip()
     );
+    let mut registrar = Registrar::new(
+        RegistrarConfig {
+            secret: 42,
+            ..RegistrarConfig::default()
+        },
+        now(),
+    );
+    let (mut registered, mut refused) = (0u32, 0u32);
+    let mut random = 0u64;
     let end = now() + Duration::from_secs(secs);
     let mut buf = vec![0u8; 65535];
     let (mut calls, mut acked, mut ended) = (0u32, 0u32, 0u32);
@@ -59,15 +79,44 @@ fn main() -> std::io::Result<()> {
                 }
                 Event::CallAcked { .. } => acked += 1,
                 Event::CallTerminated { .. } => ended += 1,
-                Event::IncomingRequest { request, .. } => {
-                    let _ = ep.respond(now(), request, 200, Vec::new(), None);
+                Event::IncomingRequest {
+                    request,
+                    message,
+                    source,
+                    transport,
+                } => {
+                    let reply = if message.method == lianxin_sip::Method::Register {
+                        random += 1;
+                        let r = registrar.handle_register(
+                            now(),
+                            &message,
+                            source,
+                            transport,
+                            &Everyone,
+                            random,
+                        );
+                        match r.code {
+                            200 => registered += 1,
+                            401 => {}
+                            _ => refused += 1,
+                        }
+                        r
+                    } else {
+                        lianxin_sip::registrar::Reply {
+                            code: 200,
+                            headers: Vec::new(),
+                            user: None,
+                        }
+                    };
+                    let _ = ep.respond(now(), request, reply.code, reply.headers, None);
                 }
                 _ => {}
             }
         }
     }
     println!(
-        "calls {calls} acked {acked} ended {ended}; live calls {} transactions {}",
+        "calls {calls} acked {acked} ended {ended}; registered {registered} refused {refused}; \
+         live calls {} transactions {}",
         ep.calls(),
         ep.transactions()
     );

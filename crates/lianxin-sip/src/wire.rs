@@ -1566,7 +1566,10 @@ pub fn bad_request(bytes: &[u8], reason: &str) -> Option<Vec<u8>> {
     let mut via = Vec::new();
     let (mut from, mut to, mut cid, mut cseq) = (None, None, None, None);
     for l in lines.iter().skip(1) {
-        let (n, v) = l.split_once(':')?;
+        // Broken lines are what makes the request malformed: skip them.
+        let Some((n, v)) = l.split_once(':') else {
+            continue;
+        };
         let n = canonical_name(n.trim());
         let v = v.trim();
         match &*n {

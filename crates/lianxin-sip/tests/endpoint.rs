@@ -109,6 +109,22 @@ Content-Length: 0
             event: None,
         },
         Case {
+            name: "a line without a colon still gets a 400",
+            input: "
+REGISTER sip:10.0.0.2 SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKx1
+From: <sip:8001@10.0.0.2>;tag=a
+To: <sip:8001@10.0.0.2>
+Call-ID: x1
+CSeq: 2 REGISTER
+8001[authentication username= password=secret]
+Content-Length: 0
+"
+            .into(),
+            out: &["SIP/2.0 400 Bad Request (bad header line)"],
+            event: None,
+        },
+        Case {
             name: "garbage dropped",
             input: "\u{1}\u{2}hello world".into(),
             out: &[],
