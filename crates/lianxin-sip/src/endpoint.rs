@@ -459,6 +459,8 @@ pub struct Endpoint {
     tx_by_key: HashMap<TransactionKey, usize>,
     calls: HashMap<CallHandle, Call>,
     dialogs: HashMap<DialogId, CallHandle>,
+    /// Outgoing calls by (Call-ID, our tag), to recognise a 2xx from a second fork.
+    uac_calls: HashMap<(String, String), CallHandle>,
     pending: HashMap<RequestHandle, usize>,
     outgoing: HashMap<RequestHandle, OutReq>,
     timers: BinaryHeap<Reverse<(Instant, Target)>>,
@@ -553,6 +555,7 @@ impl Endpoint {
             tx_by_key: HashMap::new(),
             calls: HashMap::new(),
             dialogs: HashMap::new(),
+            uac_calls: HashMap::new(),
             pending: HashMap::new(),
             outgoing: HashMap::new(),
             timers: BinaryHeap::new(),
@@ -914,6 +917,10 @@ impl Endpoint {
                         self.dialogs.remove(&d.id);
                     }
                 }
+                if c.role == Role::Uac {
+                    self.uac_calls
+                        .remove(&(c.call_id.clone(), c.local_tag.clone()));
+                }
                 tracing::debug!(call_id = %c.call_id, "call freed");
             }
         }
@@ -988,9 +995,38 @@ impl Endpoint {
                         return;
                     }
                 }
+                // A 2xx from another fork of one of our INVITEs: ACK it and hang it up
+                // (RFC 3261 §13.2.2.4); we keep the first answer only.
+                let key = (id.call_id.clone(), id.local_tag.clone());
+                if let Some(&h) = self.uac_calls.get(&key) {
+                    if !self.dialogs.contains_key(&id) {
+                        self.hang_up_fork(now, h, &resp);
+                        return;
+                    }
+                }
             }
         }
         tracing::debug!(call_id = %resp.head.call_id, code = resp.code, "stray response dropped");
+    }
+
+    fn hang_up_fork(&mut self, now: Instant, h: CallHandle, resp: &Response) {
+        let Some(c) = self.calls.get(&h) else { return };
+        let Some(mut d) = Dialog::from_uac_response(&c.invite, resp) else {
+            return;
+        };
+        let (peer, transport, seq) = (c.peer, c.transport, c.invite.head.cseq.seq);
+        tracing::info!(call_id = %d.id.call_id, remote_tag = %d.id.remote_tag, "2xx from another fork: ACK + BYE");
+        let dest = d.next_hop().unwrap_or(peer);
+        let via = self.our_via(transport);
+        let ack = d.request(Method::Ack, via, Some(seq));
+        self.transmits.push_back(Transmit {
+            transport,
+            destination: dest,
+            payload: ack.to_bytes(),
+        });
+        let via = self.our_via(transport);
+        let bye = d.request(Method::Bye, via, None);
+        self.start_client(now, Owner::Nobody, bye, dest, transport);
     }
 
     fn reply(
@@ -2008,6 +2044,7 @@ impl Endpoint {
             body: invite.sdp.unwrap_or_default(),
         };
         tracing::info!(%call_id, destination = %invite.destination, "outgoing call");
+        let (call_id_for_forks, local_tag_for_forks) = (call_id.clone(), local_tag.clone());
         self.calls.insert(
             h,
             Call {
@@ -2034,6 +2071,8 @@ impl Endpoint {
                 live_txns: 0,
             },
         );
+        self.uac_calls
+            .insert((call_id_for_forks, local_tag_for_forks), h);
         let i = self.start_client(
             now,
             Owner::Call(h),

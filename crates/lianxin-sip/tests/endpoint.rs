@@ -731,3 +731,33 @@ hello
     assert!(ep.respond(t0, request, 200, Vec::new(), None).is_err());
     assert_eq!(ep.transactions(), 0);
 }
+
+/// A 2xx from a second fork is ACKed and hung up; the call keeps the first answer.
+#[test]
+fn second_fork_2xx_gets_ack_and_bye() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    let ok1 = respond_to(&inv, 200, "OK", "Contact: <sip:a@192.0.2.71>\n");
+    let out = check(&mut ep, t0, "192.0.2.50:5060", &ok1);
+    assert!(matches!(out.events[..], [Event::Answered { .. }]));
+    let ok2 = ok1
+        .replace("tag=remote1", "tag=remote2")
+        .replace("sip:a@192.0.2.71", "sip:b@192.0.2.72");
+    let out = check(&mut ep, t0, "192.0.2.50:5060", &ok2);
+    assert_eq!(
+        out.lines(),
+        [
+            "ACK sip:b@192.0.2.72 SIP/2.0",
+            "BYE sip:b@192.0.2.72 SIP/2.0"
+        ]
+    );
+    assert!(out.text(1).contains("tag=remote2"));
+    assert!(out.events.is_empty());
+    // the real call is untouched
+    ep.bye(t0, call).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(drain(&mut ep).lines(), ["BYE sip:a@192.0.2.71 SIP/2.0"]);
+}
