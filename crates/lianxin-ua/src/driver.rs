@@ -45,6 +45,25 @@ fn now() -> Instant {
     tokio::time::Instant::now().into_std()
 }
 
+/// Socket buffer asked for the UDP socket: a burst of a few thousand messages must not
+/// overflow the kernel's default (~200 kB) while the task is busy (capped by
+/// `net.core.rmem_max` / `wmem_max`).
+const UDP_BUFFER: usize = 4 * 1024 * 1024;
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if let Err(e) = socket.set_recv_buffer_size(UDP_BUFFER) {
+        debug!(error = %e, "cannot enlarge UDP receive buffer");
+    }
+    if let Err(e) = socket.set_send_buffer_size(UDP_BUFFER) {
+        debug!(error = %e, "cannot enlarge UDP send buffer");
+    }
+    socket.bind(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket.into())
+}
+
 /// Binds the sockets and spawns the task; returns the bound address.
 pub(crate) async fn spawn(
     config: UaConfig,
@@ -53,9 +72,7 @@ pub(crate) async fn spawn(
     events: mpsc::Sender<UaEvent>,
 ) -> Result<SocketAddr, UaError> {
     let bind_err = |addr, source| UaError::Bind { addr, source };
-    let udp = UdpSocket::bind(config.listen)
-        .await
-        .map_err(|e| bind_err(config.listen, e))?;
+    let udp = bind_udp(config.listen).map_err(|e| bind_err(config.listen, e))?;
     let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_CAPACITY);
