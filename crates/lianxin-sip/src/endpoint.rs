@@ -44,6 +44,9 @@ pub struct EndpointConfig {
     pub auto_options: bool,
     /// Send `100 Trying` at once for incoming INVITEs.
     pub auto_trying: bool,
+    /// Above this many live transactions, new requests outside dialogs get a stateless
+    /// 503 (memory bound under floods; at 1000 calls/s about 64k are live, timers J and L).
+    pub max_transactions: usize,
 }
 
 impl Default for EndpointConfig {
@@ -56,6 +59,7 @@ impl Default for EndpointConfig {
             timers: TimerConfig::default(),
             auto_options: true,
             auto_trying: true,
+            max_transactions: 100_000,
         }
     }
 }
@@ -1100,6 +1104,17 @@ impl Endpoint {
         }
         if req.head.to.tag().is_some() {
             self.handle_in_dialog(now, transport, remote, req);
+            return;
+        }
+        if self.txs.len() >= self.config.max_transactions {
+            tracing::warn!(call_id = %req.head.call_id, "transaction table full: 503");
+            let mut resp = make_response(&req, 503, None);
+            resp.head.push("Retry-After", "5");
+            self.transmits.push_back(Transmit {
+                transport,
+                destination: response_destination(&req, remote, transport),
+                payload: resp.to_bytes(),
+            });
             return;
         }
         if req.head.max_forwards == Some(0) && req.method != Method::Options {

@@ -49,6 +49,7 @@
 //! - `Endpoint::ack(now, call, sdp)`: the owner sends the ACK (with the SDP answer) for a
 //!   late-offer outgoing call; every other ACK is automatic.
 //! - `timer::Timer::L` (RFC 6026 Accepted state of the INVITE server transaction).
+//! - `EndpointConfig::max_transactions` (default 100 000): stateless 503 above it.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 

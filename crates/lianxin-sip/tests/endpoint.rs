@@ -761,3 +761,23 @@ fn second_fork_2xx_gets_ack_and_bye() {
     ep.bye(t0, call).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(drain(&mut ep).lines(), ["BYE sip:a@192.0.2.71 SIP/2.0"]);
 }
+
+/// A full transaction table answers new requests with a stateless 503.
+#[test]
+fn full_table_gets_503() {
+    let t0 = epoch();
+    let mut ep = lianxin_sip::Endpoint::new(lianxin_sip::EndpointConfig {
+        max_transactions: 1,
+        ..lianxin_sip::EndpointConfig::default()
+    });
+    let first = check(&mut ep, t0, PEER, &invite("z9hG4bKf1", ""));
+    assert_eq!(first.lines(), ["SIP/2.0 100 Trying"]);
+    let second = check(
+        &mut ep,
+        t0,
+        PEER,
+        &invite("z9hG4bKf2", "").replace("call-1@", "call-2@"),
+    );
+    assert_eq!(second.lines(), ["SIP/2.0 503 Service Unavailable"]);
+    assert!(second.events.is_empty());
+}
