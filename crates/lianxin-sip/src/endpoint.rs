@@ -679,22 +679,23 @@ impl Endpoint {
         h
     }
 
+    /// Our host as it goes into Via and Contact (IPv6 literals get brackets).
+    fn our_host(&self) -> String {
+        let h = &self.config.contact_host;
+        if h.contains(':') && !h.starts_with('[') {
+            format!("[{h}]")
+        } else {
+            h.clone()
+        }
+    }
+
     fn our_via(&mut self, transport: Transport) -> Via {
         let b = self.branch();
-        Via::new(
-            transport,
-            &self.config.contact_host,
-            self.config.contact_port,
-            &b,
-        )
+        Via::new(transport, &self.our_host(), self.config.contact_port, &b)
     }
 
     fn our_contact(&self, transport: Transport) -> NameAddr {
-        let mut uri = Uri::sip(
-            None,
-            &self.config.contact_host,
-            Some(self.config.contact_port),
-        );
+        let mut uri = Uri::sip(None, &self.our_host(), Some(self.config.contact_port));
         if transport == Transport::Tcp {
             uri.params.push(wire::Param {
                 name: "transport".into(),

@@ -327,3 +327,36 @@ fn tcp_responses_go_to_the_connection() {
         "no timer G on TCP"
     );
 }
+
+/// An IPv6 local address goes into Via and Contact with brackets, and parses back.
+#[test]
+fn ipv6_contact_host_is_bracketed() {
+    let t0 = epoch();
+    let mut ep = lianxin_sip::Endpoint::new(lianxin_sip::EndpointConfig {
+        contact_host: "2001:db8::2".into(),
+        ..lianxin_sip::EndpointConfig::default()
+    });
+    ep.invite(
+        t0,
+        OutgoingInvite {
+            target: "sip:8001@[2001:db8::8]:5070".into(),
+            from: "sip:hotline@[2001:db8::2]".into(),
+            from_display: None,
+            to: None,
+            destination: addr("[2001:db8::8]:5070"),
+            transport: Transport::Udp,
+            sdp: None,
+            credentials: None,
+            headers: Vec::new(),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = drain(&mut ep);
+    let text = out.text(0);
+    assert!(
+        text.contains("Via: SIP/2.0/UDP [2001:db8::2]:5060;branch="),
+        "{text}"
+    );
+    assert!(text.contains("Contact: <sip:[2001:db8::2]:5060>"), "{text}");
+    assert!(lianxin_sip::wire::parse(&out.transmits[0].payload).is_ok());
+}
