@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 
 use lianxin_ua::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
 use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
-use lianxin_ua::{StaticCredentials, Ua, UaConfig, UaHandle};
+use lianxin_ua::{
+    Credentials, EndReason, OutgoingCall, StaticCredentials, Transport, TrunkConfig, TrunkState,
+    Ua, UaConfig, UaEvent, UaHandle,
+};
+use tokio::sync::mpsc;
 
 struct Server {
     rt: tokio::runtime::Runtime,
@@ -133,48 +137,73 @@ impl SippRun {
 
 /// Runs one sipp call of `name` against `server`; `extra` are more sipp arguments.
 fn sipp(server: SocketAddr, name: &str, extra: &[&str]) -> SippRun {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_udp_port().to_string();
-    let media = free_udp_port().to_string();
-    let control = free_udp_port().to_string();
-    let mut cmd = Command::new("sipp");
-    cmd.current_dir(dir.path())
-        .arg(server.to_string())
-        .arg("-sf")
-        .arg(scenario(name))
-        .args([
-            "-m",
-            "1",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-mp",
-            &media,
-            "-cp",
-            &control,
-        ])
-        .args(["-s", "100", "-timeout", "20s", "-timeout_error", "-nostdin"])
-        .args(["-trace_err", "-trace_counts"])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = cmd
-        .spawn()
-        .expect("sipp is installed (Debian package sip-tester)");
-    let deadline = Instant::now() + Duration::from_secs(40);
-    let code = loop {
-        if let Some(status) = child.try_wait().expect("wait sipp") {
-            break status.code();
+    let mut args = vec![server.to_string()];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let port = free_udp_port();
+    SippChild::spawn(name, port, &args).wait()
+}
+
+/// A running sipp.
+struct SippChild {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl SippChild {
+    /// Starts sipp with scenario `name` (empty: a built-in one given in `args`) on local
+    /// port `port`; `args` are appended.
+    fn spawn(name: &str, port: u16, args: &[String]) -> SippChild {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let media = free_udp_port().to_string();
+        let control = free_udp_port().to_string();
+        let port = port.to_string();
+        let mut cmd = Command::new("sipp");
+        cmd.current_dir(dir.path());
+        if !name.is_empty() {
+            cmd.arg("-sf").arg(scenario(name));
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
+        let child = cmd
+            .args([
+                "-m",
+                "1",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-mp",
+                &media,
+                "-cp",
+                &control,
+            ])
+            .args(["-s", "100", "-timeout", "20s", "-timeout_error", "-nostdin"])
+            .args(["-trace_err", "-trace_counts"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp is installed (Debian package sip-tester)");
+        SippChild { child, dir }
+    }
+
+    /// Waits for sipp to end (killed after 40 s).
+    fn wait(mut self) -> SippRun {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait sipp") {
+                break status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        SippRun {
+            code,
+            dir: self.dir,
         }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    SippRun { code, dir }
+    }
 }
 
 fn assert_ok(run: &SippRun) {
@@ -384,4 +413,109 @@ fn sip_scanner_flood_is_rate_limited_and_calls_go_through() {
     let stats = server.rt.block_on(server.ua.stats()).expect("stats");
     assert!(stats.rate_limited >= 2000, "dropped {}", stats.rate_limited);
     assert_eq!(server.settled(|s| s.remote_bye == 1).remote_bye, 1);
+}
+
+/// A UA without the answer policy: the test reads the events itself.
+fn start_raw(
+    tweak: impl FnOnce(&mut UaConfig),
+) -> (tokio::runtime::Runtime, UaHandle, mpsc::Receiver<UaEvent>) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
+    config.rate_limit = RateLimitConfig::unlimited();
+    tweak(&mut config);
+    let (ua, events) = rt
+        .block_on(Ua::start(config, Arc::new(StaticCredentials::default())))
+        .expect("start UA");
+    (rt, ua, events)
+}
+
+/// Next event matching `pick`, within `secs`.
+fn next_event<T>(
+    rt: &tokio::runtime::Runtime,
+    events: &mut mpsc::Receiver<UaEvent>,
+    secs: u64,
+    mut pick: impl FnMut(&UaEvent) -> Option<T>,
+) -> Option<T> {
+    rt.block_on(async {
+        tokio::time::timeout(Duration::from_secs(secs), async {
+            while let Some(e) = events.recv().await {
+                if let Some(t) = pick(&e) {
+                    return Some(t);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+    })
+}
+
+#[test]
+fn sip_trunk_registration_with_digest() {
+    let port = free_udp_port();
+    let registrar = SippChild::spawn("uas_registrar", port, &[]);
+    let (rt, ua, mut events) = start_raw(|c| {
+        c.trunk = Some(TrunkConfig {
+            domain: "trunk.example".into(),
+            destination: SocketAddr::from(([127, 0, 0, 1], port)),
+            transport: Transport::Udp,
+            credentials: Credentials {
+                username: "hotline".into(),
+                password: "trunkpw".into(),
+            },
+            expires: Duration::from_secs(60),
+            retry_after: Duration::from_secs(30),
+        });
+    });
+    let state = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::TrunkRegistration(s) => Some(*s),
+        _ => None,
+    });
+    assert!(
+        matches!(state, Some(TrunkState::Registered(_))),
+        "trunk registration: {state:?}"
+    );
+    assert_ok(&registrar.wait());
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn sip_outbound_call_answered_and_hung_up() {
+    let port = free_udp_port();
+    // sipp's built-in callee: 180, 200 with SDP, waits for our BYE.
+    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
+    let (rt, ua, mut events) = start_raw(|_| {});
+    let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 1);
+    let call = rt
+        .block_on(ua.invite(OutgoingCall {
+            target: format!("sip:household@127.0.0.1:{port}"),
+            from: format!("sip:hotline@{}", ua.local_addr()),
+            from_display: Some("hotline".into()),
+            destination: SocketAddr::from(([127, 0, 0, 1], port)),
+            transport: Transport::Udp,
+            sdp: Some(lianxin_sdp::offer(&local).to_string().into_bytes()),
+            credentials: None,
+        }))
+        .expect("invite");
+    let answered = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
+        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
+        _ => None,
+    });
+    let sdp = answered.expect("answered").expect("SDP in the 200");
+    let answer = lianxin_sdp::SessionDescription::parse_bytes(&sdp).expect("valid SDP");
+    lianxin_sdp::accept_answer(&local, &answer).expect("usable answer");
+    rt.block_on(ua.hangup(call)).expect("hangup");
+    let ended = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(ended, Some(EndReason::LocalBye));
+    assert_ok(&callee.wait());
+    rt.block_on(ua.shutdown());
 }
