@@ -1438,6 +1438,39 @@ impl Endpoint {
             return;
         };
         let method = resp.head.cseq.method.clone();
+        if method != Method::Invite && (resp.code == 401 || resp.code == 407) {
+            // Some trunks challenge BYE too: answer once with the call's credentials.
+            let creds = c.credentials.clone();
+            let transport = c.transport;
+            let sent = match self.txs.get(i) {
+                Some(TxEntry {
+                    machine: Machine::Client(tx),
+                    ..
+                }) => Some(tx.request().clone()),
+                _ => None,
+            };
+            if let (Some(creds), Some(mut req)) = (creds, sent) {
+                let already = req.head.header("Authorization").is_some()
+                    || req.head.header("Proxy-Authorization").is_some();
+                let cnonce = self.token();
+                if !already && add_authorization(&mut req, &resp, &creds, &cnonce) {
+                    req.head.via = vec![self.our_via(transport)];
+                    let Some(c) = self.calls.get_mut(&h) else {
+                        return;
+                    };
+                    if let Some(d) = &mut c.dialog {
+                        d.local_seq += 1;
+                        req.head.cseq.seq = d.local_seq;
+                    }
+                    let dest = in_dialog_destination(c);
+                    self.start_client(now, Owner::Call(h), req, dest, transport);
+                    return;
+                }
+            }
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         if method != Method::Invite {
             // BYE / INFO / ...: the dialog is gone if 481 or 408.
             if (resp.code == 481 || resp.code == 408) && c.state != CallState::Terminated {
@@ -1731,16 +1764,7 @@ impl Endpoint {
             req.head.content_type = Some(ct);
             req.body = b;
         }
-        let dest = match c.role {
-            Role::Uac => d.next_hop().unwrap_or(c.peer),
-            Role::Uas => {
-                if d.route_set.is_empty() {
-                    c.peer
-                } else {
-                    d.next_hop().unwrap_or(c.peer)
-                }
-            }
-        };
+        let dest = in_dialog_destination(c);
         if method == Method::Invite {
             c.invite = req.clone();
         }
@@ -2254,6 +2278,16 @@ impl Endpoint {
         );
         self.start_client(now, Owner::Outgoing(rh), req, dest, tr);
         Ok(rh)
+    }
+}
+
+/// Where our in-dialog requests go: through the route set / to the remote target for
+/// calls we placed; for calls we took, back to where the INVITE came from (NAT-friendly)
+/// unless a route set says otherwise. Host names fall back to that address (no DNS here).
+fn in_dialog_destination(c: &Call) -> SocketAddr {
+    match &c.dialog {
+        Some(d) if c.role == Role::Uac || !d.route_set.is_empty() => d.next_hop().unwrap_or(c.peer),
+        _ => c.peer,
     }
 }
 

@@ -781,3 +781,35 @@ fn full_table_gets_503() {
     assert_eq!(second.lines(), ["SIP/2.0 503 Service Unavailable"]);
     assert!(second.events.is_empty());
 }
+
+/// A trunk that challenges our BYE gets it again with credentials (next CSeq).
+#[test]
+fn challenged_bye_is_retried_with_credentials() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let creds = Credentials {
+        username: "hotline".into(),
+        password: "s3cret".into(),
+    };
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), Some(creds)))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    let ok = respond_to(&inv, 200, "OK", "Contact: <sip:x@192.0.2.50>\n");
+    check(&mut ep, t0, "192.0.2.50:5060", &ok);
+    ep.bye(t0, call).unwrap_or_else(|e| panic!("{e}"));
+    let bye = drain(&mut ep).text(0).replace("\r\n", "\n");
+    let chal = respond_to(
+        &bye,
+        407,
+        "Proxy Authentication Required",
+        "Proxy-Authenticate: Digest realm=\"trunk\", nonce=\"b1\"\n",
+    )
+    .replace(";tag=remote1;tag=remote1", ";tag=remote1");
+    let out = check(&mut ep, t0, "192.0.2.50:5060", &chal);
+    assert_eq!(out.lines(), ["BYE sip:x@192.0.2.50 SIP/2.0"]);
+    assert!(out.text(0).contains("CSeq: 3 BYE"));
+    assert!(out
+        .text(0)
+        .contains("Proxy-Authorization: Digest username=\"hotline\""));
+}
