@@ -209,6 +209,7 @@ impl MediaEngine {
             port_cursor: AtomicUsize::new(0),
             open: AtomicUsize::new(0),
             inbound_dropped: AtomicU64::new(0),
+            ticks_skipped: AtomicU64::new(0),
         });
         let worker = Worker::new(config, cmd_rx, in_rx, Arc::clone(&shared));
         std::thread::Builder::new()
@@ -228,6 +229,7 @@ struct Shared {
     port_cursor: AtomicUsize,
     open: AtomicUsize,
     inbound_dropped: AtomicU64,
+    ticks_skipped: AtomicU64,
 }
 
 impl Shared {
@@ -332,6 +334,12 @@ impl MediaHandle {
     /// Received datagrams dropped because the engine could not keep up.
     pub fn inbound_dropped(&self) -> u64 {
         self.shared.inbound_dropped.load(Ordering::Relaxed)
+    }
+
+    /// 20 ms ticks the pacing thread gave up because it ran too late (starved of CPU);
+    /// should stay 0.
+    pub fn ticks_skipped(&self) -> u64 {
+        self.shared.ticks_skipped.load(Ordering::Relaxed)
     }
 
     /// Stops the engine: every session is closed (recordings finalized).
@@ -702,7 +710,7 @@ struct Worker {
     config: MediaConfig,
     cmd_rx: Receiver<Command>,
     in_rx: Receiver<Inbound>,
-    _shared: Arc<Shared>,
+    shared: Arc<Shared>,
     sessions: HashMap<u64, Entry>,
     pacer: Pacer,
     rng: rand::rngs::StdRng,
@@ -724,10 +732,9 @@ impl Worker {
             config,
             cmd_rx,
             in_rx,
-            // The worker must not keep the command channel alive: hold `Shared` only through
-            // a weak-like pattern. Its `cmd_tx` is a sender, so drop our strong count by
-            // holding it but exiting when every other holder is gone (see `run`).
-            _shared: shared,
+            // `Shared` holds a command sender, so the channel never disconnects while the
+            // worker holds it: `run` exits when the worker's is the last reference.
+            shared,
             sessions: HashMap::new(),
             pacer: Pacer::new(Instant::now(), FRAME_DURATION, 5),
             rng: rand::rngs::StdRng::from_os_rng(),
@@ -742,7 +749,7 @@ impl Worker {
         tracing::debug!("media pacing thread started");
         loop {
             if self.sessions.is_empty() {
-                if self.stopping || Arc::strong_count(&self._shared) == 1 {
+                if self.stopping || Arc::strong_count(&self.shared) == 1 {
                     break;
                 }
                 // Idle: block until a command arrives, then restart the grid.
