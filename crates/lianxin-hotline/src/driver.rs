@@ -367,7 +367,11 @@ impl Driver {
         let caller = self.store.normalize(&caller_raw);
         let normalized = caller.number().map(|n| n.to_string());
         let call_id = format!("{}-{}", arrived.format("%Y%m%d%H%M%S"), key);
-        let number_dialled = ic.number.clone().unwrap_or_default();
+        let number_dialled = ic
+            .number
+            .clone()
+            .or_else(|| ic.to.user.clone())
+            .unwrap_or_default();
         // 1. The screen-pop, before anything else.
         let (pop, household_id) = match self.store.screen_pop(&caller, arrived) {
             Ok(p) => {
@@ -467,14 +471,12 @@ impl Driver {
             }
         };
         local.port = session.local_port();
-        let sdp = match answer_sdp {
-            Some(mut a) => {
-                if let Some(m) = a.media.iter_mut().find(|m| m.port != 0) {
-                    m.port = local.port;
-                }
-                a
-            }
-            None => lianxin_sdp::offer(&local),
+        // The answer was worked out before the RTP port was known: redo it with the port.
+        let sdp = match (&offer, answer_sdp) {
+            (Some(o), Some(first)) => lianxin_sdp::answer(o, &local)
+                .map(|n| n.answer)
+                .unwrap_or(first),
+            _ => lianxin_sdp::offer(&local),
         };
         self.forward_media(session.id(), Leg::Caller(key), events);
         let log_id = self
@@ -650,6 +652,7 @@ impl Driver {
         let Some(leg) = self.sessions.get(&session).copied() else {
             return;
         };
+        tracing::debug!(session, ?leg, event = ?ev, "media event");
         match (leg, ev) {
             (Leg::Caller(key), MediaEvent::Dtmf(d)) => self.feed(key, Input::Digit(d)).await,
             (Leg::Caller(key), MediaEvent::PlaybackFinished) => {
@@ -710,6 +713,7 @@ impl Driver {
 
     async fn feed(&mut self, key: CallKey, input: Input) {
         let now = Instant::now();
+        tracing::debug!(call = key, ?input, "flow input");
         let cmds = match self.calls.get_mut(&key) {
             Some(c) => c.flow.handle(now, input),
             None => return,

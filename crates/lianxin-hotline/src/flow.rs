@@ -30,7 +30,7 @@ pub enum MenuAction {
 
 /// The call flow, as staff configure it (`[hotline.flow]` in the config file).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FlowConfig {
     /// Prompt played first.
     pub greeting: String,

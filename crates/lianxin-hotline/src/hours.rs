@@ -19,7 +19,7 @@ pub struct Span {
 
 /// When the hotline is staffed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct OpeningHours {
     /// Always open (the demo default, so a demo call never lands in after-hours).
     pub always: bool,
