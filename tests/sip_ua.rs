@@ -486,9 +486,24 @@ fn sip_trunk_registration_with_digest() {
 
 #[test]
 fn sip_outbound_call_answered_and_hung_up() {
+    outbound_call(Transport::Udp);
+}
+
+#[test]
+fn sip_outbound_call_over_tcp() {
+    outbound_call(Transport::Tcp);
+}
+
+fn outbound_call(transport: Transport) {
     let port = free_udp_port();
     // sipp's built-in callee: 180, 200 with SDP, waits for our BYE.
-    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
+    let mut args = vec!["-sn".to_string(), "uas".to_string()];
+    if transport == Transport::Tcp {
+        args.extend(["-t".to_string(), "t1".to_string()]);
+    }
+    let callee = SippChild::spawn("", port, &args);
+    // Give sipp a moment to listen (TCP connect is not retried).
+    std::thread::sleep(Duration::from_millis(300));
     let (rt, ua, mut events) = start_raw(|_| {});
     let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 1);
     let call = rt
@@ -497,7 +512,7 @@ fn sip_outbound_call_answered_and_hung_up() {
             from: format!("sip:hotline@{}", ua.local_addr()),
             from_display: Some("hotline".into()),
             destination: SocketAddr::from(([127, 0, 0, 1], port)),
-            transport: Transport::Udp,
+            transport,
             sdp: Some(lianxin_sdp::offer(&local).to_string().into_bytes()),
             credentials: None,
         }))

@@ -76,11 +76,17 @@ pub(crate) async fn spawn(
     let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_CAPACITY);
+    let tcp_slots = tcp::slots();
     if config.tcp {
         let listener = TcpListener::bind(local)
             .await
             .map_err(|e| bind_err(local, e))?;
-        tokio::spawn(tcp::accept_loop(listener, tcp_tx.clone(), stop_rx.clone()));
+        tokio::spawn(tcp::accept_loop(
+            listener,
+            tcp_tx.clone(),
+            stop_rx.clone(),
+            tcp_slots.clone(),
+        ));
     }
 
     let seed = config.seed.unwrap_or_else(rand::random);
@@ -119,8 +125,13 @@ pub(crate) async fn spawn(
             retry_after: t.retry_after,
         })
     });
+    // The trunk carries every hotline call from one address: never rate-limit it.
+    let mut limits = config.rate_limit.clone();
+    if let Some(t) = &config.trunk {
+        limits.exempt.push(t.destination.ip());
+    }
     let driver = Driver {
-        limiter: RateLimiter::new(config.rate_limit.clone()),
+        limiter: RateLimiter::new(limits),
         pending: VecDeque::new(),
         event_capacity: config.event_capacity.max(1),
         config,
@@ -131,6 +142,7 @@ pub(crate) async fn spawn(
         udp: Arc::new(udp),
         local,
         tcp_tx,
+        tcp_slots,
         conns: HashMap::new(),
         connecting: HashMap::new(),
         stop: stop_tx,
@@ -139,6 +151,7 @@ pub(crate) async fn spawn(
         trunk_request: None,
         trunk_state: None,
         next_expire: start + EXPIRE_EVERY,
+        last_input: start,
         stats: UaStats::default(),
     };
     tokio::spawn(driver.run(commands, events, tcp_rx));
@@ -155,6 +168,7 @@ struct Driver {
     udp: Arc<UdpSocket>,
     local: SocketAddr,
     tcp_tx: mpsc::Sender<TcpIn>,
+    tcp_slots: Arc<tokio::sync::Semaphore>,
     conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     connecting: HashMap<SocketAddr, Vec<Vec<u8>>>,
     stop: watch::Sender<bool>,
@@ -165,6 +179,8 @@ struct Driver {
     pending: VecDeque<UaEvent>,
     event_capacity: usize,
     next_expire: Instant,
+    /// When the message being processed was read from its socket.
+    last_input: Instant,
     stats: UaStats,
 }
 
@@ -196,7 +212,7 @@ impl Driver {
                     }
                     for _ in 0..RECV_BATCH {
                         match udp.try_recv_from(&mut buf) {
-                            Ok((n, src)) => self.message(t, Transport::Udp, src, &buf[..n]),
+                            Ok((n, src)) => self.message(now(), Transport::Udp, src, &buf[..n]),
                             Err(_) => break,
                         }
                     }
@@ -249,6 +265,7 @@ impl Driver {
     }
 
     fn message(&mut self, now: Instant, transport: Transport, src: SocketAddr, bytes: &[u8]) {
+        self.last_input = now;
         match self.limiter.check(now, src.ip(), classify(bytes)) {
             Verdict::Admit => {
                 self.endpoint
@@ -326,7 +343,12 @@ impl Driver {
                     }
                 } else if self.config.tcp {
                     self.connecting.insert(t.destination, vec![t.payload]);
-                    tcp::connect(t.destination, self.tcp_tx.clone(), self.stop_rx.clone());
+                    tcp::connect(
+                        t.destination,
+                        self.tcp_tx.clone(),
+                        self.stop_rx.clone(),
+                        self.tcp_slots.clone(),
+                    );
                 }
             }
         }
@@ -380,6 +402,7 @@ impl Driver {
                     sdp,
                     source,
                     transport,
+                    received: self.last_input,
                 })));
             }
             Event::CallAcked { call, sdp } => self.push(UaEvent::Acked { call, sdp }),

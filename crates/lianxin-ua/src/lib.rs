@@ -105,6 +105,9 @@ pub struct IncomingCall {
     pub source: SocketAddr,
     /// Transport.
     pub transport: Transport,
+    /// When the datagram / TCP frame carrying the INVITE was read from the socket (for
+    /// INVITE → screen-pop latency).
+    pub received: Instant,
 }
 
 /// Why a call ended.
@@ -198,7 +201,7 @@ pub enum UaEvent {
         /// Why.
         reason: EndReason,
     },
-    /// A phone registered, refreshed or unregistered.
+    /// A phone registered, refreshed or unregistered (then `contacts` is empty).
     RegistrationChanged {
         /// The user (extension).
         user: String,

@@ -9,13 +9,17 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use lianxin_sip::wire::Framer;
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
+
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use tracing::debug;
 
 /// Most messages queued for one connection's writer.
 const WRITE_QUEUE: usize = 256;
+/// Most connections at once (accepted and opened); beyond, new ones are closed at once.
+const MAX_CONNECTIONS: usize = 4096;
 /// Connect timeout for outbound connections.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -38,14 +42,19 @@ pub(crate) async fn accept_loop(
     listener: TcpListener,
     tx: mpsc::Sender<TcpIn>,
     mut stop: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
 ) {
     loop {
         tokio::select! {
             _ = stop.changed() => return,
             r = listener.accept() => match r {
                 Ok((stream, peer)) => {
+                    let Ok(permit) = slots.clone().try_acquire_owned() else {
+                        debug!(%peer, "too many tcp connections, closing the new one");
+                        continue;
+                    };
                     let _ = stream.set_nodelay(true);
-                    run_connection(stream, peer, tx.clone(), stop.clone());
+                    run_connection(stream, peer, tx.clone(), stop.clone(), permit);
                 }
                 Err(e) => {
                     debug!(error = %e, "tcp accept failed");
@@ -57,12 +66,22 @@ pub(crate) async fn accept_loop(
 }
 
 /// Opens an outbound connection; reports `Closed` if it cannot.
-pub(crate) fn connect(peer: SocketAddr, tx: mpsc::Sender<TcpIn>, stop: watch::Receiver<bool>) {
+pub(crate) fn connect(
+    peer: SocketAddr,
+    tx: mpsc::Sender<TcpIn>,
+    stop: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+) {
     tokio::spawn(async move {
+        let Ok(permit) = slots.try_acquire_owned() else {
+            debug!(%peer, "too many tcp connections, not connecting");
+            let _ = tx.send(TcpIn::Closed { peer }).await;
+            return;
+        };
         match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(peer)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
-                run_connection(stream, peer, tx, stop);
+                run_connection(stream, peer, tx, stop, permit);
             }
             Ok(Err(e)) => {
                 debug!(%peer, error = %e, "tcp connect failed");
@@ -81,6 +100,7 @@ fn run_connection(
     peer: SocketAddr,
     tx: mpsc::Sender<TcpIn>,
     mut stop: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
 ) {
     let (mut rd, mut wr) = stream.into_split();
     let (wtx, mut wrx) = mpsc::channel::<Vec<u8>>(WRITE_QUEUE);
@@ -123,5 +143,11 @@ fn run_connection(
             }
         }
         let _ = tx.send(TcpIn::Closed { peer }).await;
+        drop(permit);
     });
+}
+
+/// The shared connection budget.
+pub(crate) fn slots() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(MAX_CONNECTIONS))
 }
