@@ -1377,25 +1377,25 @@ pub fn parse(bytes: &[u8]) -> Result<Message, WireError> {
 }
 
 /// Split a head into logical lines, joining continuation lines (leading SP/HT) with one space.
-fn unfold(head: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::with_capacity(24);
+fn unfold(head: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    let mut lines: Vec<Cow<'_, str>> = Vec::with_capacity(24);
     for raw in head.split('\n') {
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         if raw.starts_with([' ', '\t']) {
             let n = lines.len();
             if let Some(last) = lines.last_mut() {
                 if n > 1 {
-                    last.push(' ');
-                    last.push_str(raw.trim());
+                    let joined = last.to_mut();
+                    joined.push(' ');
+                    joined.push_str(raw.trim());
                     continue;
                 }
             }
-            // A continuation of the start line or a leading blank is malformed; keep the
-            // line so the header parser refuses it.
-            lines.push(raw.to_string());
-        } else {
-            lines.push(raw.to_string());
         }
+        // (A continuation of the start line or a leading blank is malformed; it is kept
+        // as its own line so the header parser refuses it.)
+        lines.push(Cow::Borrowed(raw));
     }
     lines
 }
