@@ -262,3 +262,33 @@ pub struct OnDuty {
     /// Their open consoles.
     pub consoles: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn pop_from_unserializable_record_falls_back_to_unknown() {
+        // serde_json refuses maps with non-string keys
+        let bad: HashMap<(u8, u8), u8> = [((1, 2), 3)].into_iter().collect();
+        assert!(Pop::new(&bad).is_err());
+        assert_eq!(Pop::lossy(&bad), Pop::unknown());
+        let good = Pop::new(&[1, 2]).unwrap();
+        assert_eq!(good.0, serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn states_round_trip_their_protocol_names() {
+        for s in [
+            OperatorState::Available,
+            OperatorState::Busy,
+            OperatorState::AfterCall,
+            OperatorState::Away,
+        ] {
+            assert_eq!(OperatorState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(OperatorState::parse("Busy"), None);
+    }
+}

@@ -652,6 +652,34 @@ mod tests {
     }
 
     #[test]
+    fn hotline_state_changes_reach_the_console_and_duty_list() {
+        let h = hub(16);
+        let mut op = h.register(staff(1, Role::Operator), "t".into()).unwrap();
+        drain(&mut op.rx);
+        h.publish(
+            DeskEvent::OperatorState {
+                staff_id: 1,
+                state: OperatorState::Away,
+            },
+            None,
+        );
+        let got = drain(&mut op.rx);
+        assert_eq!(types(&got), ["operator.state"]);
+        assert_eq!(got[0]["on_duty"], false);
+        assert!(h.on_duty().is_empty());
+        // a state for someone not connected is remembered for their connection
+        h.publish(
+            DeskEvent::OperatorState {
+                staff_id: 7,
+                state: OperatorState::Busy,
+            },
+            None,
+        );
+        let mut late = h.register(staff(7, Role::Operator), "u".into()).unwrap();
+        assert_eq!(drain(&mut late.rx)[0]["state"], "busy");
+    }
+
+    #[test]
     fn supervisors_see_state_changes_and_state_survives_reconnect() {
         let h = hub(16);
         let mut sup = h.register(staff(5, Role::Supervisor), "s".into()).unwrap();
