@@ -813,3 +813,62 @@ fn challenged_bye_is_retried_with_credentials() {
         .text(0)
         .contains("Proxy-Authorization: Digest username=\"hotline\""));
 }
+
+/// Trap: a transaction must not stop retransmitting because nobody awaits it. The owner
+/// here never polls events (nobody "awaits" the INVITE or the OPTIONS); the timers alone
+/// drive the retransmissions.
+#[test]
+fn regression_transactions_retransmit_though_nobody_awaits() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    ep.invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    ep.request(
+        t0,
+        lianxin_sip::OutgoingRequest {
+            method: lianxin_sip::Method::Options,
+            target: "sip:192.0.2.50".into(),
+            from: "sip:hotline@10.0.0.1".into(),
+            to: None,
+            call_id: None,
+            cseq: None,
+            destination: addr("192.0.2.50:5060"),
+            transport: Transport::Udp,
+            credentials: None,
+            headers: Vec::new(),
+            body: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut sends: Vec<(u128, String)> = Vec::new();
+    let mut now = t0;
+    loop {
+        while let Some(t) = ep.poll_transmit() {
+            let line = String::from_utf8_lossy(&t.payload)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .to_string();
+            sends.push(((now - t0).as_millis(), line));
+        }
+        match ep.poll_timeout() {
+            Some(at) if at - t0 <= Duration::from_secs(8) => {
+                now = at;
+                ep.handle_timeout(at);
+            }
+            _ => break,
+        }
+    }
+    let times = |m: &str| -> Vec<u128> {
+        sends
+            .iter()
+            .filter(|(_, l)| l == m)
+            .map(|(t, _)| *t)
+            .collect()
+    };
+    assert_eq!(times("INVITE"), [0, 500, 1500, 3500, 7500]);
+    assert_eq!(times("OPTIONS"), [0, 500, 1500, 3500, 7500]);
+}
