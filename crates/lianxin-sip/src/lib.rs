@@ -9,8 +9,10 @@
 //! # Layout
 //! - [`wire`]: framing (TCP by Content-Length, UDP datagrams), unfolding, compact header
 //!   names, comma lists, typed heads ([`wire::Request`], [`wire::Response`]), the RFC 3261
-//!   §17.2.3 [`wire::TransactionKey`] and the role-aware [`wire::DialogId`]. `rsip` is
-//!   used only inside this module.
+//!   §17.2.3 [`wire::TransactionKey`] and the role-aware [`wire::DialogId`]. The parser is
+//!   our own (rsip 0.4 refuses 8 of the 25 valid RFC 4475 messages, see
+//!   `tests/torture.rs`); `rsip` is reachable only through [`wire::Request::to_rsip`] /
+//!   [`wire::Response::to_rsip`], so it could be dropped without touching anything else.
 //! - [`timer`]: the enum-keyed timer table (RFC 3261 timers A–K) and [`timer::TimerConfig`].
 //! - [`transaction`]: the four RFC 3261 §17 machines.
 //! - [`dialog`]: dialog state (route set, remote target, CSeq).
@@ -32,6 +34,14 @@
 //!     sleep_until(endpoint.poll_timeout());
 //! }
 //! ```
+//!
+//! # Tests and benches
+//! - `cargo test -p lianxin-sip`: timer schedules per machine (`transaction`), traps from
+//!   STYLE.md as `regression_*` tests, the data-driven `check` table and a lossy two-endpoint
+//!   `Pair` (`tests/endpoint.rs`), dialogs, registrar, RFC 4475 corpus and fuzzing.
+//! - `cargo run --release -p lianxin-sip --example pair_bench`: signalling CPU cost of
+//!   UAC+UAS in memory; `parse_bench`: wire layer; `udp_uas` / `udp_uac`: blocking UDP
+//!   drivers for sipp smoke runs.
 //!
 //! # Guarantees
 //! - Nothing from the network panics (RFC 4475 corpus and a seeded mutation fuzz test in
