@@ -119,6 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = UaConfig::new(format!("127.0.0.1:{}", args.port).parse()?);
     config.rate_limit = RateLimitConfig::unlimited();
     config.max_calls = 100_000;
+    config.max_transactions = 2_000_000;
     config.event_capacity = 65_536;
     let stats = Arc::new(AnswerStats::default());
     let ua = rt.block_on(async {

@@ -28,6 +28,10 @@ pub struct UaConfig {
     pub trunk: Option<TrunkConfig>,
     /// Most simultaneous calls; beyond, incoming INVITEs get 503.
     pub max_calls: usize,
+    /// Most live SIP transactions; beyond, new requests get a stateless 503. Finished
+    /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
+    /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
+    pub max_transactions: usize,
     /// Capacity of the event channel to the owner.
     pub event_capacity: usize,
     /// Capacity of the command channel from handles.
@@ -50,6 +54,7 @@ impl UaConfig {
             rate_limit: RateLimitConfig::default(),
             trunk: None,
             max_calls: 4000,
+            max_transactions: 400_000,
             event_capacity: 4096,
             command_capacity: 4096,
             seed: None,

@@ -103,6 +103,7 @@ pub(crate) async fn spawn(
         user_agent: config.user_agent.clone(),
         contact_host,
         contact_port: local.port(),
+        max_transactions: config.max_transactions,
         ..EndpointConfig::default()
     });
     let start = now();
