@@ -64,6 +64,8 @@ pub struct MediaConfig {
     pub record_flush: Duration,
     /// RTCP CNAME.
     pub cname: String,
+    /// Seed for SSRCs and initial sequence numbers/timestamps (tests); `None`: from the OS.
+    pub rng_seed: Option<u64>,
 }
 
 impl MediaConfig {
@@ -80,6 +82,7 @@ impl MediaConfig {
             jitter_frames: (10, 2),
             record_flush: Duration::from_secs(1),
             cname: "lianxin".to_owned(),
+            rng_seed: None,
         }
     }
 }
@@ -728,6 +731,10 @@ impl Worker {
         shared: Arc<Shared>,
     ) -> Worker {
         use rand::SeedableRng;
+        let rng = match config.rng_seed {
+            Some(seed) => rand::rngs::StdRng::seed_from_u64(seed),
+            None => rand::rngs::StdRng::from_os_rng(),
+        };
         Worker {
             config,
             cmd_rx,
@@ -737,7 +744,7 @@ impl Worker {
             shared,
             sessions: HashMap::new(),
             pacer: Pacer::new(Instant::now(), FRAME_DURATION, 5),
-            rng: rand::rngs::StdRng::from_os_rng(),
+            rng,
             buf: vec![0u8; 1500],
             rtcp_buf: Vec::with_capacity(128),
             order: Vec::new(),
