@@ -182,6 +182,7 @@ struct StreamStats {
 
 struct RunResult {
     cpu_pct: f64,
+    user_pct: f64,
     rss_base_kb: u64,
     rss_end_kb: u64,
     gaps_us: Vec<u32>,
@@ -193,14 +194,21 @@ struct RunResult {
 }
 
 fn parent(args: &Args) {
-    let floor = kernel_floor(args.streams);
-    println!(
-        "kernel floor: a bare sendto() of one 172-byte RTP packet on this machine costs {:.2} µs, \
-         so {} streams at 50 packets/s need at least {:.1}% of one core for the system calls alone",
-        floor,
-        args.streams,
-        floor * args.streams as f64 * 50.0 / 1e6 * 100.0
-    );
+    for readers in [false, true] {
+        let floor = kernel_floor(args.streams, readers);
+        println!(
+            "kernel floor{}: a bare sendto() of one 172-byte packet costs {:.2} µs of CPU, so {} \
+             streams at 50 packets/s need {:.1}% of one core for the system calls alone",
+            if readers {
+                " (receivers waiting, as in this benchmark)"
+            } else {
+                " (nobody reading)"
+            },
+            floor,
+            args.streams,
+            floor * args.streams as f64 * 50.0 / 1e6 * 100.0
+        );
+    }
     let mut results = Vec::new();
     for run in 1..=args.runs {
         eprintln!(
@@ -362,7 +370,8 @@ fn one_run(args: &Args) -> RunResult {
     let streams = recv_thread.join().expect("receivers");
 
     let clk_tck = 100.0; // USER_HZ on Linux
-    let cpu_pct = (cpu1 - cpu0) as f64 / clk_tck / wall * 100.0;
+    let cpu_pct = (cpu1.0 + cpu1.1 - cpu0.0 - cpu0.1) as f64 / clk_tck / wall * 100.0;
+    let user_pct = (cpu1.0 - cpu0.0) as f64 / clk_tck / wall * 100.0;
     let mut expected = 0;
     let mut gaps_us = Vec::new();
     let (mut received, mut lost) = (0, 0);
@@ -379,6 +388,7 @@ fn one_run(args: &Args) -> RunResult {
     gaps_us.sort_unstable();
     RunResult {
         cpu_pct,
+        user_pct,
         rss_base_kb,
         rss_end_kb,
         gaps_us,
@@ -441,10 +451,13 @@ fn recv_timestamped(s: &tokio::net::UdpSocket, buf: &mut [u8]) -> std::io::Resul
     Ok((n as usize, at))
 }
 
-/// Microseconds per bare `sendto` of a 172-byte datagram from N sockets to N other sockets
+/// CPU microseconds per bare `sendto` of a 172-byte datagram from N sockets to N other sockets
 /// on 127.0.0.1 (nobody reads them; 50 rounds fit in the default receive buffers): the
 /// kernel's own cost, which no user-space design can go below.
-fn kernel_floor(n: usize) -> f64 {
+///
+/// With `readers`, a tokio thread waits on every receiving socket, as the benchmark's
+/// receivers do: on loopback the sender then also pays for waking them up.
+fn kernel_floor(n: usize, readers: bool) -> f64 {
     let pairs: Vec<(std::net::UdpSocket, std::net::UdpSocket)> = (0..n)
         .map(|_| {
             let rx = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -456,25 +469,76 @@ fn kernel_floor(n: usize) -> f64 {
         .iter()
         .map(|(_, rx)| rx.local_addr().expect("addr"))
         .collect();
+    type Pairs = Vec<(std::net::UdpSocket, Option<std::net::UdpSocket>)>;
+    let (pairs, reader): (Pairs, _) = if readers {
+        let (txs, rxs): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+        let reader = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let mut tasks = Vec::new();
+                for s in rxs {
+                    s.set_nonblocking(true).expect("nonblocking");
+                    tasks.push(tokio::spawn(async move {
+                        let s = tokio::net::UdpSocket::from_std(s).expect("register");
+                        let mut buf = [0u8; 256];
+                        while let Ok((n, _)) = s.recv_from(&mut buf).await {
+                            if n == 1 {
+                                break;
+                            }
+                        }
+                    }));
+                }
+                for t in tasks {
+                    let _ = t.await;
+                }
+            })
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        (txs.into_iter().map(|t| (t, None)).collect(), Some(reader))
+    } else {
+        (pairs.into_iter().map(|(t, r)| (t, Some(r))).collect(), None)
+    };
     let pkt = [0x80u8; 172];
     let rounds = 50;
-    let t0 = Instant::now();
+    let t0 = thread_cpu_ns();
     for _ in 0..rounds {
         for ((tx, _), to) in pairs.iter().zip(&dests) {
             let _ = tx.send_to(&pkt, to);
         }
     }
-    t0.elapsed().as_secs_f64() * 1e6 / (rounds * n) as f64
+    let per_packet = (thread_cpu_ns() - t0) as f64 / 1e3 / (rounds * n) as f64;
+    if let Some(reader) = reader {
+        for ((tx, _), to) in pairs.iter().zip(&dests) {
+            let _ = tx.send_to(b"!", to);
+        }
+        let _ = reader.join();
+    }
+    per_packet
 }
 
-fn cpu_ticks(pid: u32) -> u64 {
+/// CPU time of the calling thread (not wall time: other processes' load does not count).
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid clock id and a valid out-pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// (user, system) CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> (u64, u64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     // Fields after the name: state is index 0, utime 11, stime 12.
     let utime: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0);
     let stime: u64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    utime + stime
+    (utime, stime)
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -498,11 +562,12 @@ fn pct(sorted: &[u32], p: f64) -> f64 {
 fn print_run(run: usize, args: &Args, r: &RunResult) {
     let g = &r.gaps_us;
     println!(
-        "run {run}: streams {} seconds {} | server CPU {:.1}% of one core | RSS {} MB -> {} MB (growth {:.1} MB) | \
+        "run {run}: streams {} seconds {} | server CPU {:.1}% of one core ({:.1}% in user space) | RSS {} MB -> {} MB (growth {:.1} MB) | \
          gap ms min {:.2} median {:.2} p99 {:.2} max {:.2} | received {} (schedule: {}) lost {} | child: {}",
         args.streams,
         args.seconds,
         r.cpu_pct,
+        r.user_pct,
         r.rss_base_kb / 1024,
         r.rss_end_kb / 1024,
         (r.rss_end_kb as f64 - r.rss_base_kb as f64) / 1024.0,
