@@ -89,6 +89,24 @@ fn free_udp_port() -> u16 {
 
 /// `tests/sipp/<name>.xml`, found from this package's directory upwards (the test is
 /// built by the root package and by `lianxin-ua`).
+/// A free block of four UDP ports (sipp's audio and video RTP/RTCP at `-mp`, +1, +2, +3).
+fn free_media_ports() -> u16 {
+    for _ in 0..500 {
+        let first = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = first.local_addr().expect("addr").port();
+        if p % 2 != 0 || p > 65_000 {
+            continue;
+        }
+        let rest: Vec<_> = (1..4)
+            .map(|i| UdpSocket::bind(("127.0.0.1", p + i)))
+            .collect();
+        if rest.iter().all(Result::is_ok) {
+            return p;
+        }
+    }
+    panic!("no free media ports");
+}
+
 fn scenario(name: &str) -> PathBuf {
     let mut dir: Option<&Path> = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
     while let Some(d) = dir {
@@ -154,7 +172,7 @@ impl SippChild {
     /// port `port`; `args` are appended.
     fn spawn(name: &str, port: u16, args: &[String]) -> SippChild {
         let dir = tempfile::tempdir().expect("tempdir");
-        let media = free_udp_port().to_string();
+        let media = free_media_ports().to_string();
         let control = free_udp_port().to_string();
         let port = port.to_string();
         let mut cmd = Command::new("sipp");

@@ -194,20 +194,36 @@ impl Driver {
     ) {
         let udp = self.udp.clone();
         let mut buf = vec![0u8; 65_536];
+        let sleep = tokio::time::sleep_until(now().into());
+        tokio::pin!(sleep);
         self.drain(now()).await;
         loop {
-            let deadline = self.deadline();
+            self.flush(&events);
+            sleep.as_mut().reset(self.deadline().into());
             let has_pending = !self.pending.is_empty();
+            // Order matters under a flood: commands and due timers first, then TCP and
+            // the event queue, then UDP (a constantly readable socket must not starve
+            // retransmission timers or TCP callers).
             tokio::select! {
                 biased;
                 cmd = commands.recv() => match cmd {
                     None | Some(Command::Shutdown) => break,
                     Some(cmd) => self.command(now(), cmd),
                 },
+                _ = &mut sleep => self.timeout(now()),
+                Some(m) = tcp_rx.recv() => self.tcp_in(now(), m),
+                permit = events.reserve(), if has_pending => match permit {
+                    Ok(permit) => {
+                        if let Some(e) = self.pending.pop_front() {
+                            permit.send(e);
+                        }
+                    }
+                    // The owner is gone: keep serving SIP (calls end by timers), drop events.
+                    Err(_) => self.pending.clear(),
+                },
                 r = udp.recv_from(&mut buf) => {
-                    let t = now();
                     match r {
-                        Ok((n, src)) => self.message(t, Transport::Udp, src, &buf[..n]),
+                        Ok((n, src)) => self.message(now(), Transport::Udp, src, &buf[..n]),
                         // Linux reports ICMP port-unreachable of an earlier send here.
                         Err(e) => debug!(error = %e, "udp receive error"),
                     }
@@ -218,32 +234,28 @@ impl Driver {
                         }
                     }
                 }
-                Some(m) = tcp_rx.recv() => self.tcp_in(now(), m),
-                permit = events.reserve(), if has_pending => match permit {
-                    Ok(permit) => {
-                        if let Some(e) = self.pending.pop_front() {
-                            permit.send(e);
-                        }
-                        while let Some(e) = self.pending.pop_front() {
-                            if let Err(err) = events.try_send(e) {
-                                let e = match err {
-                                    mpsc::error::TrySendError::Full(e)
-                                    | mpsc::error::TrySendError::Closed(e) => e,
-                                };
-                                self.pending.push_front(e);
-                                break;
-                            }
-                        }
-                    }
-                    // The owner is gone: keep serving SIP (calls end by timers), drop events.
-                    Err(_) => self.pending.clear(),
-                },
-                _ = tokio::time::sleep_until(deadline.into()) => self.timeout(now()),
             }
             self.drain(now()).await;
         }
         let _ = self.stop.send(true);
         info!("SIP user agent stopped");
+    }
+
+    /// Hands queued events to the owner as far as the channel has room.
+    fn flush(&mut self, events: &mpsc::Sender<UaEvent>) {
+        while let Some(e) = self.pending.pop_front() {
+            match events.try_send(e) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(e)) => {
+                    self.pending.push_front(e);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.pending.clear();
+                    return;
+                }
+            }
+        }
     }
 
     fn deadline(&mut self) -> Instant {
