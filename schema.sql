@@ -48,7 +48,6 @@ CREATE TABLE IF NOT EXISTS households (
     created_ms  INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS households_block ON households(block_id);
-CREATE INDEX IF NOT EXISTS households_street ON households(street, number);
 
 -- Residents (居民), members of a household.
 CREATE TABLE IF NOT EXISTS residents (
@@ -62,7 +61,8 @@ CREATE TABLE IF NOT EXISTS residents (
     notes         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS residents_household ON residents(household_id);
-CREATE INDEX IF NOT EXISTS residents_name ON residents(name);
+-- No index on name: search is by substring (LIKE '%…%'), which no index serves, and
+-- every index slows the million-row import.
 
 -- Phone numbers: owned by a household, optionally by one of its residents.
 CREATE TABLE IF NOT EXISTS phones (

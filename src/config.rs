@@ -23,6 +23,45 @@ pub struct Config {
     pub rtp_ports: [u16; 2],
     /// The hotline numbers we answer (as dialled; normalized when compared).
     pub hotline_numbers: Vec<String>,
+    /// The address phones and trunks reach us at (SDP and Contact); default: the SIP
+    /// listen address, or 127.0.0.1 when that is 0.0.0.0.
+    pub public_ip: Option<std::net::IpAddr>,
+    /// Folder of WAV prompts (default `./prompts`).
+    pub prompts_dir: Option<PathBuf>,
+    /// Folder for voice messages (default: `<database name>-voicemail/` beside the database).
+    pub voicemail_dir: Option<PathBuf>,
+    /// The inbound call flow.
+    pub hotline: HotlineSection,
+}
+
+/// `[hotline]`: the inbound call flow, queue and opening hours.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotlineSection {
+    /// Seconds an operator's phone rings before the call goes to the next operator.
+    pub ring_timeout_secs: u64,
+    /// Seconds a caller waits in the queue before being offered a voice message.
+    pub queue_timeout_secs: u64,
+    /// Take the caller ID from P-Asserted-Identity (only for a trusted carrier trunk).
+    pub trust_pai: bool,
+    /// Prompts, menu keys and timeouts (`[hotline.flow]`).
+    #[serde(skip_serializing)]
+    pub flow: lianxin_hotline::flow::FlowConfig,
+    /// Opening hours in China time (`[hotline.hours]`).
+    #[serde(skip_serializing)]
+    pub hours: lianxin_hotline::hours::OpeningHours,
+}
+
+impl Default for HotlineSection {
+    fn default() -> Self {
+        HotlineSection {
+            ring_timeout_secs: 15,
+            queue_timeout_secs: 120,
+            trust_pai: false,
+            flow: Default::default(),
+            hours: Default::default(),
+        }
+    }
 }
 
 impl Default for Config {
@@ -34,6 +73,10 @@ impl Default for Config {
             http_listen: "127.0.0.1:8080".to_string(),
             rtp_ports: [20000, 30000],
             hotline_numbers: vec!["51663371".to_string()],
+            public_ip: None,
+            prompts_dir: None,
+            voicemail_dir: None,
+            hotline: HotlineSection::default(),
         }
     }
 }

@@ -84,13 +84,8 @@ enum Command {
     /// Benchmark: build a 1,000,000-resident database through the CSV import path and
     /// measure import rate, size and screen-pop latency. Use a release build.
     BenchDb(bench::BenchArgs),
-    /// Run the server (today: opens the database and waits for Ctrl-C).
-    Serve {
-        /// Use the demo database (./lianxin-demo.db unless --db), generating it if absent,
-        /// and print the demo accounts.
-        #[arg(long)]
-        demo: bool,
-    },
+    /// Run the server: SIP hotline, RTP media, console (HTTP + WebSocket), until Ctrl-C.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,7 +192,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(a) = cli.local_area {
         config.local_area = a;
     }
-    let demo = matches!(cli.command, Command::Serve { demo: true });
+    let demo = matches!(&cli.command, Command::Serve(a) if a.demo);
+    let explicit_db = cli.db.clone();
     let db = cli
         .db
         .or_else(|| config.database.clone())
@@ -266,8 +262,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             generate_demo(&store, args.seed, args.households)?;
             print_demo_accounts();
         }
-        Command::BenchDb(args) => bench::run(&env.db, &env.config.local_area, &args)?,
-        Command::Serve { demo } => {
+        Command::BenchDb(args) => {
+            bench::run(explicit_db.as_deref(), &env.config.local_area, &args)?
+        }
+        Command::Serve(args) => {
+            let demo = args.demo;
             if demo && !env.db.exists() {
                 create_demo_db(&env)?;
             }
@@ -280,7 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print_demo_accounts();
             }
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            rt.block_on(serve::run(store, &env.config))?;
+            rt.block_on(serve::run(store, &env.config, &args))?;
         }
     }
     Ok(ExitCode::SUCCESS)

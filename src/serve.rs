@@ -1,32 +1,257 @@
-//! `lianxin serve`: runs the server until Ctrl-C / SIGTERM.
+//! `lianxin serve`: the whole server in one process.
 //!
-//! Today it opens the database and waits; the SIP, media and console drivers are started
-//! here as their issues land (each gets the [`Store`] handle and the one shutdown signal).
+//! Opens the store, loads the prompts, starts the media engine, the desk (HTTP and
+//! WebSocket for the consoles), the SIP user agent and the hotline that drives them, and
+//! runs until Ctrl-C or SIGTERM. Each part gets its own handle; one cancellation token
+//! reaches the hotline task, and every part is shut down in order on the way out.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lianxin_desk::{Desk, DeskConfig, Directory};
+use lianxin_hotline::{Handles, Hotline, HotlineConfig};
+use lianxin_media::{MediaConfig, MediaEngine, PromptConfig, PromptLibrary};
+use lianxin_sip::auth::Algorithm;
+use lianxin_sip::registrar::CredentialStore;
+use lianxin_store::Store;
+use lianxin_ua::{Ua, UaConfig};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use lianxin_store::Store;
 
-/// Runs the server with an open store until a shutdown signal arrives.
-pub async fn run(store: Store, config: &Config) -> anyhow::Result<()> {
-    let counts = store.counts()?;
-    tracing::info!(
-        db = %store.path().display(),
-        households = counts.households,
-        residents = counts.residents,
-        sip = %config.sip_listen,
-        http = %config.http_listen,
-        "lianxin serving (database only so far); press Ctrl-C to stop"
+/// Options of `lianxin serve` (each overrides the config file).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Use the demo database (./lianxin-demo.db unless --db), generating it if absent,
+    /// answer the demo hotline numbers (51663371 and "hotline") and print the demo
+    /// log-ins.
+    #[arg(long)]
+    pub demo: bool,
+    /// SIP listen address, UDP and TCP [config: sip_listen; default 0.0.0.0:5060].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub sip: Option<SocketAddr>,
+    /// Console (HTTP and WebSocket) listen address [config: http_listen; default
+    /// 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub http: Option<SocketAddr>,
+    /// UDP port range for RTP, e.g. 20000-30000 [config: rtp_ports].
+    #[arg(long, value_name = "LOW-HIGH", value_parser = parse_ports)]
+    pub rtp_ports: Option<(u16, u16)>,
+    /// Folder of WAV prompts [config: prompts_dir; default ./prompts].
+    #[arg(long, value_name = "DIR")]
+    pub prompts: Option<PathBuf>,
+    /// The address phones and trunks reach us at, written into SDP and Contact headers
+    /// [config: public_ip; default: the SIP listen address, or 127.0.0.1 when that is
+    /// 0.0.0.0].
+    #[arg(long, value_name = "IP")]
+    pub public_ip: Option<IpAddr>,
+}
+
+fn parse_ports(s: &str) -> Result<(u16, u16), String> {
+    let (lo, hi) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?}: expected LOW-HIGH, e.g. 20000-30000"))?;
+    let lo: u16 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("{lo:?} is not a port number"))?;
+    let hi: u16 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("{hi:?} is not a port number"))?;
+    if lo > hi || hi - lo < 3 {
+        return Err(format!(
+            "{s}: the range must hold at least two even/odd port pairs"
+        ));
+    }
+    Ok((lo, hi))
+}
+
+/// The store's hashed SIP credentials, as the registrar asks for them.
+struct StoreCredentials(Store);
+
+impl CredentialStore for StoreCredentials {
+    fn ha1(&self, username: &str, realm: &str, algorithm: Algorithm) -> Option<String> {
+        let creds = match self.0.sip_credentials(username) {
+            Ok(c) => c?,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read SIP credentials");
+                return None;
+            }
+        };
+        if creds.realm != realm {
+            return None;
+        }
+        Some(match algorithm {
+            Algorithm::Md5 => creds.ha1_md5,
+            Algorithm::Sha256 => creds.ha1_sha256,
+        })
+    }
+}
+
+/// Demo hotline numbers answered with `--demo` besides the configured ones.
+const DEMO_NUMBERS: [&str; 2] = ["51663371", "hotline"];
+
+/// Runs the server until a shutdown signal arrives.
+pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Result<()> {
+    let sip: SocketAddr = match args.sip {
+        Some(a) => a,
+        None => config
+            .sip_listen
+            .parse()
+            .with_context(|| format!("sip_listen {:?} is not ADDR:PORT", config.sip_listen))?,
+    };
+    let http: SocketAddr = match args.http {
+        Some(a) => a,
+        None => config
+            .http_listen
+            .parse()
+            .with_context(|| format!("http_listen {:?} is not ADDR:PORT", config.http_listen))?,
+    };
+    let (rtp_lo, rtp_hi) = args
+        .rtp_ports
+        .unwrap_or((config.rtp_ports[0], config.rtp_ports[1]));
+    let public_ip = args.public_ip.or(config.public_ip).unwrap_or_else(|| {
+        if sip.ip().is_unspecified() {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        } else {
+            sip.ip()
+        }
+    });
+    let prompts_dir = prompts_dir(args.prompts.as_deref().or(config.prompts_dir.as_deref()));
+    let prompts =
+        PromptLibrary::load_dir(&prompts_dir, &PromptConfig::default()).with_context(|| {
+            format!(
+                "cannot load the prompts from {} (pass --prompts DIR)",
+                prompts_dir.display()
+            )
+        })?;
+    let mut numbers = config.hotline_numbers.clone();
+    if args.demo {
+        for n in DEMO_NUMBERS {
+            if !numbers.iter().any(|x| x == n) {
+                numbers.push(n.to_string());
+            }
+        }
+    }
+
+    let mut media_config = MediaConfig::new(
+        if sip.ip().is_unspecified() {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            sip.ip()
+        },
+        Arc::new(prompts),
     );
+    media_config.port_range = (rtp_lo, rtp_hi);
+    let media = MediaEngine::start(media_config).context("cannot start the media engine")?;
+
+    let directory: Arc<dyn Directory> = Arc::new(store.clone());
+    let (desk, desk_commands) = Desk::start(DeskConfig::new(http), directory)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot serve the console on {http} (is the port in use? pass --http ADDR:PORT)"
+            )
+        })?;
+
+    let mut ua_config = UaConfig::new(sip);
+    ua_config.numbers = numbers.clone();
+    ua_config.realm = lianxin_store::SIP_REALM.to_string();
+    ua_config.contact_host = Some(public_ip.to_string());
+    let (ua, ua_events) = Ua::start(ua_config, Arc::new(StoreCredentials(store.clone())))
+        .await
+        .with_context(|| {
+            format!("cannot listen for SIP on {sip} (is the port in use? pass --sip ADDR:PORT)")
+        })?;
+
+    let hotline_config = HotlineConfig {
+        flow: config.hotline.flow.clone(),
+        acd: lianxin_hotline::acd::AcdConfig {
+            ring_timeout: Duration::from_secs(config.hotline.ring_timeout_secs),
+            queue_timeout: Duration::from_secs(config.hotline.queue_timeout_secs),
+        },
+        hours: config.hotline.hours.clone(),
+        media_ip: public_ip,
+        sip_host: format!("{public_ip}:{}", ua.local_addr().port()),
+        voicemail_dir: config
+            .voicemail_dir
+            .clone()
+            .unwrap_or_else(|| default_voicemail_dir(store.path())),
+        trust_pai: config.hotline.trust_pai,
+        resync_every: Duration::from_secs(5),
+    };
+    let stop = CancellationToken::new();
+    let hotline = tokio::spawn(Hotline::run(
+        hotline_config,
+        Handles {
+            ua: ua.clone(),
+            ua_events,
+            media: media.clone(),
+            store: store.clone(),
+            desk: desk.clone(),
+            desk_commands,
+        },
+        stop.clone(),
+    ));
+
+    let counts = store.counts()?;
     eprintln!(
-        "lianxin: database {} open ({} households, {} residents). Press Ctrl-C to stop.",
+        "lianxin: database {} ({} households, {} residents)",
         store.path().display(),
         counts.households,
         counts.residents
     );
+    eprintln!(
+        "lianxin: SIP on {} (UDP and TCP), answering {}",
+        ua.local_addr(),
+        numbers.join(", ")
+    );
+    eprintln!(
+        "lianxin: RTP ports {rtp_lo}-{rtp_hi}, media address {public_ip}; prompts from {}",
+        prompts_dir.display()
+    );
+    eprintln!(
+        "lianxin: console at http://{}/  (WebSocket ws://{}/ws)",
+        desk.local_addr(),
+        desk.local_addr()
+    );
+    eprintln!("lianxin: ready. Press Ctrl-C to stop.");
+    tracing::info!(sip = %ua.local_addr(), http = %desk.local_addr(), "lianxin serving");
+
     shutdown_signal().await;
     tracing::info!("shutting down");
+    stop.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), hotline).await;
+    ua.shutdown().await;
+    desk.shutdown().await;
+    media.shutdown();
     eprintln!("lianxin: stopped");
     Ok(())
+}
+
+/// `./prompts`, else the prompts shipped beside the source tree.
+fn prompts_dir(configured: Option<&Path>) -> PathBuf {
+    if let Some(p) = configured {
+        return p.to_path_buf();
+    }
+    let local = PathBuf::from("prompts");
+    if local.is_dir() {
+        return local;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts"))
+}
+
+/// Voice messages live beside the database: `<db stem>-voicemail/`.
+fn default_voicemail_dir(db: &Path) -> PathBuf {
+    let stem = db
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "lianxin".to_string());
+    db.with_file_name(format!("{stem}-voicemail"))
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
@@ -54,5 +279,26 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges_parse_and_bad_ones_explain() {
+        assert_eq!(parse_ports("20000-30000"), Ok((20000, 30000)));
+        assert!(parse_ports("30000-20000").is_err());
+        assert!(parse_ports("20000").unwrap_err().contains("LOW-HIGH"));
+        assert!(parse_ports("a-b").unwrap_err().contains("not a port"));
+    }
+
+    #[test]
+    fn voicemail_folder_sits_beside_the_database() {
+        assert_eq!(
+            default_voicemail_dir(Path::new("/var/lib/lianxin/lianxin.db")),
+            PathBuf::from("/var/lib/lianxin/lianxin-voicemail")
+        );
     }
 }

@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod bench;
 pub mod callerid;
 pub mod calls;
 pub mod demo;

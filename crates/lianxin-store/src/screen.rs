@@ -383,7 +383,7 @@ impl Store {
                 matches: Vec::new(),
             });
         };
-        self.read(|c| {
+        self.read_snapshot(|c| {
             let mut owners: Vec<(i64, Vec<i64>)> = Vec::new();
             {
                 let mut st = c.prepare_cached(
@@ -418,7 +418,7 @@ impl Store {
         household_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<HouseholdCard>> {
-        self.read(|c| card(c, household_id, &[], now))
+        self.read_snapshot(|c| card(c, household_id, &[], now))
     }
 
     /// Households whose member name, address or code contains `query`, or that own the
@@ -629,9 +629,9 @@ fn card(
     let mut st = c.prepare_cached(
         "SELECT id, created_ms, channel, category_item, category_class, content, status,
                 level1_ms, deadline_ms, result, closed_ms
-         FROM requests WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT ?2",
+         FROM requests WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT 10",
     )?;
-    let mut rows = st.query(params![hh, HISTORY_REQUESTS as i64])?;
+    let mut rows = st.query([hh])?;
     while let Some(r) = rows.next()? {
         let level1 = from_ms(r.get(7)?);
         let deadline = from_ms(r.get(8)?);
@@ -654,9 +654,9 @@ fn card(
     let mut st = c.prepare_cached(
         "SELECT c.id, c.arrived_ms, c.direction, c.outcome, s.display_name
          FROM calls c LEFT JOIN staff s ON s.id = c.operator_staff_id
-         WHERE c.household_id = ?1 ORDER BY c.arrived_ms DESC, c.id DESC LIMIT ?2",
+         WHERE c.household_id = ?1 ORDER BY c.arrived_ms DESC, c.id DESC LIMIT 5",
     )?;
-    let mut rows = st.query(params![hh, HISTORY_CALLS as i64])?;
+    let mut rows = st.query([hh])?;
     while let Some(r) = rows.next()? {
         card.calls.push(CallSummary {
             id: r.get(0)?,
@@ -676,9 +676,9 @@ fn card(
 
     let mut st = c.prepare_cached(
         "SELECT id, created_ms, duration_ms, status FROM voice_messages
-         WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT ?2",
+         WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT 5",
     )?;
-    let mut rows = st.query(params![hh, HISTORY_VOICE_MESSAGES as i64])?;
+    let mut rows = st.query([hh])?;
     while let Some(r) = rows.next()? {
         card.voice_messages.push(VoiceMessageSummary {
             id: r.get(0)?,
@@ -691,9 +691,9 @@ fn card(
     let mut st = c.prepare_cached(
         "SELECT k.campaign_id, p.name, k.created_ms, k.number, k.state
          FROM campaign_calls k JOIN campaigns p ON p.id = k.campaign_id
-         WHERE k.household_id = ?1 ORDER BY k.created_ms DESC, k.id DESC LIMIT ?2",
+         WHERE k.household_id = ?1 ORDER BY k.created_ms DESC, k.id DESC LIMIT 5",
     )?;
-    let mut rows = st.query(params![hh, HISTORY_CAMPAIGNS as i64])?;
+    let mut rows = st.query([hh])?;
     while let Some(r) = rows.next()? {
         let state: String = r.get(4)?;
         card.campaign_results.push(CampaignResult {
