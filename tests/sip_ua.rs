@@ -94,7 +94,7 @@ fn free_media_ports() -> u16 {
     for _ in 0..500 {
         let first = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let p = first.local_addr().expect("addr").port();
-        if p % 2 != 0 || p > 65_000 {
+        if p & 1 == 1 || p > 65_000 {
             continue;
         }
         let rest: Vec<_> = (1..4)
