@@ -901,7 +901,7 @@ impl Driver {
             target: contact.uri.clone(),
             from: format!("sip:hotline@{}", self.config.sip_host),
             from_display: Some(display),
-            destination: contact.source,
+            destination: phone_addr(&contact),
             transport: contact.transport,
             sdp: Some(offer),
             credentials: None,
@@ -1111,6 +1111,18 @@ fn save_voicemail(
         }
         Err(e) => tracing::error!(call = key, error = %e, "voice message not saved"),
     }
+}
+
+/// Where to send an INVITE for a registered phone: its Contact address when that is the
+/// address it registered from (a phone on the office LAN, or two processes on one host);
+/// the REGISTER's source when they differ (a phone behind NAT advertising a private
+/// address).
+fn phone_addr(contact: &lianxin_ua::Contact) -> std::net::SocketAddr {
+    lianxin_sip::wire::Uri::parse(&contact.uri)
+        .ok()
+        .and_then(|u| lianxin_sip::dialog::uri_addr(&u))
+        .filter(|a| a.ip() == contact.source.ip())
+        .unwrap_or(contact.source)
 }
 
 fn media_codec(c: lianxin_sdp::Codec) -> lianxin_media::Codec {

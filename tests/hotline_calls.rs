@@ -1,0 +1,523 @@
+//! The hotline end to end, against real peers on 127.0.0.1: the `lianxin serve` binary,
+//! sipp as the caller and as the operators' phones (registered with digest auth), and a
+//! WebSocket client as the operators' consoles.
+//!
+//! Each test starts its own server on its own ports with a copy of one small demo
+//! database and short generated prompts, so the flows run in seconds.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use support::{free_port, free_rtp_port, http_get, http_post, scenario, Sipp};
+use tokio_tungstenite::tungstenite::Message;
+
+const KNOWN_CALLER: &str = "65123456"; // 范先翔's landline in the demo community
+const UNKNOWN_CALLER: &str = "59999999"; // demo landlines are 6xxxxxxx
+
+/// One demo database per test binary; each server gets a copy.
+fn demo_db() -> &'static Path {
+    static DB: OnceLock<PathBuf> = OnceLock::new();
+    DB.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("lianxin-hotline-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = dir.join("demo.db");
+        let status = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+            .args(["--db"])
+            .arg(&db)
+            .args(["demo-data", "--households", "300"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run lianxin demo-data");
+        assert!(status.success(), "demo-data failed");
+        db
+    })
+}
+
+/// Short prompts (0.2 s tones) under every name the call flow uses.
+fn write_prompts(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("prompts dir");
+    let mut names = vec![
+        "greeting",
+        "menu",
+        "please_hold",
+        "all_busy",
+        "after_hours",
+        "leave_message",
+        "tone",
+        "goodbye",
+        "notice_security",
+        "queue_ahead_many",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    names.extend((1..=5).map(|n| format!("queue_ahead_{n}")));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    for name in names {
+        let mut w = hound::WavWriter::create(dir.join(format!("{name}.wav")), spec).expect("wav");
+        for i in 0..1600 {
+            let s = (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 8000.0).sin() * 8000.0;
+            w.write_sample(s as i16).expect("sample");
+        }
+        w.finalize().expect("finalize");
+    }
+}
+
+struct Server {
+    child: Child,
+    dir: PathBuf,
+    sip: u16,
+    http: u16,
+}
+
+impl Server {
+    fn start(name: &str) -> Server {
+        let dir = std::env::temp_dir().join(format!(
+            "lianxin-hotline-{name}-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("test dir");
+        let db = dir.join("hotline.db");
+        std::fs::copy(demo_db(), &db).expect("copy demo db");
+        write_prompts(&dir.join("prompts"));
+        std::fs::write(
+            dir.join("lianxin.toml"),
+            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\n",
+        )
+        .expect("config");
+        let sip = free_port();
+        let http = free_port();
+        let rtp = free_rtp_port();
+        let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+            .arg("--config")
+            .arg(dir.join("lianxin.toml"))
+            .arg("--db")
+            .arg(&db)
+            .args(["serve", "--demo", "--sip"])
+            .arg(format!("127.0.0.1:{sip}"))
+            .arg("--http")
+            .arg(format!("127.0.0.1:{http}"))
+            .arg("--rtp-ports")
+            .arg(format!("{}-{}", rtp, rtp + 40))
+            .arg("--prompts")
+            .arg(dir.join("prompts"))
+            .env("LIANXIN_LOG", "info,lianxin_hotline=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start lianxin serve");
+        let server = Server {
+            child,
+            dir,
+            sip,
+            http,
+        };
+        let up = support::eventually(Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
+        });
+        assert!(up, "server did not start:\n{}", server.log());
+        server
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// Registers an operator's phone (sipp, digest auth) whose calls go to `contact_port`.
+    fn register(&self, user: &str, password: &str, contact_port: u16) {
+        let sc = scenario(
+            "hotline/operator_register.xml",
+            &[
+                ("USER", user.to_string()),
+                ("CONTACT_PORT", contact_port.to_string()),
+            ],
+            &self.dir.join(format!("reg-{user}")),
+        );
+        let mut sipp = Sipp::start(
+            &format!("register-{user}"),
+            &self.dir,
+            &sipp_args(
+                &sc,
+                self.sip,
+                &[
+                    "-au",
+                    user,
+                    "-ap",
+                    password,
+                    "-m",
+                    "1",
+                    "-p",
+                    &free_port().to_string(),
+                ],
+            ),
+        );
+        sipp.expect_success(Duration::from_secs(20));
+    }
+
+    /// An operator phone (sipp UAS) on `port` running `file` (answer / no-answer).
+    fn phone(&self, name: &str, file: &str, port: u16, vars: &[(&str, String)]) -> Sipp {
+        let dir = self.dir.join(name);
+        let sc = scenario(file, vars, &dir);
+        let mp = free_rtp_port();
+        Sipp::start(
+            name,
+            &self.dir,
+            &[
+                "-sf".into(),
+                sc.display().to_string(),
+                "-i".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+                "-mi".into(),
+                "127.0.0.1".into(),
+                "-mp".into(),
+                mp.to_string(),
+                "-m".into(),
+                "1".into(),
+            ],
+        )
+    }
+
+    /// A caller (sipp UAC) dialling the demo hotline number.
+    fn call(
+        &self,
+        name: &str,
+        file: &str,
+        caller: &str,
+        key: char,
+        vars: &[(&str, String)],
+    ) -> Sipp {
+        let dir = self.dir.join(name);
+        let pcap = format!("/usr/share/sip-tester/dtmf_2833_{key}.pcap");
+        let mut all = vec![("CID", caller.to_string()), ("KEY_PCAP", pcap)];
+        all.extend(vars.iter().map(|(k, v)| (*k, v.clone())));
+        let sc = scenario(file, &all, &dir);
+        let port = free_port();
+        let mp = free_rtp_port();
+        let mut args = sipp_args(&sc, self.sip, &["-m", "1", "-s", "51663371"]);
+        args.extend(["-p".into(), port.to_string(), "-mp".into(), mp.to_string()]);
+        Sipp::start(name, &self.dir, &args)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            eprintln!("server log ({}):\n{}", self.dir.display(), self.log());
+        }
+    }
+}
+
+fn sipp_args(scenario: &Path, server_port: u16, extra: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        format!("127.0.0.1:{server_port}"),
+        "-sf".into(),
+        scenario.display().to_string(),
+        "-i".into(),
+        "127.0.0.1".into(),
+        "-mi".into(),
+        "127.0.0.1".into(),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+/// A desk console: logged in over HTTP, connected over WebSocket.
+struct Console {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    token: String,
+}
+
+impl Console {
+    async fn connect(http: u16, user: &str, password: &str) -> Console {
+        let body = format!(r#"{{"username":"{user}","password":"{password}"}}"#);
+        let (status, resp) = http_post(http, "/api/login", &body, None);
+        assert_eq!(status, 200, "login failed: {resp}");
+        let v: Value = serde_json::from_str(&resp).expect("login json");
+        let token = v["token"].as_str().expect("token").to_string();
+        Console::with_token(http, token).await
+    }
+
+    async fn with_token(http: u16, token: String) -> Console {
+        let (ws, _) =
+            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{http}/ws?token={token}"))
+                .await
+                .expect("websocket connect");
+        Console { ws, token }
+    }
+
+    /// The next event of type `ty` (others are skipped), within `limit`.
+    async fn next(&mut self, ty: &str, limit: Duration) -> (Value, SystemTime) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let msg = tokio::time::timeout(left, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {ty} event within {limit:?}"))
+                .expect("websocket closed")
+                .expect("websocket error");
+            let at = SystemTime::now();
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).expect("event json");
+                if v["type"] == ty {
+                    return (v, at);
+                }
+            }
+        }
+    }
+
+    async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// When sipp (run with TZ=UTC) logged the first received INVITE.
+fn invite_received_at(log: &str) -> Option<SystemTime> {
+    let mut stamp = None;
+    let mut lines = log.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(ts) = line.strip_prefix("----------------------------------------------- ") {
+            stamp = Some(ts.trim().to_string());
+            continue;
+        }
+        if line.contains("message received") {
+            let first = lines.by_ref().find(|l| !l.trim().is_empty());
+            if first.is_some_and(|l| l.starts_with("INVITE ")) {
+                let ts = stamp.as_deref()?;
+                let dt = chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+                return Some(SystemTime::from(dt.and_utc()));
+            }
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn known_caller_pops_the_right_record_before_the_phone_rings() {
+    let server = Server::start("known");
+    let phone_port = free_port();
+    server.register("8001", "demo8001", phone_port);
+    let mut op = server.phone(
+        "phone-8001",
+        "hotline/operator_answer.xml",
+        phone_port,
+        &[("RING_MS", "300".into()), ("TALK_MS", "1000".into())],
+    );
+    let mut console = Console::connect(server.http, "8001", "demo8001").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "800".into())],
+    );
+    let (pop, popped_at) = console.next("call.ringing", Duration::from_secs(10)).await;
+    let matches = pop["pop"]["matches"].as_array().expect("matches");
+    assert_eq!(matches.len(), 1, "one household: {pop}");
+    let names: Vec<&str> = matches[0]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert!(names.contains(&"范先翔"), "范先翔 in {names:?}");
+    assert_eq!(pop["pop"]["caller"]["number"], "01065123456");
+    assert!(
+        !matches[0]["requests"]
+            .as_array()
+            .expect("requests")
+            .is_empty(),
+        "service history is in the pop"
+    );
+    let call_id = pop["call_id"].as_str().expect("call id").to_string();
+    let (offered, _) = console.next("call.offered", Duration::from_secs(15)).await;
+    assert_eq!(offered["call_id"], call_id.as_str());
+    let (answered, _) = console.next("call.answered", Duration::from_secs(15)).await;
+    assert_eq!(answered["operator"]["extension"], "8001");
+    let (ended, _) = console.next("call.ended", Duration::from_secs(20)).await;
+    assert_eq!(ended["outcome"], "answered");
+    tokio::task::spawn_blocking(move || {
+        op.expect_success(Duration::from_secs(20));
+        caller.expect_success(Duration::from_secs(20));
+        let rang = invite_received_at(&op.messages()).expect("operator phone got an INVITE");
+        assert!(
+            popped_at < rang,
+            "the pop ({popped_at:?}) must reach the console before the phone rings ({rang:?})"
+        );
+    })
+    .await
+    .expect("sipp checks");
+    console.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_caller_pops_as_unknown() {
+    let server = Server::start("unknown");
+    let mut console = Console::connect(server.http, "8002", "demo8002").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_hangup.xml",
+        UNKNOWN_CALLER,
+        '9',
+        &[("DELAY_MS", "300".into()), ("HOLD_MS", "300".into())],
+    );
+    let (pop, _) = console.next("call.ringing", Duration::from_secs(10)).await;
+    assert_eq!(pop["pop"]["caller"]["number"], "01059999999");
+    assert_eq!(pop["pop"]["matches"].as_array().map(Vec::len), Some(0));
+    let (ended, _) = console.next("call.ended", Duration::from_secs(15)).await;
+    assert_eq!(ended["outcome"], "abandoned");
+    tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("sipp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acd_picks_longest_idle_operator_and_reoffers_on_no_answer() {
+    let server = Server::start("acd");
+    let port_a = free_port();
+    let port_b = free_port();
+    server.register("8001", "demo8001", port_a);
+    server.register("8002", "demo8002", port_b);
+    // 8002 becomes available first: longest idle, so it is offered the call first. Its
+    // phone never answers; after the ring timeout the call goes to 8001, who answers.
+    let mut c2 = Console::connect(server.http, "8002", "demo8002").await;
+    c2.next("hello", Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut c1 = Console::connect(server.http, "8001", "demo8001").await;
+    c1.next("hello", Duration::from_secs(5)).await;
+    let mut phone_b = server.phone("phone-8002", "hotline/operator_no_answer.xml", port_b, &[]);
+    let mut phone_a = server.phone(
+        "phone-8001",
+        "hotline/operator_answer.xml",
+        port_a,
+        &[("RING_MS", "200".into()), ("TALK_MS", "800".into())],
+    );
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "800".into())],
+    );
+    let (first, _) = c1.next("call.offered", Duration::from_secs(15)).await;
+    assert_eq!(
+        first["operator"]["extension"], "8002",
+        "longest idle first: {first}"
+    );
+    let (second, _) = c1.next("call.offered", Duration::from_secs(15)).await;
+    assert_eq!(
+        second["operator"]["extension"], "8001",
+        "re-offered: {second}"
+    );
+    let (answered, _) = c1.next("call.answered", Duration::from_secs(10)).await;
+    assert_eq!(answered["operator"]["extension"], "8001");
+    let (ended, _) = c1.next("call.ended", Duration::from_secs(20)).await;
+    assert_eq!(ended["outcome"], "answered");
+    tokio::task::spawn_blocking(move || {
+        phone_b.expect_success(Duration::from_secs(20));
+        phone_a.expect_success(Duration::from_secs(20));
+        caller.expect_success(Duration::from_secs(20));
+    })
+    .await
+    .expect("sipp checks");
+    c2.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caller_hangs_up_in_queue_and_reconnecting_console_gets_the_call() {
+    let server = Server::start("queue");
+    // Nobody's phone is registered: the caller waits in the queue.
+    let mut console = Console::connect(server.http, "8003", "demo8003").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "600".into()), ("HOLD_MS", "4000".into())],
+    );
+    let (pop, _) = console.next("call.ringing", Duration::from_secs(10)).await;
+    let call_id = pop["call_id"].as_str().expect("call id").to_string();
+    let (queued, _) = console.next("call.queued", Duration::from_secs(10)).await;
+    assert_eq!(queued["call_id"], call_id.as_str());
+    assert_eq!(queued["position"], 1);
+    // The console drops and comes back while the caller is still waiting.
+    let token = console.token.clone();
+    console.close().await;
+    let mut again = Console::with_token(server.http, token).await;
+    let (hello, _) = again.next("hello", Duration::from_secs(5)).await;
+    let calls = hello["calls"].as_array().expect("calls in hello");
+    assert!(
+        calls
+            .iter()
+            .any(|c| c["call_id"] == call_id.as_str() && c["status"] == "queued"),
+        "reconnected console must get the waiting call: {hello}"
+    );
+    let (ended, _) = again.next("call.ended", Duration::from_secs(15)).await;
+    assert_eq!(ended["call_id"], call_id.as_str());
+    assert_eq!(ended["outcome"], "abandoned");
+    tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("sipp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_message_is_recorded_and_listed() {
+    let server = Server::start("voicemail");
+    let mut console = Console::connect(server.http, "8001", "demo8001").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    // Key 2: leave a message. The caller "speaks" (sipp sends the key's RTP) and hangs up.
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '2',
+        &[("DELAY_MS", "600".into()), ("HOLD_MS", "3000".into())],
+    );
+    let (vm, _) = console.next("voicemail.new", Duration::from_secs(20)).await;
+    let id = vm["voice_message"]["id"]
+        .as_i64()
+        .or_else(|| vm["id"].as_i64())
+        .expect("voice message id");
+    let (ended, _) = console.next("call.ended", Duration::from_secs(10)).await;
+    assert_eq!(ended["outcome"], "voice_message");
+    let token = console.token.clone();
+    let (status, list) = http_get(server.http, "/api/voice-messages", Some(&token));
+    assert_eq!(status, 200, "{list}");
+    assert!(list.contains(&format!("\"id\":{id}")), "listed: {list}");
+    let (status, wav) = http_get(
+        server.http,
+        &format!("/api/voice-messages/{id}/audio"),
+        Some(&token),
+    );
+    assert_eq!(status, 200);
+    assert!(wav.starts_with("RIFF"), "a WAV file");
+    let (status, _) = http_get(server.http, "/api/voice-messages", None);
+    assert_eq!(status, 401, "voice messages only for logged-in staff");
+    tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("sipp");
+}
