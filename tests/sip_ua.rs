@@ -339,6 +339,15 @@ fn sip_late_offer() {
 }
 
 #[test]
+fn sip_hold_and_unhold_by_reinvite() {
+    let server = Server::start(AnswerPolicy::default());
+    let run = sipp(server.addr(), "uac_hold", &[]);
+    assert_ok(&run);
+    let s = server.settled(|s| s.remote_bye == 1);
+    assert_eq!((s.incoming, s.remote_bye, s.other_end), (1, 1, 0));
+}
+
+#[test]
 fn sip_options_gets_200() {
     let server = Server::start(AnswerPolicy::default());
     assert_ok(&sipp(server.addr(), "uac_options", &[]));
