@@ -320,6 +320,10 @@ pub struct HouseholdSummary {
     pub code: String,
     /// Address text.
     pub address: String,
+    /// Block name.
+    pub block: Option<String>,
+    /// Block captain's name.
+    pub captain: Option<String>,
     /// Member names.
     pub members: Vec<String>,
     /// Normalized numbers.
@@ -460,15 +464,26 @@ impl Store {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 let head = c
-                    .prepare_cached("SELECT code, street, number, building, unit, room FROM households WHERE id = ?1")?
+                    .prepare_cached(
+                        "SELECT h.code, h.street, h.number, h.building, h.unit, h.room, b.name, b.captain_name
+                         FROM households h LEFT JOIN blocks b ON b.id = h.block_id WHERE h.id = ?1",
+                    )?
                     .query_row([id], |r| {
                         Ok((
                             r.get::<_, String>(0)?,
-                            format_address(&r.get::<_, String>(1)?, &r.get::<_, String>(2)?, &r.get::<_, String>(3)?, &r.get::<_, String>(4)?, &r.get::<_, String>(5)?),
+                            format_address(
+                                &r.get::<_, String>(1)?,
+                                &r.get::<_, String>(2)?,
+                                &r.get::<_, String>(3)?,
+                                &r.get::<_, String>(4)?,
+                                &r.get::<_, String>(5)?,
+                            ),
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, Option<String>>(7)?,
                         ))
                     })
                     .optional()?;
-                let Some((code, address)) = head else { continue };
+                let Some((code, address, block, captain)) = head else { continue };
                 let members = c
                     .prepare_cached("SELECT name FROM residents WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
@@ -477,7 +492,7 @@ impl Store {
                     .prepare_cached("SELECT normalized FROM phones WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                out.push(HouseholdSummary { household_id: id, code, address, members, phones });
+                out.push(HouseholdSummary { household_id: id, code, address, block, captain, members, phones });
             }
             Ok(out)
         })

@@ -148,7 +148,11 @@ fn unknown_anonymous_and_shared_numbers() {
         Err(StoreError::NotFound(_))
     ));
     // Search by name, address, code and number.
-    assert_eq!(s.search_households("宋桂", 10).unwrap().len(), 1);
+    let hits = s.search_households("宋桂", 10).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].members, vec!["宋桂英".to_string()]);
+    assert_eq!(hits[0].phones, vec!["01065120000".to_string(), "01065999999".to_string()]);
+    assert_eq!(hits[0].block, None);
     assert_eq!(s.search_households("演乐胡同甲12", 10).unwrap().len(), 2);
     assert_eq!(s.search_households("B", 10).unwrap()[0].code, "B");
     assert_eq!(s.search_households("6512 0000", 10).unwrap().len(), 2);
