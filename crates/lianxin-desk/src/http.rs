@@ -1,4 +1,5 @@
-//! HTTP routes: the console page, log-in, the resident look-ups and the WebSocket upgrade.
+//! HTTP routes: the console page, log-in, the resident look-ups, the server figures
+//! (`/api/stats`, supervisors and admins) and the WebSocket upgrade.
 //!
 //! Every error is JSON `{"error": "<中文 message>", "field": "<field>"}` with the right
 //! status, so the console can show the message next to the field at fault. Everything
@@ -8,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -37,6 +39,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/households/{id}/numbers", post(attach_number))
         .route("/api/voice-messages", get(voice_messages))
         .route("/api/voice-messages/{id}/audio", get(voice_audio))
+        .route("/api/stats", get(stats))
+        .route("/api/stats/reset", post(reset_stats))
         .route("/ws", get(websocket))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -334,6 +338,56 @@ async fn voice_audio(
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     }
     Ok(resp)
+}
+
+/// Refuses staff who may not see the server's figures (only supervisors and admins).
+fn require_watcher(s: &Session) -> Result<(), ApiError> {
+    if s.staff.role.watches_operators() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "role",
+            "只有督导或管理员可以查看服务器统计",
+        ))
+    }
+}
+
+async fn stats(State(app): State<Arc<App>>, Authed(s): Authed) -> Result<Json<Value>, ApiError> {
+    require_watcher(&s)?;
+    Ok(Json(stats_json(&app)))
+}
+
+async fn reset_stats(
+    State(app): State<Arc<App>>,
+    Authed(s): Authed,
+) -> Result<Json<Value>, ApiError> {
+    require_watcher(&s)?;
+    app.hub.latency.reset();
+    tracing::info!(staff = s.staff.id, "pop latency histogram reset");
+    Ok(Json(stats_json(&app)))
+}
+
+/// The desk's figures: pop latency (microseconds) and the hub's counters.
+fn stats_json(app: &App) -> Value {
+    let l = app.hub.latency.summary();
+    let us = |d: std::time::Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let c = &app.hub.counters;
+    json!({
+        "pop_latency_us": {
+            "count": l.count,
+            "min": us(l.min),
+            "median": us(l.median),
+            "p99": us(l.p99),
+            "max": us(l.max),
+            "mean": us(l.mean),
+        },
+        "consoles": app.hub.console_count(),
+        "live_calls": app.hub.live_calls(),
+        "published": c.published.load(Ordering::Relaxed),
+        "frames_written": c.frames_written.load(Ordering::Relaxed),
+        "dropped_slow": c.dropped_slow.load(Ordering::Relaxed),
+    })
 }
 
 async fn websocket(

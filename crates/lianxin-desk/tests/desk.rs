@@ -734,3 +734,102 @@ async fn supervisor_sees_operators_and_logout_closes_console() {
     );
     desk.shutdown().await;
 }
+
+/// `GET /api/stats` until the pop latency count reaches `count` (frames are timed just
+/// after their flush, so a console can read a frame a moment before it is counted).
+async fn stats_with_pops(addr: SocketAddr, token: &str, count: u64) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (s, v) = http_json(addr, "GET", "/api/stats", Some(token), None).await;
+        assert_eq!(s, 200, "{v}");
+        if v["pop_latency_us"]["count"].as_u64() == Some(count) || Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn stats_only_for_supervisors_and_admins() {
+    let (desk, _rx, dir) = start(|_| {}).await;
+    dir.add_staff(staff(5, "guanli", "管理员", Role::Admin), "mima5");
+    let addr = desk.local_addr();
+
+    let (s, v) = http_json(addr, "GET", "/api/stats", None, None).await;
+    assert_eq!((s, v["field"].as_str()), (401, Some("token")));
+    for (user, pw) in [("wangli", "mima1"), ("sunmei", "mima3")] {
+        let token = login(addr, user, pw).await;
+        for (method, path) in [("GET", "/api/stats"), ("POST", "/api/stats/reset")] {
+            let (s, v) = http_json(addr, method, path, Some(&token), None).await;
+            assert_eq!(s, 403, "{user} {method} {path}: {v}");
+            assert_eq!(v["field"], "role");
+            assert_eq!(v["error"], "只有督导或管理员可以查看服务器统计");
+        }
+    }
+    for (user, pw) in [("liuzhu", "mima4"), ("guanli", "mima5")] {
+        let token = login(addr, user, pw).await;
+        let (s, v) = http_json(addr, "GET", "/api/stats", Some(&token), None).await;
+        assert_eq!(s, 200, "{user}: {v}");
+        assert_eq!(v["pop_latency_us"]["count"], 0);
+        assert_eq!(v["consoles"], 0);
+    }
+    desk.shutdown().await;
+}
+
+#[tokio::test]
+async fn stats_count_pops_and_reset_forgets_them() {
+    let (desk, _rx, _) = start(|_| {}).await;
+    let addr = desk.local_addr();
+    let mut a = connect(addr, &login(addr, "wangli", "mima1").await).await;
+    let mut b = connect(addr, &login(addr, "zhaogang", "mima2").await).await;
+    assert_eq!(next(&mut a).await["type"], "hello");
+    assert_eq!(next(&mut b).await["type"], "hello");
+    let boss = login(addr, "liuzhu", "mima4").await;
+
+    // published with t0 10 s ago: every sample is at least 10,000,000 µs
+    let t0 = Instant::now() - Duration::from_secs(10);
+    desk.publish_at(ringing("call-1"), t0);
+    desk.publish_at(ringing("call-2"), t0);
+    for ws in [&mut a, &mut b] {
+        assert_eq!(next(ws).await["call_id"], "call-1");
+        assert_eq!(next(ws).await["call_id"], "call-2");
+    }
+    let v = stats_with_pops(addr, &boss, 4).await;
+    let lat = &v["pop_latency_us"];
+    assert_eq!(lat["count"], 4, "{v}");
+    let figure = |k: &str| lat[k].as_u64().unwrap();
+    assert!(figure("min") >= 10_000_000, "{v}");
+    assert!(figure("min") <= figure("median"));
+    assert!(figure("median") <= figure("p99"));
+    assert!(figure("p99") <= figure("max"));
+    assert!(figure("mean") >= figure("min") && figure("mean") <= figure("max"));
+    assert_eq!(v["consoles"], 2);
+    assert_eq!(v["live_calls"], 2);
+    assert_eq!(v["published"], 2);
+    assert!(
+        v["frames_written"].as_u64().unwrap() >= 6,
+        "hellos and pops: {v}"
+    );
+    assert_eq!(v["dropped_slow"], 0);
+
+    // reset forgets the samples but not the counters
+    let (s, v) = http_json(addr, "POST", "/api/stats/reset", Some(&boss), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["pop_latency_us"]["count"], 0);
+    assert_eq!(v["pop_latency_us"]["max"], 0);
+    assert_eq!(v["published"], 2);
+    assert_eq!(desk.pop_latencies().count, 0);
+
+    desk.publish_at(ringing("call-3"), Instant::now());
+    for ws in [&mut a, &mut b] {
+        assert_eq!(next(ws).await["call_id"], "call-3");
+    }
+    let v = stats_with_pops(addr, &boss, 2).await;
+    assert_eq!(v["pop_latency_us"]["count"], 2, "{v}");
+    assert!(
+        v["pop_latency_us"]["max"].as_u64().unwrap() < 10_000_000,
+        "old samples forgotten: {v}"
+    );
+    assert_eq!(v["live_calls"], 3);
+    desk.shutdown().await;
+}
