@@ -455,7 +455,10 @@ fn start_raw(
     config.rate_limit = RateLimitConfig::unlimited();
     tweak(&mut config);
     let (ua, events) = rt
-        .block_on(Ua::start(config, Arc::new(StaticCredentials::default())))
+        .block_on(Ua::start(
+            config,
+            Arc::new(StaticCredentials::default().with("1001", "secret")),
+        ))
         .expect("start UA");
     (rt, ua, events)
 }
@@ -552,6 +555,86 @@ fn outbound_call(transport: Transport) {
     let sdp = answered.expect("answered").expect("SDP in the 200");
     let answer = lianxin_sdp::SessionDescription::parse_bytes(&sdp).expect("valid SDP");
     lianxin_sdp::accept_answer(&local, &answer).expect("usable answer");
+    rt.block_on(ua.hangup(call)).expect("hangup");
+    let ended = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
+        _ => None,
+    });
+    assert_eq!(ended, Some(EndReason::LocalBye));
+    assert_ok(&callee.wait());
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn sip_register_reports_bindings_and_unregister() {
+    let (rt, ua, mut events) = start_raw(|_| {});
+    let registrar = ua.local_addr();
+    let sipp_port = free_udp_port();
+    let run = std::thread::spawn(move || {
+        let mut args = vec![registrar.to_string()];
+        args.extend(
+            ["-s", "1001", "-au", "1001", "-ap", "secret"]
+                .iter()
+                .map(|a| a.to_string()),
+        );
+        SippChild::spawn("uac_register", sipp_port, &args).wait()
+    });
+    let registered = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::RegistrationChanged { user, contacts } if !contacts.is_empty() => {
+            Some((user.clone(), contacts.clone()))
+        }
+        _ => None,
+    })
+    .expect("registration event");
+    assert_eq!(registered.0, "1001");
+    assert!(
+        registered.1[0].uri.contains(&format!(":{sipp_port}")),
+        "{:?}",
+        registered.1
+    );
+    let unregistered = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::RegistrationChanged { user, contacts } if contacts.is_empty() => {
+            Some(user.clone())
+        }
+        _ => None,
+    });
+    assert_eq!(unregistered.as_deref(), Some("1001"));
+    assert_ok(&run.join().expect("sipp thread"));
+    let contacts = rt.block_on(ua.contacts("1001")).expect("contacts");
+    assert!(contacts.is_empty(), "{contacts:?}");
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn sip_outbound_late_offer_call() {
+    let port = free_udp_port();
+    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
+    std::thread::sleep(Duration::from_millis(300));
+    let (rt, ua, mut events) = start_raw(|_| {});
+    let call = rt
+        .block_on(ua.invite(OutgoingCall {
+            target: format!("sip:household@127.0.0.1:{port}"),
+            from: format!("sip:hotline@{}", ua.local_addr()),
+            from_display: None,
+            destination: SocketAddr::from(([127, 0, 0, 1], port)),
+            transport: Transport::Udp,
+            sdp: None,
+            credentials: None,
+        }))
+        .expect("invite");
+    let offer = next_event(&rt, &mut events, 10, |e| match e {
+        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
+        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
+        _ => None,
+    })
+    .expect("answered")
+    .expect("the 200 carries the offer");
+    let offer = lianxin_sdp::SessionDescription::parse_bytes(&offer).expect("valid SDP");
+    let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 2);
+    let negotiated = lianxin_sdp::answer(&offer, &local).expect("common codec");
+    rt.block_on(ua.ack(call, Some(negotiated.answer.to_string().into_bytes())))
+        .expect("ack");
+    std::thread::sleep(Duration::from_millis(200));
     rt.block_on(ua.hangup(call)).expect("hangup");
     let ended = next_event(&rt, &mut events, 10, |e| match e {
         UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
