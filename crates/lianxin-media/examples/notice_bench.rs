@@ -35,6 +35,7 @@ struct Args {
     prompt: String,
     first_port: u16,
     nice: Option<i32>,
+    realtime: bool,
 }
 
 fn parse_args() -> Args {
@@ -47,6 +48,7 @@ fn parse_args() -> Args {
         prompt: "notice_security".to_owned(),
         first_port: 40000,
         nice: None,
+        realtime: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -64,6 +66,7 @@ fn parse_args() -> Args {
                 a.first_port = val().parse().unwrap_or_else(|_| usage("bad --first-port"))
             }
             "--nice" => a.nice = Some(val().parse().unwrap_or_else(|_| usage("bad --nice"))),
+            "--realtime" => a.realtime = true,
             "--child" => a.child = true,
             "--help" | "-h" => usage(""),
             other => usage(&format!("unknown argument {other}")),
@@ -78,7 +81,8 @@ fn usage(msg: &str) -> ! {
     }
     eprintln!(
         "usage: notice_bench [--streams 800] [--seconds 30] [--runs 1] [--prompts DIR] \
-         [--prompt notice_security] [--first-port 40000] [--nice -10]\n\
+         [--prompt notice_security] [--first-port 40000] [--nice -10] [--realtime]\n\
+         --realtime sets MediaConfig::realtime (the pacing thread at SCHED_FIFO; needs root)\n\
          --nice runs the server process under `nice -n N` (needs root for N < 0)"
     );
     std::process::exit(2)
@@ -117,6 +121,7 @@ fn child(args: &Args) {
         let mut config = MediaConfig::new("127.0.0.1".parse().unwrap(), Arc::new(lib));
         config.port_range = (args.first_port, args.first_port.saturating_add(9999));
         config.no_media_timeout = Duration::from_secs(3600);
+        config.realtime = args.realtime;
         let media = MediaEngine::start(config).unwrap_or_else(|e| panic!("{e}"));
         say("READY");
         wait_for_go();
@@ -267,6 +272,7 @@ fn one_run(args: &Args) -> RunResult {
         ])
         .arg("--prompts")
         .arg(&args.prompts)
+        .args(args.realtime.then_some("--realtime"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
