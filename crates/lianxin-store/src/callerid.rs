@@ -73,8 +73,10 @@ impl fmt::Display for Normalized {
 }
 
 /// The result of normalizing a caller ID.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+///
+/// Serializes as `{"type":"number","number":"01065123456","kind":"landline"}`,
+/// `{"type":"anonymous"}` or `{"type":"invalid","reason":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CallerId {
     /// A usable number.
     Number(Normalized),
@@ -82,6 +84,32 @@ pub enum CallerId {
     Anonymous,
     /// Something that is not a phone number; the text says why.
     Invalid(String),
+}
+
+impl Serialize for CallerId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match self {
+            CallerId::Number(n) => {
+                let mut st = s.serialize_struct("CallerId", 3)?;
+                st.serialize_field("type", "number")?;
+                st.serialize_field("number", &n.number)?;
+                st.serialize_field("kind", &n.kind)?;
+                st.end()
+            }
+            CallerId::Anonymous => {
+                let mut st = s.serialize_struct("CallerId", 1)?;
+                st.serialize_field("type", "anonymous")?;
+                st.end()
+            }
+            CallerId::Invalid(reason) => {
+                let mut st = s.serialize_struct("CallerId", 2)?;
+                st.serialize_field("type", "invalid")?;
+                st.serialize_field("reason", reason)?;
+                st.end()
+            }
+        }
+    }
 }
 
 impl CallerId {
@@ -487,6 +515,20 @@ mod tests {
         assert_eq!(normalize("62345678", "21"), land("02162345678"));
         assert_eq!(normalize("6234567", "0571"), land("05716234567"));
         assert!(matches!(normalize("62345678", ""), CallerId::Invalid(_)));
+    }
+
+    #[test]
+    fn serializes_every_variant() {
+        let j = |c: CallerId| serde_json::to_string(&c).unwrap();
+        assert_eq!(
+            j(normalize("65123456", "010")),
+            r#"{"type":"number","number":"01065123456","kind":"landline"}"#
+        );
+        assert_eq!(j(CallerId::Anonymous), r#"{"type":"anonymous"}"#);
+        assert_eq!(
+            j(CallerId::Invalid("x".into())),
+            r#"{"type":"invalid","reason":"x"}"#
+        );
     }
 
     #[test]

@@ -505,7 +505,8 @@ impl Store {
         let header = rdr.headers()?.clone();
         let cols = Columns::new(kind, &header)?;
         let local_area = self.local_area().to_string();
-        self.write(|tx| {
+        let result = self.write(|tx| {
+            // A bigger page cache while the import's indexes grow (reset below).
             tx.execute_batch("PRAGMA cache_size = -131072")?;
             let mut ctx = Ctx {
                 tx,
@@ -570,9 +571,10 @@ impl Store {
                     opts.source, r.rows, r.bad.len(), r.households, r.residents, r.phones, r.units, r.groups, r.memberships
                 ),
             )?;
-            tx.execute_batch("PRAGMA cache_size = -32000")?;
             Ok(ctx.report)
-        })
+        });
+        self.write(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -32000")?))?;
+        result
     }
 
     /// Writes all rows of `kind` as CSV (the layout import reads); returns the row count.

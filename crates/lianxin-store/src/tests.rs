@@ -151,7 +151,10 @@ fn unknown_anonymous_and_shared_numbers() {
     let hits = s.search_households("宋桂", 10).unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].members, vec!["宋桂英".to_string()]);
-    assert_eq!(hits[0].phones, vec!["01065120000".to_string(), "01065999999".to_string()]);
+    assert_eq!(
+        hits[0].phones,
+        vec!["01065120000".to_string(), "01065999999".to_string()]
+    );
     assert_eq!(hits[0].block, None);
     assert_eq!(s.search_households("演乐胡同甲12", 10).unwrap().len(), 2);
     assert_eq!(s.search_households("B", 10).unwrap()[0].code, "B");
