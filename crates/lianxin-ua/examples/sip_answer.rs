@@ -45,6 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    // Unspecified: the UA puts its advertised address in the SDP.
     policy.media_addr = config.listen.ip();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

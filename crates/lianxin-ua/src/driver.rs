@@ -64,13 +64,32 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     UdpSocket::from_std(socket.into())
 }
 
-/// Binds the sockets and spawns the task; returns the bound address.
+/// The address to advertise in Via/Contact/SDP for a socket bound to `bound`: itself,
+/// or for a wildcard the address of the interface holding the default route (no packet
+/// is sent), else loopback with a warning (set `UaConfig::contact_host`).
+pub(crate) fn advertised_ip(bound: IpAddr) -> IpAddr {
+    if !bound.is_unspecified() {
+        return bound;
+    }
+    let probe = std::net::UdpSocket::bind((bound, 0))
+        .and_then(|s| s.connect(("192.0.2.1", 9)).map(|()| s))
+        .and_then(|s| s.local_addr());
+    match probe {
+        Ok(a) if !a.ip().is_unspecified() => a.ip(),
+        _ => {
+            warn!("cannot tell the local address; advertising 127.0.0.1 (set contact_host)");
+            IpAddr::from([127, 0, 0, 1])
+        }
+    }
+}
+
+/// Binds the sockets and spawns the task; returns the bound address and the contact host.
 pub(crate) async fn spawn(
     config: UaConfig,
     credentials: SharedCredentials,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<UaEvent>,
-) -> Result<SocketAddr, UaError> {
+) -> Result<(SocketAddr, String), UaError> {
     let bind_err = |addr, source| UaError::Bind { addr, source };
     let udp = bind_udp(config.listen).map_err(|e| bind_err(config.listen, e))?;
     let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
@@ -91,17 +110,14 @@ pub(crate) async fn spawn(
 
     let seed = config.seed.unwrap_or_else(rand::random);
     let mut rng = StdRng::seed_from_u64(seed);
-    let contact_host = config.contact_host.clone().unwrap_or_else(|| {
-        if local.ip().is_unspecified() {
-            IpAddr::from([127, 0, 0, 1]).to_string()
-        } else {
-            local.ip().to_string()
-        }
-    });
+    let contact_host = config
+        .contact_host
+        .clone()
+        .unwrap_or_else(|| advertised_ip(local.ip()).to_string());
     let endpoint = Endpoint::new(EndpointConfig {
         seed: rng.random(),
         user_agent: config.user_agent.clone(),
-        contact_host,
+        contact_host: contact_host.clone(),
         contact_port: local.port(),
         max_transactions: config.max_transactions,
         ..EndpointConfig::default()
@@ -156,7 +172,7 @@ pub(crate) async fn spawn(
         stats: UaStats::default(),
     };
     tokio::spawn(driver.run(commands, events, tcp_rx));
-    Ok(local)
+    Ok((local, contact_host))
 }
 
 struct Driver {

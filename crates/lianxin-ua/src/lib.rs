@@ -41,7 +41,8 @@ pub mod ratelimit;
 mod tcp;
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -323,8 +324,18 @@ impl Ua {
     ) -> Result<(UaHandle, mpsc::Receiver<UaEvent>), UaError> {
         let (cmd_tx, cmd_rx) = mpsc::channel(config.command_capacity.max(1));
         let (ev_tx, ev_rx) = mpsc::channel(config.event_capacity.max(1));
-        let local = driver::spawn(config, credentials, cmd_rx, ev_tx).await?;
-        Ok((UaHandle { tx: cmd_tx, local }, ev_rx))
+        let (local, contact_host) = driver::spawn(config, credentials, cmd_rx, ev_tx).await?;
+        let contact_ip = contact_host
+            .parse()
+            .unwrap_or_else(|_| driver::advertised_ip(local.ip()));
+        Ok((
+            UaHandle {
+                tx: cmd_tx,
+                local,
+                contact_ip,
+            },
+            ev_rx,
+        ))
     }
 }
 
@@ -333,12 +344,19 @@ impl Ua {
 pub struct UaHandle {
     tx: mpsc::Sender<Command>,
     local: SocketAddr,
+    contact_ip: IpAddr,
 }
 
 impl UaHandle {
     /// The address the UA listens on (UDP and TCP), with the real port when 0 was asked.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// The IP address the UA advertises in Via/Contact (`contact_host` when it is an IP,
+    /// else the bound address, else the default-route interface's): put it in SDP `c=`.
+    pub fn contact_ip(&self) -> IpAddr {
+        self.contact_ip
     }
 
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, UaError> {
@@ -436,11 +454,32 @@ pub async fn serve_standalone(
     credentials: SharedCredentials,
     policy: answer::AnswerPolicy,
 ) -> Result<answer::AnswerSnapshot, UaError> {
+    serve_until(config, credentials, policy, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Like [`serve_standalone`], until `shutdown` completes (the binary's Ctrl-C/SIGTERM
+/// future). A wildcard `policy.media_addr` is replaced by [`UaHandle::contact_ip`].
+pub async fn serve_until(
+    config: UaConfig,
+    credentials: SharedCredentials,
+    mut policy: answer::AnswerPolicy,
+    shutdown: impl Future<Output = ()>,
+) -> Result<answer::AnswerSnapshot, UaError> {
     let (ua, events) = Ua::start(config, credentials).await?;
-    tracing::info!(addr = %ua.local_addr(), "SIP user agent listening (UDP and TCP)");
+    if policy.media_addr.is_unspecified() {
+        policy.media_addr = ua.contact_ip();
+    }
+    tracing::info!(
+        addr = %ua.local_addr(),
+        contact = %ua.contact_ip(),
+        "SIP user agent listening (UDP and TCP) with the stand-alone answer policy"
+    );
     let stats = Arc::new(answer::AnswerStats::default());
     let task = tokio::spawn(answer::run(ua.clone(), events, policy, stats.clone()));
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown.await;
     tracing::info!("stopping SIP user agent");
     ua.shutdown().await;
     let _ = task.await;
