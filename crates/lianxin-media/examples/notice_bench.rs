@@ -82,7 +82,7 @@ fn usage(msg: &str) -> ! {
     eprintln!(
         "usage: notice_bench [--streams 800] [--seconds 30] [--runs 1] [--prompts DIR] \
          [--prompt notice_security] [--first-port 40000] [--nice -10] [--realtime]\n\
-         --realtime sets MediaConfig::realtime (the pacing thread at SCHED_FIFO; needs root)\n\
+         --realtime sets MediaConfig::realtime (the server's default; the pacing thread at SCHED_FIFO, needs root or CAP_SYS_NICE)\n\
          --nice runs the server process under `nice -n N` (needs root for N < 0)"
     );
     std::process::exit(2)
@@ -121,7 +121,7 @@ fn child(args: &Args) {
         let mut config = MediaConfig::new("127.0.0.1".parse().unwrap(), Arc::new(lib));
         config.port_range = (args.first_port, args.first_port.saturating_add(9999));
         config.no_media_timeout = Duration::from_secs(3600);
-        config.realtime = args.realtime;
+        config.realtime = args.realtime; // off unless asked, to show both
         let media = MediaEngine::start(config).unwrap_or_else(|e| panic!("{e}"));
         say("READY");
         wait_for_go();

@@ -74,7 +74,8 @@ pub struct MediaConfig {
 }
 
 impl MediaConfig {
-    /// Defaults: ports 20000–29999, 10 s no-media timeout, 2000 sessions.
+    /// Defaults: ports 20000–29999, 10 s no-media timeout, 2000 sessions, real-time pacing
+    /// thread when the system allows it.
     pub fn new(bind_ip: IpAddr, prompts: Arc<PromptLibrary>) -> MediaConfig {
         MediaConfig {
             bind_ip,
@@ -88,7 +89,7 @@ impl MediaConfig {
             record_flush: Duration::from_secs(1),
             cname: "lianxin".to_owned(),
             rng_seed: None,
-            realtime: false,
+            realtime: true,
         }
     }
 }
