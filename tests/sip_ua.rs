@@ -485,30 +485,63 @@ fn next_event<T>(
     })
 }
 
+fn trunk_config(port: u16) -> TrunkConfig {
+    TrunkConfig {
+        domain: "trunk.example".into(),
+        destination: SocketAddr::from(([127, 0, 0, 1], port)),
+        transport: Transport::Udp,
+        credentials: Credentials {
+            username: "hotline".into(),
+            password: "trunkpw".into(),
+        },
+        expires: Duration::from_secs(60),
+        retry_after: Duration::from_secs(30),
+    }
+}
+
+fn next_trunk_state(
+    rt: &tokio::runtime::Runtime,
+    events: &mut mpsc::Receiver<UaEvent>,
+) -> Option<TrunkState> {
+    next_event(rt, events, 10, |e| match e {
+        UaEvent::TrunkRegistration(s) => Some(*s),
+        _ => None,
+    })
+}
+
 #[test]
 fn sip_trunk_registration_with_digest() {
     let port = free_udp_port();
     let registrar = SippChild::spawn("uas_registrar", port, &[]);
-    let (rt, ua, mut events) = start_raw(|c| {
-        c.trunk = Some(TrunkConfig {
-            domain: "trunk.example".into(),
-            destination: SocketAddr::from(([127, 0, 0, 1], port)),
-            transport: Transport::Udp,
-            credentials: Credentials {
-                username: "hotline".into(),
-                password: "trunkpw".into(),
-            },
-            expires: Duration::from_secs(60),
-            retry_after: Duration::from_secs(30),
-        });
-    });
-    let state = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::TrunkRegistration(s) => Some(*s),
-        _ => None,
-    });
+    let (rt, ua, mut events) = start_raw(|c| c.trunk = Some(trunk_config(port)));
+    let state = next_trunk_state(&rt, &mut events);
     assert!(
         matches!(state, Some(TrunkState::Registered(_))),
         "trunk registration: {state:?}"
+    );
+    assert_ok(&registrar.wait());
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn sip_trunk_registration_refreshed_before_expiry() {
+    let port = free_udp_port();
+    let registrar = SippChild::spawn("uas_registrar_refresh", port, &[]);
+    let (rt, ua, mut events) = start_raw(|c| c.trunk = Some(trunk_config(port)));
+    let first = next_trunk_state(&rt, &mut events);
+    let Some(TrunkState::Registered(until)) = first else {
+        panic!("first registration: {first:?}");
+    };
+    // Granted 2 s: the refresh must come before `until`, and be accepted.
+    let second = next_trunk_state(&rt, &mut events);
+    let refreshed_at = Instant::now();
+    assert!(
+        matches!(second, Some(TrunkState::Registered(u)) if u > until),
+        "refresh: {second:?}"
+    );
+    assert!(
+        refreshed_at < until + Duration::from_millis(200),
+        "refreshed too late"
     );
     assert_ok(&registrar.wait());
     rt.block_on(ua.shutdown());
