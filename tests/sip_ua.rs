@@ -326,6 +326,16 @@ fn sip_unknown_number_gets_404() {
 }
 
 #[test]
+fn sip_call_cap_gets_503() {
+    let server = Server::start_with(AnswerPolicy::default(), |c| c.max_calls = 0);
+    let run = sipp(server.addr(), "uac_overloaded", &[]);
+    assert_ok(&run);
+    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    assert_eq!(stats.overloaded, 1);
+    assert_eq!(server.stats.snapshot().incoming, 0);
+}
+
+#[test]
 fn sip_late_offer() {
     let server = Server::start(AnswerPolicy::default());
     let run = sipp(server.addr(), "uac_late_offer", &[]);
