@@ -687,3 +687,33 @@ fn sip_outbound_late_offer_call() {
     assert_ok(&callee.wait());
     rt.block_on(ua.shutdown());
 }
+
+#[test]
+fn sip_register_flood_is_limited_and_phones_still_register() {
+    let server = Server::start_with(AnswerPolicy::default(), |c| {
+        c.rate_limit = RateLimitConfig::default();
+    });
+    let target = server.addr();
+    // A scanner guessing passwords from 127.0.0.2; the phone registers from 127.0.0.1.
+    let flood = std::thread::spawn(move || {
+        let s = UdpSocket::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+        for i in 0..2000u32 {
+            let msg = format!(
+                "REGISTER sip:{target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5999;branch=z9hG4bK-reg-{i}\r\nFrom: <sip:{i}@{target}>;tag={i}\r\nTo: <sip:{i}@{target}>\r\nCall-ID: reg-{i}\r\nCSeq: 1 REGISTER\r\nContact: <sip:{i}@127.0.0.2:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            );
+            let _ = s.send_to(msg.as_bytes(), target);
+            if i % 100 == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    });
+    let run = sipp(
+        server.addr(),
+        "uac_register",
+        &["-s", "1001", "-au", "1001", "-ap", "secret"],
+    );
+    flood.join().expect("flood thread");
+    assert_ok(&run);
+    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    assert!(stats.rate_limited >= 1500, "dropped {}", stats.rate_limited);
+}
