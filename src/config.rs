@@ -44,6 +44,9 @@ pub struct HotlineSection {
     pub queue_timeout_secs: u64,
     /// Take the caller ID from P-Asserted-Identity (only for a trusted carrier trunk).
     pub trust_pai: bool,
+    /// Record whole conversations (caller and operator, two channels) into this folder.
+    /// Off when absent; tell callers in the greeting if you switch it on.
+    pub record_calls: Option<PathBuf>,
     /// Prompts, menu keys and timeouts (`[hotline.flow]`).
     #[serde(skip_serializing)]
     pub flow: lianxin_hotline::flow::FlowConfig,
@@ -58,6 +61,7 @@ impl Default for HotlineSection {
             ring_timeout_secs: 15,
             queue_timeout_secs: 120,
             trust_pai: false,
+            record_calls: None,
             flow: Default::default(),
             hours: Default::default(),
         }

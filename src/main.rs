@@ -6,6 +6,7 @@
 
 mod bench;
 mod config;
+mod console;
 mod lookup;
 mod serve;
 
@@ -86,6 +87,9 @@ enum Command {
     BenchDb(bench::BenchArgs),
     /// Run the server: SIP hotline, RTP media, console (HTTP + WebSocket), until Ctrl-C.
     Serve(serve::ServeArgs),
+    /// A terminal desk console: log in to a running server and print screen-pops and call
+    /// events as they happen.
+    Console(console::ConsoleArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,6 +268,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::BenchDb(args) => {
             bench::run(explicit_db.as_deref(), &env.config.local_area, &args)?
+        }
+        Command::Console(args) => {
+            let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            rt.block_on(console::run(&args))?;
         }
         Command::Serve(args) => {
             let demo = args.demo;

@@ -183,6 +183,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
             .unwrap_or_else(|| default_voicemail_dir(store.path())),
         trust_pai: config.hotline.trust_pai,
         resync_every: Duration::from_secs(5),
+        record_calls: config.hotline.record_calls.clone(),
     };
     let stop = CancellationToken::new();
     let hotline = tokio::spawn(Hotline::run(

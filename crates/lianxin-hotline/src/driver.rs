@@ -56,6 +56,9 @@ pub struct HotlineConfig {
     pub trust_pai: bool,
     /// How often live legs and registrations are re-checked.
     pub resync_every: Duration,
+    /// Record whole conversations (caller left, operator right) into this folder; `None`
+    /// records nothing but voice messages.
+    pub record_calls: Option<PathBuf>,
 }
 
 /// The running hotline (see the module docs).
@@ -613,12 +616,18 @@ impl Driver {
         }
         call.answered_by = Some(staff_id);
         let answered = Utc::now();
+        let recording = self
+            .config
+            .record_calls
+            .as_deref()
+            .and_then(|dir| record_conversation(dir, key, call));
         if let Some(id) = call.log_id {
             let _ = self.store.update_call(
                 id,
                 &CallUpdate {
                     answered: Some(answered),
                     operator_staff_id: Some(staff_id),
+                    recording_path: recording.map(|p| p.display().to_string()),
                     ..CallUpdate::default()
                 },
             );
@@ -1068,6 +1077,27 @@ impl Driver {
         self.drain_acd().await;
     }
 }
+
+/// Starts recording the conversation on the caller's leg (caller left, operator right).
+fn record_conversation(dir: &std::path::Path, key: CallKey, call: &Call) -> Option<PathBuf> {
+    let dir = dir.join(call.arrived.format("%Y-%m-%d").to_string());
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::error!(dir = %dir.display(), error = %e, "cannot create recordings folder");
+        return None;
+    }
+    let path = dir.join(format!("{}.wav", call.call_id));
+    let media = call.media.as_ref()?;
+    match media.record(&path, CONVERSATION_MAX, Channels::CallerOperator) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            tracing::error!(call = key, error = %e, "cannot record the conversation");
+            None
+        }
+    }
+}
+
+/// Longest conversation recording (a guard against a line left open all night).
+const CONVERSATION_MAX: Duration = Duration::from_secs(4 * 3600);
 
 /// Stores a finished voice message (once: it clears `call.recording`) and tells consoles.
 fn save_voicemail(
