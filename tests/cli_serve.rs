@@ -2,20 +2,45 @@
 //! accounts, and stops cleanly on SIGINT (issue 2).
 
 use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, UdpSocket};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+/// A loopback port free for both TCP and UDP (SIP listens on both).
+fn free_port() -> u16 {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
 
 #[test]
 fn serve_demo_creates_database_and_stops_on_sigint() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
+    let sip = format!("127.0.0.1:{}", free_port());
+    let http = format!("127.0.0.1:{}", free_port());
+    let base = 40_000 + (std::process::id() % 400) as u16 * 50;
+    let rtp = format!("{base}-{}", base + 49);
     let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
         .env_remove("LIANXIN_DB")
         .env_remove("LIANXIN_CONFIG")
         .arg("--db")
         .arg(&db)
-        .args(["serve", "--demo"])
+        .args([
+            "serve",
+            "--demo",
+            "--sip",
+            &sip,
+            "--http",
+            &http,
+            "--rtp-ports",
+            &rtp,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
