@@ -138,6 +138,19 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         }
     }
 
+    // Supervisors dial 55<ext> to listen to an operator's call and 56<ext> to whisper.
+    let mut codes = Vec::new();
+    for s in store.staff_list()? {
+        if let (lianxin_store::Role::Operator, Some(ext)) = (s.role, &s.extension) {
+            for prefix in [
+                lianxin_hotline::LISTEN_PREFIX,
+                lianxin_hotline::WHISPER_PREFIX,
+            ] {
+                codes.push(format!("{prefix}{ext}"));
+            }
+        }
+    }
+
     let mut media_config = MediaConfig::new(
         if sip.ip().is_unspecified() {
             IpAddr::V4(Ipv4Addr::UNSPECIFIED)
@@ -159,7 +172,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         })?;
 
     let mut ua_config = UaConfig::new(sip);
-    ua_config.numbers = numbers.clone();
+    ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
     ua_config.realm = lianxin_store::SIP_REALM.to_string();
     ua_config.contact_host = Some(public_ip.to_string());
     let (ua, ua_events) = Ua::start(ua_config, Arc::new(StoreCredentials(store.clone())))
@@ -210,6 +223,11 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         "lianxin: SIP on {} (UDP and TCP), answering {}",
         ua.local_addr(),
         numbers.join(", ")
+    );
+    eprintln!(
+        "lianxin: supervisors dial {}<extension> to listen to an operator's call, {}<extension> to whisper",
+        lianxin_hotline::LISTEN_PREFIX,
+        lianxin_hotline::WHISPER_PREFIX
     );
     eprintln!(
         "lianxin: RTP ports {rtp_lo}-{rtp_hi}, media address {public_ip}; prompts from {}",

@@ -115,7 +115,7 @@ impl Server {
             .arg(format!("{}-{}", rtp, rtp + 40))
             .arg("--prompts")
             .arg(dir.join("prompts"))
-            .env("LIANXIN_LOG", "info,lianxin_hotline=debug")
+            .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -139,6 +139,11 @@ impl Server {
 
     /// Registers an operator's phone (sipp, digest auth) whose calls go to `contact_port`.
     fn register(&self, user: &str, password: &str, contact_port: u16) {
+        self.register_from(user, password, contact_port, free_port());
+    }
+
+    /// Registers from a given local port (a phone that later calls from that port).
+    fn register_from(&self, user: &str, password: &str, contact_port: u16, local_port: u16) {
         let sc = scenario(
             "hotline/operator_register.xml",
             &[
@@ -161,7 +166,7 @@ impl Server {
                     "-m",
                     "1",
                     "-p",
-                    &free_port().to_string(),
+                    &local_port.to_string(),
                 ],
             ),
         );
@@ -520,4 +525,88 @@ async fn voice_message_is_recorded_and_listed() {
     tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
         .await
         .expect("sipp");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_listens_to_a_live_call() {
+    let server = Server::start("supervise");
+    let phone_port = free_port();
+    server.register("8001", "demo8001", phone_port);
+    // The supervisor's phone registers, then dials 55 + 8001 from the same port.
+    let sup_port = free_port();
+    server.register_from("super", "demo-super", sup_port, sup_port);
+    let mut op = server.phone(
+        "phone-8001",
+        "hotline/operator_answer.xml",
+        phone_port,
+        &[("RING_MS", "200".into()), ("TALK_MS", "6000".into())],
+    );
+    let mut console = Console::connect(server.http, "8001", "demo8001").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    // The caller's voice: one second of a mu-law square wave, looped by sipp.
+    let voice = server.dir.join("voice.ulaw");
+    let tone: Vec<u8> = (0..8000)
+        .map(|i| if (i / 10) % 2 == 0 { 0x10 } else { 0x90 })
+        .collect();
+    std::fs::write(&voice, tone).expect("voice file");
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_talks.xml",
+        KNOWN_CALLER,
+        '1',
+        &[
+            ("DELAY_MS", "800".into()),
+            ("AUDIO", voice.display().to_string()),
+        ],
+    );
+    console.next("call.answered", Duration::from_secs(15)).await;
+    let media = std::net::UdpSocket::bind("127.0.0.1:0").expect("supervisor media socket");
+    media
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let media_port = media.local_addr().expect("addr").port();
+    let sc = scenario(
+        "hotline/supervisor.xml",
+        &[
+            ("CODE", "558001".into()),
+            ("USER", "super".into()),
+            ("MEDIA_PORT", media_port.to_string()),
+            ("HOLD_MS", "2000".into()),
+        ],
+        &server.dir.join("supervisor"),
+    );
+    let mut sup = Sipp::start(
+        "supervisor",
+        &server.dir,
+        &sipp_args(&sc, server.sip, &["-m", "1", "-p", &sup_port.to_string()]),
+    );
+    let heard = tokio::task::spawn_blocking(move || {
+        let mut buf = [0u8; 2048];
+        let mut packets = 0;
+        let until = Instant::now() + Duration::from_millis(2500);
+        while Instant::now() < until {
+            if let Ok(n) = media.recv(&mut buf) {
+                if n > 12 && buf[1] & 0x7f == 0 {
+                    packets += 1;
+                }
+            }
+        }
+        packets
+    })
+    .await
+    .expect("count packets");
+    assert!(
+        heard >= 40,
+        "the supervisor must hear the conversation: {heard} RTP packets in 2.5 s"
+    );
+    let (ended, _) = console.next("call.ended", Duration::from_secs(20)).await;
+    assert_eq!(ended["outcome"], "answered");
+    tokio::task::spawn_blocking(move || {
+        sup.expect_success(Duration::from_secs(20));
+        op.expect_success(Duration::from_secs(20));
+        caller.expect_success(Duration::from_secs(20));
+    })
+    .await
+    .expect("sipp checks");
+    assert!(server.log().contains("supervisor joined the call"));
 }

@@ -96,6 +96,13 @@ impl Hotline {
 enum Leg {
     Caller(CallKey),
     Operator(CallKey),
+    /// A supervisor listening to (or whispering into) the call.
+    Supervisor(CallKey),
+}
+
+struct SupervisorLeg {
+    call: CallKey,
+    media: Option<MediaSession>,
 }
 
 struct OperatorLeg {
@@ -147,6 +154,7 @@ struct Driver {
     operators: HashMap<OperatorId, Operator>,
     by_user: HashMap<String, OperatorId>,
     next_key: CallKey,
+    supervisors: HashMap<CallHandle, SupervisorLeg>,
 }
 
 impl Driver {
@@ -168,6 +176,7 @@ impl Driver {
             operators: HashMap::new(),
             by_user: HashMap::new(),
             next_key: 1,
+            supervisors: HashMap::new(),
         }
     }
 
@@ -301,9 +310,16 @@ impl Driver {
                     tracing::info!(call = key, ?reason, "caller leg ended");
                     self.teardown(key, "caller hung up").await;
                 }
+                Some(Leg::Supervisor(key)) => {
+                    tracing::info!(call = key, ?reason, "supervisor left the call");
+                    if let Some(sup) = self.supervisors.remove(&call) {
+                        self.close_media(sup.media).await;
+                    }
+                }
                 Some(Leg::Operator(key)) => {
                     tracing::info!(call = key, ?reason, "operator leg ended");
                     if let Some(leg) = self.take_operator_leg(key) {
+                        self.drop_supervisors(key).await;
                         self.acd.call_ended(Instant::now(), key);
                         if let Some(c) = self.calls.get(&key) {
                             if let Some(m) = &c.media {
@@ -325,6 +341,7 @@ impl Driver {
                 // answer mirrors our current description.
                 let local = match self.legs.get(&call) {
                     Some(Leg::Caller(k)) => self.calls.get(k).map(|c| c.local.clone()),
+                    Some(Leg::Supervisor(_)) => Some(LocalMedia::new(self.config.media_ip, 0, 1)),
                     Some(Leg::Operator(k)) => self
                         .calls
                         .get(k)
@@ -358,7 +375,13 @@ impl Driver {
     }
 
     async fn on_incoming(&mut self, ic: lianxin_ua::IncomingCall) {
-        let t0 = Instant::now();
+        let t0 = ic.received;
+        if let Some((operator, whisper)) =
+            ic.number.as_deref().and_then(|n| self.supervision_code(n))
+        {
+            self.on_supervise(ic, operator, whisper).await;
+            return;
+        }
         let arrived = Utc::now();
         let key = self.next_key;
         self.next_key += 1;
@@ -993,6 +1016,7 @@ impl Driver {
         }
         self.acd.remove(now, key);
         self.legs.remove(&call.handle);
+        self.drop_supervisors(key).await;
         if let Some(leg) = call.operator.take() {
             self.legs.remove(&leg.handle);
             let _ = self.ua.hangup(leg.handle).await;
@@ -1052,6 +1076,141 @@ impl Driver {
         tracing::info!(call = key, %why, ?outcome, secs = duration_s, dialled = %call.number_dialled, "hotline call ended");
     }
 
+    /// `55<ext>` listens to operator `<ext>`'s call, `56<ext>` whispers to the operator.
+    fn supervision_code(&self, number: &str) -> Option<(OperatorId, bool)> {
+        let (rest, whisper) = if let Some(r) = number.strip_prefix(LISTEN_PREFIX) {
+            (r, false)
+        } else {
+            (number.strip_prefix(WHISPER_PREFIX)?, true)
+        };
+        let id = *self.by_user.get(rest)?;
+        Some((id, whisper))
+    }
+
+    /// A supervisor's phone dialled a supervision code: check it is a supervisor's
+    /// registered phone, find the operator's live conversation and join it silently.
+    async fn on_supervise(
+        &mut self,
+        ic: lianxin_ua::IncomingCall,
+        operator: OperatorId,
+        whisper: bool,
+    ) {
+        let user = ic.from.user.clone().unwrap_or_default();
+        let supervisor = self.store.staff_list().ok().and_then(|l| {
+            l.into_iter().find(|s| {
+                s.role == Role::Supervisor
+                    && (s.username == user || s.extension.as_deref() == Some(user.as_str()))
+            })
+        });
+        let Some(supervisor) = supervisor else {
+            tracing::warn!(%user, source = %ic.source, "supervision code dialled by someone who is not a supervisor; 403");
+            let _ = self.ua.reject(ic.call, 403).await;
+            return;
+        };
+        // Phones register under the login name or the extension.
+        let mut contacts = self
+            .ua
+            .contacts(&supervisor.username)
+            .await
+            .unwrap_or_default();
+        if let Some(ext) = &supervisor.extension {
+            contacts.extend(self.ua.contacts(ext).await.unwrap_or_default());
+        }
+        if !contacts.iter().any(|c| c.source == ic.source) {
+            tracing::warn!(%user, source = %ic.source, ?contacts, "supervision code from an address that is not the supervisor's registered phone; 403");
+            let _ = self.ua.reject(ic.call, 403).await;
+            return;
+        }
+        let target = self.calls.iter().find_map(|(k, c)| {
+            c.operator
+                .as_ref()
+                .filter(|o| o.staff_id == operator && o.connected)
+                .map(|_| *k)
+        });
+        let Some(key) = target else {
+            tracing::info!(operator, "supervision: the operator is not on a call; 480");
+            let _ = self.ua.reject(ic.call, 480).await;
+            return;
+        };
+        let Some(offer) = ic
+            .sdp
+            .as_deref()
+            .and_then(|b| SessionDescription::parse_bytes(b).ok())
+        else {
+            let _ = self.ua.reject(ic.call, 488).await;
+            return;
+        };
+        let mut local = LocalMedia::new(self.config.media_ip, 0, key.wrapping_mul(15485863) + 5);
+        let Ok(first) = lianxin_sdp::answer(&offer, &local) else {
+            let _ = self.ua.reject(ic.call, 488).await;
+            return;
+        };
+        let (session, events) = match self.media.open(SessionParams {
+            codec: media_codec(first.remote.codec),
+            telephone_event_pt: first.remote.telephone_event,
+            remote: first.remote.address,
+        }) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "no media session for the supervisor; 503");
+                let _ = self.ua.reject(ic.call, 503).await;
+                return;
+            }
+        };
+        local.port = session.local_port();
+        let answer = lianxin_sdp::answer(&offer, &local)
+            .map(|n| n.answer)
+            .unwrap_or(first.answer);
+        if let Some(c) = self.calls.get(&key) {
+            if let (Some(caller), Some(op)) =
+                (&c.media, c.operator.as_ref().and_then(|o| o.media.as_ref()))
+            {
+                if let Err(e) = session.monitor(caller, op, whisper) {
+                    tracing::error!(error = %e, "cannot join the supervisor to the call");
+                }
+            }
+        }
+        self.forward_media(session.id(), Leg::Supervisor(key), events);
+        self.legs.insert(ic.call, Leg::Supervisor(key));
+        self.supervisors.insert(
+            ic.call,
+            SupervisorLeg {
+                call: key,
+                media: Some(session),
+            },
+        );
+        if let Err(e) = self
+            .ua
+            .answer(ic.call, answer.to_string().into_bytes())
+            .await
+        {
+            tracing::info!(error = %e, "supervisor hung up before the answer");
+        }
+        tracing::info!(
+            call = key,
+            operator,
+            supervisor = supervisor.id,
+            whisper,
+            "supervisor joined the call"
+        );
+    }
+
+    async fn drop_supervisors(&mut self, key: CallKey) {
+        let handles: Vec<CallHandle> = self
+            .supervisors
+            .iter()
+            .filter(|(_, s)| s.call == key)
+            .map(|(h, _)| *h)
+            .collect();
+        for h in handles {
+            self.legs.remove(&h);
+            let _ = self.ua.hangup(h).await;
+            if let Some(sup) = self.supervisors.remove(&h) {
+                self.close_media(sup.media).await;
+            }
+        }
+    }
+
     async fn resync(&mut self) {
         let now = Instant::now();
         let live: Vec<(OperatorId, CallKey, bool)> = self
@@ -1077,6 +1236,11 @@ impl Driver {
         self.drain_acd().await;
     }
 }
+
+/// Dialled prefix to listen to an operator's call (`55` + extension).
+pub const LISTEN_PREFIX: &str = "55";
+/// Dialled prefix to whisper to an operator (`56` + extension).
+pub const WHISPER_PREFIX: &str = "56";
 
 /// Starts recording the conversation on the caller's leg (caller left, operator right).
 fn record_conversation(dir: &std::path::Path, key: CallKey, call: &Call) -> Option<PathBuf> {

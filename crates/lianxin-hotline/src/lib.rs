@@ -21,4 +21,4 @@ mod driver;
 pub mod flow;
 pub mod hours;
 
-pub use driver::{Handles, Hotline, HotlineConfig};
+pub use driver::{Handles, Hotline, HotlineConfig, LISTEN_PREFIX, WHISPER_PREFIX};

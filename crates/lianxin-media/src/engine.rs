@@ -461,6 +461,23 @@ impl MediaSession {
         self.send(Command::Unbridge { id: self.id })
     }
 
+    /// Makes this session (a supervisor's phone) hear the conversation between the bridged
+    /// sessions `caller` and `operator`, mixed. With `whisper`, what the supervisor says is
+    /// mixed into what the operator hears, and the caller does not hear it.
+    pub fn monitor(
+        &self,
+        caller: &MediaSession,
+        operator: &MediaSession,
+        whisper: bool,
+    ) -> Result<(), MediaError> {
+        self.send(Command::Monitor {
+            id: self.id,
+            caller: caller.id,
+            operator: operator.id,
+            whisper,
+        })
+    }
+
     /// The figures so far.
     pub async fn stats(&self) -> Result<SessionStats, MediaError> {
         let (tx, rx) = oneshot::channel();
@@ -549,6 +566,12 @@ enum Command {
     },
     Unbridge {
         id: u64,
+    },
+    Monitor {
+        id: u64,
+        caller: u64,
+        operator: u64,
+        whisper: bool,
     },
     Stats {
         id: u64,
@@ -665,6 +688,8 @@ struct Entry {
     events: tmpsc::Sender<MediaEvent>,
     playback: Playback,
     bridge: Option<u64>,
+    /// Supervision: (caller, operator, whisper) this session listens to.
+    monitor: Option<(u64, u64, bool)>,
     jitter: JitterBuffer,
     recorder: Option<Box<Recorder>>,
     /// What the peer said this tick (decoded), when something consumes it.
@@ -676,7 +701,9 @@ struct Entry {
 
 impl Entry {
     fn consumes_audio(&self) -> bool {
-        self.recorder.is_some() || self.bridge.is_some()
+        self.recorder.is_some()
+            || self.bridge.is_some()
+            || self.monitor.is_some_and(|(_, _, whisper)| whisper)
     }
 
     fn emit(&self, event: MediaEvent) {
@@ -862,6 +889,20 @@ impl Worker {
                 }
             }
             Command::Unbridge { id } => self.unbridge(id),
+            Command::Monitor {
+                id,
+                caller,
+                operator,
+                whisper,
+            } => {
+                let known = [caller, operator]
+                    .iter()
+                    .all(|k| *k != id && self.sessions.contains_key(k));
+                if let (true, Some(e)) = (known, self.sessions.get_mut(&id)) {
+                    tracing::info!(port = e.port, whisper, "supervisor monitoring a call");
+                    e.monitor = Some((caller, operator, whisper));
+                }
+            }
             Command::Stats { id, reply } => {
                 if let Some(e) = self.sessions.get(&id) {
                     let _ = reply.send(e.rtp.stats());
@@ -900,6 +941,7 @@ impl Worker {
                 events: new.events,
                 playback: Playback::default(),
                 bridge: None,
+                monitor: None,
                 jitter: JitterBuffer::new(cap, prefill),
                 recorder: None,
                 heard: None,
@@ -983,6 +1025,35 @@ impl Worker {
                 e.relay = heard;
             }
         }
+        // 2b. Supervision: the supervisor hears caller + operator; a whisper is added to
+        // what the operator hears.
+        for i in 0..self.order.len() {
+            let id = self.order[i];
+            let Some((caller, operator, whisper)) = self.sessions.get(&id).and_then(|e| e.monitor)
+            else {
+                continue;
+            };
+            let heard = |k: u64| self.sessions.get(&k).and_then(|e| e.heard);
+            let (c, o) = (heard(caller), heard(operator));
+            if !self.sessions.contains_key(&caller) || !self.sessions.contains_key(&operator) {
+                if let Some(e) = self.sessions.get_mut(&id) {
+                    e.monitor = None;
+                }
+                continue;
+            }
+            let mixed = mix(c.as_ref(), o.as_ref());
+            let whispered = if whisper {
+                self.sessions.get(&id).and_then(|e| e.heard)
+            } else {
+                None
+            };
+            if let Some(e) = self.sessions.get_mut(&id) {
+                e.relay = mixed;
+            }
+            if let (Some(w), Some(op)) = (whispered, self.sessions.get_mut(&operator)) {
+                op.relay = mix(op.relay.as_ref(), Some(&w));
+            }
+        }
         // 3. Send and record.
         let buf = &mut self.buf;
         for e in self.sessions.values_mut() {
@@ -1058,6 +1129,24 @@ impl Worker {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Sums two frames with saturation (either may be missing).
+fn mix(
+    a: Option<&[i16; FRAME_SAMPLES]>,
+    b: Option<&[i16; FRAME_SAMPLES]>,
+) -> Option<[i16; FRAME_SAMPLES]> {
+    match (a, b) {
+        (None, None) => None,
+        (Some(x), None) | (None, Some(x)) => Some(*x),
+        (Some(x), Some(y)) => {
+            let mut out = [0i16; FRAME_SAMPLES];
+            for (o, (p, q)) in out.iter_mut().zip(x.iter().zip(y.iter())) {
+                *o = p.saturating_add(*q);
+            }
+            Some(out)
         }
     }
 }
