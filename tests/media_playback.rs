@@ -270,3 +270,30 @@ async fn symmetric_rtp_and_key_presses() {
     assert_eq!(stats.packets_received, 6);
     assert_eq!(stats.packets_lost, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_from_the_peer_is_reported_once() {
+    let lib = PromptLibrary::new();
+    let mut config = MediaConfig::new("127.0.0.1".parse().unwrap(), Arc::new(lib));
+    config.port_range = (38000, 38999);
+    config.no_media_timeout = Duration::from_millis(300);
+    let media = MediaEngine::start(config).unwrap();
+    let (session, mut events) = media
+        .open(SessionParams {
+            codec: Codec::Pcma,
+            telephone_event_pt: None,
+            remote: Some("127.0.0.1:9".parse().unwrap()),
+        })
+        .unwrap();
+    assert_eq!(next_event(&mut events).await, MediaEvent::NoMedia);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(800), events.recv())
+            .await
+            .is_err(),
+        "reported once per silence"
+    );
+    assert_eq!(media.open_sessions(), 1);
+    let stats = session.close().await;
+    assert_eq!(stats.packets_received, 0);
+    assert_eq!(media.open_sessions(), 0);
+}

@@ -19,6 +19,9 @@ use lianxin_media::{
 fn engine(first_port: u16) -> MediaHandle {
     let mut config = MediaConfig::new("127.0.0.1".parse().unwrap(), Arc::new(PromptLibrary::new()));
     config.port_range = (first_port, first_port + 999);
+    // 100 ms of play-out delay: the swapped frames 5 and 6 must never count as lost, even
+    // when this machine is busy and the sending thread runs late.
+    config.jitter_frames = (16, 5);
     MediaEngine::start(config).expect("engine starts")
 }
 
@@ -43,6 +46,11 @@ fn rtp(seq: u16, ts: u32, pt: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Sends frames `0..n` as μ-law at 20 ms pace (frames 5 and 6 swapped in order).
 fn send_frames(sock: &UdpSocket, to: SocketAddr, n: usize) {
+    send_frames_as(sock, to, n, Codec::Pcmu, 0);
+}
+
+/// Sends frames `first..first + n` in `codec` at 20 ms pace (frames 5 and 6 swapped).
+fn send_frames_as(sock: &UdpSocket, to: SocketAddr, n: usize, codec: Codec, first: usize) {
     let start = Instant::now();
     let mut order: Vec<usize> = (0..n).collect();
     if n > 7 {
@@ -53,8 +61,10 @@ fn send_frames(sock: &UdpSocket, to: SocketAddr, n: usize) {
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        let payload: Vec<u8> = frame_pcm(f).into_iter().map(ulaw_encode).collect();
-        sock.send_to(&rtp(1000 + f as u16, 160 * f as u32, 0, &payload), to)
+        let f = first + f;
+        let payload: Vec<u8> = frame_pcm(f).into_iter().map(|s| codec.encode(s)).collect();
+        let pt = codec.payload_type();
+        sock.send_to(&rtp(1000 + f as u16, 160 * f as u32, pt, &payload), to)
             .unwrap();
     }
 }
@@ -271,6 +281,69 @@ async fn bridged_sessions_relay_and_transcode() {
         .collect();
     assert_eq!(got.len(), want.len());
     assert!(got == want, "relayed audio differs");
+    caller.close().await;
+    operator.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_recording_has_caller_left_and_operator_right() {
+    let media = engine(39000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("call.wav");
+    let caller_phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let operator_phone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (caller, mut events) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: Some(caller_phone.local_addr().unwrap()),
+        })
+        .unwrap();
+    let (operator, _oe) = media
+        .open(SessionParams {
+            codec: Codec::Pcma,
+            telephone_event_pt: None,
+            remote: Some(operator_phone.local_addr().unwrap()),
+        })
+        .unwrap();
+    caller.bridge(&operator).unwrap();
+    caller
+        .record(&path, Duration::from_secs(60), Channels::CallerOperator)
+        .unwrap();
+    let (to_caller, to_operator) = (caller.local_addr(), operator.local_addr());
+    let a =
+        std::thread::spawn(move || send_frames_as(&caller_phone, to_caller, 30, Codec::Pcmu, 0));
+    let b = std::thread::spawn(move || {
+        send_frames_as(&operator_phone, to_operator, 30, Codec::Pcma, 100)
+    });
+    a.join().unwrap();
+    b.join().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    caller.stop_recording().unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(ev, MediaEvent::RecordingStopped { .. }), "{ev:?}");
+    let (spec, samples) = read_wav(&path);
+    assert_eq!(spec.channels, 2);
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    let voiced = |ch: &[i16]| -> Vec<i16> {
+        ch.chunks(160)
+            .filter(|f| f.iter().any(|&s| s != 0))
+            .flatten()
+            .copied()
+            .collect()
+    };
+    // Left: the caller, as received (μ-law).
+    assert!(voiced(&left) == expected(30), "caller channel differs");
+    // Right: the operator as relayed to the caller: A-law in, μ-law out.
+    let operator_heard: Vec<i16> = (100..130)
+        .flat_map(frame_pcm)
+        .map(|s| ulaw_decode(ulaw_encode(alaw_decode(alaw_encode(s)))))
+        .collect();
+    assert!(voiced(&right) == operator_heard, "operator channel differs");
     caller.close().await;
     operator.close().await;
 }
