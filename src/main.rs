@@ -9,6 +9,7 @@ mod config;
 mod console;
 mod lookup;
 mod serve;
+mod staff;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -87,6 +88,11 @@ enum Command {
     BenchDb(bench::BenchArgs),
     /// Run the server: SIP hotline, RTP media, console (HTTP + WebSocket), until Ctrl-C.
     Serve(serve::ServeArgs),
+    /// Staff accounts: console log-ins and the operators' phones.
+    Staff {
+        #[command(subcommand)]
+        command: staff::StaffCommand,
+    },
     /// A terminal desk console: log in to a running server and print screen-pops and call
     /// events as they happen.
     Console(console::ConsoleArgs),
@@ -268,6 +274,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::BenchDb(args) => {
             bench::run(explicit_db.as_deref(), &env.config.local_area, &args)?
+        }
+        Command::Staff { command } => {
+            let store = env.open_existing()?;
+            staff::run(&store, &command)?;
         }
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
