@@ -347,3 +347,77 @@ async fn call_recording_has_caller_left_and_operator_right() {
     caller.close().await;
     operator.close().await;
 }
+
+/// Collects what arrives on `sock` until it is quiet for 300 ms: decoded μ-law, silent
+/// frames left out.
+fn voiced_ulaw(sock: &UdpSocket) -> Vec<i16> {
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1500];
+    while let Ok((n, _)) = sock.recv_from(&mut buf) {
+        let pcm: Vec<i16> = buf[12..n].iter().map(|&c| ulaw_decode(c)).collect();
+        if pcm.iter().any(|&s| s != 0) {
+            out.extend(pcm);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisor_listens_and_whispers_to_the_operator_only() {
+    let media = engine(39500);
+    let phones: Vec<UdpSocket> = (0..3)
+        .map(|_| UdpSocket::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let open = |phone: &UdpSocket| {
+        media
+            .open(SessionParams {
+                codec: Codec::Pcmu,
+                telephone_event_pt: None,
+                remote: Some(phone.local_addr().unwrap()),
+            })
+            .unwrap()
+    };
+    let (caller, _ce) = open(&phones[0]);
+    let (operator, _oe) = open(&phones[1]);
+    let (supervisor, _se) = open(&phones[2]);
+    caller.bridge(&operator).unwrap();
+    supervisor.monitor(&caller, &operator, false).unwrap();
+    let [caller_phone, operator_phone, supervisor_phone]: [UdpSocket; 3] =
+        phones.try_into().unwrap();
+
+    // The caller speaks: the supervisor hears it (the operator is silent, so the mix is
+    // the caller alone).
+    let to_caller = caller.local_addr();
+    let (caller_phone, operator_phone, heard, op_heard) = tokio::task::spawn_blocking(move || {
+        send_frames(&caller_phone, to_caller, 30);
+        let heard = voiced_ulaw(&supervisor_phone);
+        let op_heard = voiced_ulaw(&operator_phone);
+        (caller_phone, operator_phone, heard, op_heard)
+    })
+    .await
+    .unwrap();
+    assert!(op_heard == expected(30), "operator did not hear the caller");
+    assert!(heard == expected(30), "supervisor did not hear the caller");
+
+    // Whisper: the supervisor speaks; the operator hears it, the caller does not.
+    // (`supervisor_phone` was moved above; a new monitor call makes a fresh start.)
+    supervisor.monitor(&caller, &operator, true).unwrap();
+    let to_supervisor = supervisor.local_addr();
+    let (op_heard, caller_heard) = tokio::task::spawn_blocking(move || {
+        let whisperer = UdpSocket::bind("127.0.0.1:0").unwrap();
+        send_frames(&whisperer, to_supervisor, 30);
+        (voiced_ulaw(&operator_phone), voiced_ulaw(&caller_phone))
+    })
+    .await
+    .unwrap();
+    assert!(
+        op_heard == expected(30),
+        "operator did not hear the whisper"
+    );
+    assert!(caller_heard.is_empty(), "the caller heard the whisper");
+    caller.close().await;
+    operator.close().await;
+    supervisor.close().await;
+}
