@@ -32,6 +32,36 @@ pub struct Config {
     pub voicemail_dir: Option<PathBuf>,
     /// The inbound call flow.
     pub hotline: HotlineSection,
+    /// Register with the carrier's SIP trunk (when it wants registration).
+    pub trunk: Option<TrunkSection>,
+}
+
+/// `[trunk]`: outbound registration to the carrier's SIP trunk.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrunkSection {
+    /// The trunk's SIP domain, e.g. "bj.ims.example.cn".
+    pub domain: String,
+    /// Where to send REGISTER: "IP:PORT" (no DNS).
+    pub registrar: std::net::SocketAddr,
+    /// "udp" (default) or "tcp".
+    #[serde(default = "default_transport")]
+    pub transport: String,
+    /// Digest user name the carrier gave you.
+    pub username: String,
+    /// Digest password the carrier gave you.
+    pub password: String,
+    /// Requested registration lifetime in seconds (refreshed before it lapses).
+    #[serde(default = "default_trunk_expires")]
+    pub expires_secs: u64,
+}
+
+fn default_transport() -> String {
+    "udp".to_string()
+}
+
+fn default_trunk_expires() -> u64 {
+    600
 }
 
 /// `[hotline]`: the inbound call flow, queue and opening hours.
@@ -81,6 +111,7 @@ impl Default for Config {
             prompts_dir: None,
             voicemail_dir: None,
             hotline: HotlineSection::default(),
+            trunk: None,
         }
     }
 }
@@ -106,6 +137,17 @@ impl Config {
                 self.rtp_ports[0],
                 self.rtp_ports[1]
             );
+        }
+        if let Some(t) = &self.trunk {
+            if !matches!(t.transport.as_str(), "udp" | "tcp") {
+                anyhow::bail!("trunk.transport {:?}: use \"udp\" or \"tcp\"", t.transport);
+            }
+            if t.expires_secs < 60 {
+                anyhow::bail!(
+                    "trunk.expires_secs {} is too short (at least 60)",
+                    t.expires_secs
+                );
+            }
         }
         let area = self.local_area.trim_start_matches('0');
         if area.is_empty() || !area.bytes().all(|b| b.is_ascii_digit()) || area.len() > 3 {
@@ -133,5 +175,19 @@ mod tests {
         assert!(toml::from_str::<Config>("sip_lisen = \"x\"").is_err());
         let bad: Config = toml::from_str("rtp_ports = [30000, 20000]").unwrap();
         assert!(bad.check().is_err());
+    }
+
+    #[test]
+    fn trunk_section_parses_and_bad_transport_is_named() {
+        let text = "[trunk]\ndomain = \"ims.example.cn\"\nregistrar = \"203.0.113.10:5060\"\nusername = \"u\"\npassword = \"p\"\n";
+        let c: Config = toml::from_str(text).unwrap();
+        c.check().unwrap();
+        let t = c.trunk.as_ref().unwrap();
+        assert_eq!(t.transport, "udp");
+        assert_eq!(t.expires_secs, 600);
+        let bad: Config = toml::from_str(&format!("{text}transport = \"sctp\"\n")).unwrap();
+        let err = bad.check().unwrap_err().to_string();
+        assert!(err.contains("trunk.transport"), "{err}");
+        assert!(toml::from_str::<Config>("[hotline]\nring_timeout = 3").is_err());
     }
 }

@@ -175,6 +175,21 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
     ua_config.realm = lianxin_store::SIP_REALM.to_string();
     ua_config.contact_host = Some(public_ip.to_string());
+    ua_config.trunk = config.trunk.as_ref().map(|t| lianxin_ua::TrunkConfig {
+        domain: t.domain.clone(),
+        destination: t.registrar,
+        transport: if t.transport == "tcp" {
+            lianxin_ua::Transport::Tcp
+        } else {
+            lianxin_ua::Transport::Udp
+        },
+        credentials: lianxin_ua::Credentials {
+            username: t.username.clone(),
+            password: t.password.clone(),
+        },
+        expires: Duration::from_secs(t.expires_secs),
+        retry_after: Duration::from_secs(30),
+    });
     let (ua, ua_events) = Ua::start(ua_config, Arc::new(StoreCredentials(store.clone())))
         .await
         .with_context(|| {

@@ -369,6 +369,15 @@ impl Driver {
                         .set_registered(Instant::now(), id, !contacts.is_empty());
                 }
             }
+            UaEvent::TrunkRegistration(state) => match state {
+                lianxin_ua::TrunkState::Registered(_) => {
+                    tracing::info!("registered with the carrier trunk")
+                }
+                lianxin_ua::TrunkState::Failed(code) => tracing::error!(
+                    code,
+                    "registration with the carrier trunk failed; retrying (check [trunk] username/password in the config)"
+                ),
+            },
             other => tracing::debug!(event = ?other, "SIP event not used by the hotline"),
         }
         self.drain_acd().await;
