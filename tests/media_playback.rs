@@ -297,3 +297,30 @@ async fn silence_from_the_peer_is_reported_once() {
     assert_eq!(stats.packets_received, 0);
     assert_eq!(media.open_sessions(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tagged_play_lists_report_their_own_end() {
+    let media = engine(35000);
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (session, mut events) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: Some(receiver.local_addr().unwrap()),
+        })
+        .unwrap();
+    let tone = media.prompt("tone").unwrap();
+    session
+        .play_tagged(vec![PlayItem::Prompt(tone.clone())], 7)
+        .unwrap();
+    assert_eq!(next_event(&mut events).await, MediaEvent::PlaybackDone(7));
+    // A list replaced before its end never reports; only the replacement does.
+    session
+        .play_tagged(vec![PlayItem::Prompt(tone.clone())], 8)
+        .unwrap();
+    session
+        .play_tagged(vec![PlayItem::Prompt(tone.clone())], 9)
+        .unwrap();
+    assert_eq!(next_event(&mut events).await, MediaEvent::PlaybackDone(9));
+    session.close().await;
+}

@@ -129,6 +129,9 @@ struct Call {
     operator: Option<OperatorLeg>,
     answered_by: Option<OperatorId>,
     recording: Option<(PathBuf, DateTime<Utc>)>,
+    /// Tag of the play list whose end the flow waits for (stale ends are ignored).
+    playing: Option<u64>,
+    plays: u64,
 }
 
 struct Operator {
@@ -545,6 +548,8 @@ impl Driver {
                 operator: None,
                 answered_by: None,
                 recording: None,
+                playing: None,
+                plays: 0,
             },
         );
         if let Err(e) = self.ua.ringing(ic.call).await {
@@ -696,8 +701,16 @@ impl Driver {
         tracing::debug!(session, ?leg, event = ?ev, "media event");
         match (leg, ev) {
             (Leg::Caller(key), MediaEvent::Dtmf(d)) => self.feed(key, Input::Digit(d)).await,
-            (Leg::Caller(key), MediaEvent::PlaybackFinished) => {
-                self.feed(key, Input::PlaybackFinished).await
+            (Leg::Caller(key), MediaEvent::PlaybackDone(tag)) => {
+                let current = self
+                    .calls
+                    .get_mut(&key)
+                    .filter(|c| c.playing == Some(tag))
+                    .map(|c| c.playing = None)
+                    .is_some();
+                if current {
+                    self.feed(key, Input::PlaybackFinished).await;
+                }
             }
             (Leg::Caller(key), MediaEvent::RecordingStopped { path, duration }) => {
                 if let Some(call) = self.calls.get_mut(&key) {
@@ -769,8 +782,8 @@ impl Driver {
             match cmd {
                 Command::Play { prompts, loop_last } => {
                     let items = self.play_items(&prompts, loop_last);
-                    let played = match self.calls.get(&key).and_then(|c| c.media.as_ref()) {
-                        Some(m) if !items.is_empty() => m.play(items).is_ok(),
+                    let played = match self.calls.get_mut(&key) {
+                        Some(c) if !items.is_empty() => play(c, items),
                         _ => false,
                     };
                     if !played {
@@ -782,8 +795,11 @@ impl Driver {
                     }
                 }
                 Command::StopPlayback => {
-                    if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
-                        let _ = m.stop_playback();
+                    if let Some(c) = self.calls.get_mut(&key) {
+                        c.playing = None;
+                        if let Some(m) = &c.media {
+                            let _ = m.stop_playback();
+                        }
                     }
                 }
                 Command::JoinQueue => {
@@ -808,8 +824,8 @@ impl Driver {
                     let hold = self.flow_config.hold.clone();
                     let mut items = self.play_items(&[name], false);
                     items.extend(self.play_items(&[hold], true));
-                    if let Some(m) = self.calls.get(&key).and_then(|c| c.media.as_ref()) {
-                        let _ = m.play(items);
+                    if let Some(c) = self.calls.get_mut(&key) {
+                        play(c, items);
                     }
                 }
                 Command::Record { max } => {
@@ -1244,6 +1260,18 @@ impl Driver {
         }
         self.drain_acd().await;
     }
+}
+
+/// Plays a list on the caller's leg, tagged so that only its own end counts.
+fn play(call: &mut Call, items: Vec<PlayItem>) -> bool {
+    call.plays += 1;
+    let tag = call.plays;
+    let Some(m) = &call.media else {
+        return false;
+    };
+    let ok = m.play_tagged(items, tag).is_ok();
+    call.playing = ok.then_some(tag);
+    ok
 }
 
 /// Dialled prefix to listen to an operator's call (`55` + extension).

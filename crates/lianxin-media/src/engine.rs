@@ -103,6 +103,10 @@ pub enum MediaEvent {
     /// The play list given to [`MediaSession::play`] ran to its end (not sent when it was
     /// stopped or replaced).
     PlaybackFinished,
+    /// The play list given to [`MediaSession::play_tagged`] with this tag ran to its end.
+    /// Owners that replace play lists often use tags to tell a stale "finished" (already
+    /// queued when they started the next list) from the current one.
+    PlaybackDone(u64),
     /// Nothing received for the configured time (one-way audio, or the peer is gone).
     NoMedia,
     /// A recording ended (stopped, reached its maximum, or the session closed).
@@ -420,7 +424,21 @@ impl MediaSession {
 
     /// Replaces what is playing with `items`, played in order from the next 20 ms tick.
     pub fn play(&self, items: Vec<PlayItem>) -> Result<(), MediaError> {
-        self.send(Command::Play { id: self.id, items })
+        self.send(Command::Play {
+            id: self.id,
+            items,
+            tag: None,
+        })
+    }
+
+    /// Like [`MediaSession::play`], but the end is reported as
+    /// [`MediaEvent::PlaybackDone`] carrying `tag`.
+    pub fn play_tagged(&self, items: Vec<PlayItem>, tag: u64) -> Result<(), MediaError> {
+        self.send(Command::Play {
+            id: self.id,
+            items,
+            tag: Some(tag),
+        })
     }
 
     /// Stops playback now (e.g. on a key press); no `PlaybackFinished` follows.
@@ -428,6 +446,7 @@ impl MediaSession {
         self.send(Command::Play {
             id: self.id,
             items: Vec::new(),
+            tag: None,
         })
     }
 
@@ -552,6 +571,7 @@ enum Command {
     Play {
         id: u64,
         items: Vec<PlayItem>,
+        tag: Option<u64>,
     },
     Record {
         id: u64,
@@ -656,6 +676,7 @@ async fn receive(
 struct Playback {
     items: VecDeque<PlayItem>,
     pos: usize,
+    tag: Option<u64>,
 }
 
 impl Playback {
@@ -855,11 +876,12 @@ impl Worker {
                     e.rtp.set_remote(addr);
                 }
             }
-            Command::Play { id, items } => {
+            Command::Play { id, items, tag } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
                     e.playback = Playback {
                         items: items.into(),
                         pos: 0,
+                        tag,
                     };
                 }
             }
@@ -1084,7 +1106,10 @@ impl Worker {
                 }
             }
             if was_playing && !e.playback.is_active() {
-                e.emit(MediaEvent::PlaybackFinished);
+                e.emit(match e.playback.tag {
+                    Some(tag) => MediaEvent::PlaybackDone(tag),
+                    None => MediaEvent::PlaybackFinished,
+                });
             }
             if let Some(rec) = e.recorder.as_mut() {
                 let stereo = rec.channels() == Channels::CallerOperator;
