@@ -153,14 +153,20 @@ const DEFAULT_DB: &str = "lianxin.db";
 const DEMO_DB: &str = "lianxin-demo.db";
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The server logs what it does (calls, registrations); one-shot commands only warn.
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIANXIN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
