@@ -44,8 +44,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub prompts: Option<PathBuf>,
     /// The address phones and trunks reach us at, written into SDP and Contact headers
-    /// [config: public_ip; default: the SIP listen address, or 127.0.0.1 when that is
-    /// 0.0.0.0].
+    /// [config: public_ip; default: the SIP listen address; when that is 0.0.0.0, the
+    /// address of the interface holding the default route (127.0.0.1 with --demo)].
     #[arg(long, value_name = "IP")]
     pub public_ip: Option<IpAddr>,
 }
@@ -114,11 +114,16 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     let (rtp_lo, rtp_hi) = args
         .rtp_ports
         .unwrap_or((config.rtp_ports[0], config.rtp_ports[1]));
-    let public_ip = args.public_ip.or(config.public_ip).unwrap_or_else(|| {
-        if sip.ip().is_unspecified() {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
+    // The address written into SDP and Contact: configured, else the SIP listen address,
+    // else (listening on 0.0.0.0) loopback for the demo and the default-route interface's
+    // address for a real installation (worked out by the UA below).
+    let configured_ip = args.public_ip.or(config.public_ip).or_else(|| {
+        if !sip.ip().is_unspecified() {
+            Some(sip.ip())
+        } else if args.demo {
+            Some(IpAddr::V4(Ipv4Addr::LOCALHOST))
         } else {
-            sip.ip()
+            None
         }
     });
     let prompts_dir = prompts_dir(args.prompts.as_deref().or(config.prompts_dir.as_deref()));
@@ -174,7 +179,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     let mut ua_config = UaConfig::new(sip);
     ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
     ua_config.realm = lianxin_store::SIP_REALM.to_string();
-    ua_config.contact_host = Some(public_ip.to_string());
+    ua_config.contact_host = configured_ip.map(|ip| ip.to_string());
     ua_config.trunk = config.trunk.as_ref().map(|t| lianxin_ua::TrunkConfig {
         domain: t.domain.clone(),
         destination: t.registrar,
@@ -196,6 +201,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
             format!("cannot listen for SIP on {sip} (is the port in use? pass --sip ADDR:PORT)")
         })?;
 
+    let public_ip = configured_ip.unwrap_or_else(|| ua.contact_ip());
     let hotline_config = HotlineConfig {
         flow: config.hotline.flow.clone(),
         acd: lianxin_hotline::acd::AcdConfig {
