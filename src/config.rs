@@ -77,6 +77,9 @@ pub struct HotlineSection {
     /// Record whole conversations (caller and operator, two channels) into this folder.
     /// Off when absent; tell callers in the greeting if you switch it on.
     pub record_calls: Option<PathBuf>,
+    /// Information lines: dialled number = prompt played once, then the call ends
+    /// (`[hotline.announcements]`, e.g. `"100" = "notice_security"`).
+    pub announcements: std::collections::BTreeMap<String, String>,
     /// Prompts, menu keys and timeouts (`[hotline.flow]`).
     #[serde(skip_serializing)]
     pub flow: lianxin_hotline::flow::FlowConfig,
@@ -92,6 +95,7 @@ impl Default for HotlineSection {
             queue_timeout_secs: 120,
             trust_pai: false,
             record_calls: None,
+            announcements: Default::default(),
             flow: Default::default(),
             hours: Default::default(),
         }

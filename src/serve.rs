@@ -134,7 +134,16 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
                 prompts_dir.display()
             )
         })?;
+    for (number, prompt) in &config.hotline.announcements {
+        if prompts.get(prompt).is_none() {
+            anyhow::bail!(
+                "[hotline.announcements] {number:?} plays {prompt:?}, but there is no {prompt}.wav in {}",
+                prompts_dir.display()
+            );
+        }
+    }
     let mut numbers = config.hotline_numbers.clone();
+    numbers.extend(config.hotline.announcements.keys().cloned());
     if args.demo {
         for n in DEMO_NUMBERS {
             if !numbers.iter().any(|x| x == n) {
@@ -218,6 +227,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         trust_pai: config.hotline.trust_pai,
         resync_every: Duration::from_secs(5),
         record_calls: config.hotline.record_calls.clone(),
+        announcements: config.hotline.announcements.clone(),
     };
     let stop = CancellationToken::new();
     let hotline = tokio::spawn(Hotline::run(

@@ -59,6 +59,9 @@ pub struct HotlineConfig {
     /// Record whole conversations (caller left, operator right) into this folder; `None`
     /// records nothing but voice messages.
     pub record_calls: Option<PathBuf>,
+    /// Information lines: dialled number → prompt played once before hanging up (no
+    /// screen-pop, no queue).
+    pub announcements: std::collections::BTreeMap<String, String>,
 }
 
 /// The running hotline (see the module docs).
@@ -158,10 +161,24 @@ struct Driver {
     by_user: HashMap<String, OperatorId>,
     next_key: CallKey,
     supervisors: HashMap<CallHandle, SupervisorLeg>,
+    announcements: HashMap<String, Arc<FlowConfig>>,
 }
 
 impl Driver {
     fn new(config: HotlineConfig, h: Handles, media_tx: mpsc::Sender<(u64, MediaEvent)>) -> Self {
+        let announcements = config
+            .announcements
+            .iter()
+            .map(|(number, prompt)| {
+                let flow = FlowConfig {
+                    greeting: prompt.clone(),
+                    menu: None,
+                    end_after_greeting: true,
+                    ..config.flow.clone()
+                };
+                (number.clone(), Arc::new(flow))
+            })
+            .collect();
         Driver {
             flow_config: Arc::new(config.flow.clone()),
             acd: Acd::new(config.acd),
@@ -180,6 +197,7 @@ impl Driver {
             by_user: HashMap::new(),
             next_key: 1,
             supervisors: HashMap::new(),
+            announcements,
         }
     }
 
@@ -410,27 +428,36 @@ impl Driver {
             .clone()
             .or_else(|| ic.to.user.clone())
             .unwrap_or_default();
+        let announcement = self.announcements.get(&number_dialled).cloned();
         // 1. The screen-pop, before anything else.
-        let (pop, household_id) = match self.store.screen_pop(&caller, arrived) {
+        // (Information lines are not calls for the operators: no pop.)
+        let lookup = match &announcement {
+            Some(_) => Err(None),
+            None => self.store.screen_pop(&caller, arrived).map_err(Some),
+        };
+        let (pop, household_id) = match lookup {
             Ok(p) => {
                 let hh = (p.matches.len() == 1).then(|| p.matches[0].household_id);
                 (lianxin_desk::Pop::lossy(&p), hh)
             }
-            Err(e) => {
+            Err(Some(e)) => {
                 tracing::error!(error = %e, "screen-pop lookup failed; popping as unknown");
                 (lianxin_desk::Pop::unknown(), None)
             }
+            Err(None) => (lianxin_desk::Pop::unknown(), None),
         };
-        self.desk.publish_at(
-            DeskEvent::CallRinging {
-                call_id: call_id.clone(),
-                number_dialled: number_dialled.clone(),
-                caller_raw: party.user.clone().unwrap_or_default(),
-                pop,
-                arrived_at: arrived,
-            },
-            t0,
-        );
+        if announcement.is_none() {
+            self.desk.publish_at(
+                DeskEvent::CallRinging {
+                    call_id: call_id.clone(),
+                    number_dialled: number_dialled.clone(),
+                    caller_raw: party.user.clone().unwrap_or_default(),
+                    pop,
+                    arrived_at: arrived,
+                },
+                t0,
+            );
+        }
         tracing::info!(call = key, sip_call_id = %ic.call_id, household = ?household_id, "hotline call arrived");
 
         // 2. Media and the answer.
@@ -542,7 +569,7 @@ impl Driver {
                 arrived,
                 arrived_at: t0,
                 log_id,
-                flow: CallFlow::new(self.flow_config.clone()),
+                flow: CallFlow::new(announcement.unwrap_or_else(|| self.flow_config.clone())),
                 media: Some(session),
                 local,
                 operator: None,
@@ -1070,6 +1097,9 @@ impl Driver {
             Outcome::Answered => CallOutcome::Answered,
             Outcome::VoiceMessage => CallOutcome::VoiceMessage,
             Outcome::Abandoned => CallOutcome::Abandoned,
+            // The store's outcomes are about people; a fully heard recording counts as
+            // answered (with no operator).
+            Outcome::Informed => CallOutcome::Answered,
         };
         let ended = Utc::now();
         if let Some(id) = call.log_id {

@@ -58,6 +58,8 @@ pub struct FlowConfig {
     pub goodbye: String,
     /// Longest voice message, seconds.
     pub voicemail_max_secs: u64,
+    /// Hang up when the greeting ends (an information line that only plays a recording).
+    pub end_after_greeting: bool,
 }
 
 impl Default for FlowConfig {
@@ -80,6 +82,7 @@ impl Default for FlowConfig {
             tone: "tone".into(),
             goodbye: "goodbye".into(),
             voicemail_max_secs: 120,
+            end_after_greeting: false,
         }
     }
 }
@@ -174,6 +177,8 @@ pub enum Outcome {
     VoiceMessage,
     /// Hung up before reaching anyone (in the greeting, menu or queue).
     Abandoned,
+    /// Heard a whole recording on an information line.
+    Informed,
 }
 
 /// One caller's flow (see the module docs).
@@ -186,6 +191,7 @@ pub struct CallFlow {
     position_at: Option<Instant>,
     reached_operator: bool,
     recorded: bool,
+    informed: bool,
 }
 
 impl CallFlow {
@@ -199,6 +205,7 @@ impl CallFlow {
             position_at: None,
             reached_operator: false,
             recorded: false,
+            informed: false,
         }
     }
 
@@ -213,6 +220,8 @@ impl CallFlow {
             Outcome::Answered
         } else if self.recorded {
             Outcome::VoiceMessage
+        } else if self.informed {
+            Outcome::Informed
         } else {
             Outcome::Abandoned
         }
@@ -326,7 +335,11 @@ impl CallFlow {
     }
 
     fn after_greeting(&mut self, now: Instant, out: &mut Vec<Command>) {
-        if self.config.menu.is_some() {
+        if self.config.end_after_greeting {
+            self.informed = true;
+            out.push(Command::Hangup);
+            self.finish();
+        } else if self.config.menu.is_some() {
             self.enter_menu(now, out);
         } else {
             self.enter_queue(now, out);
@@ -593,5 +606,24 @@ mod tests {
             f.handle(t, Input::PlaybackFinished),
             vec![Command::JoinQueue, play(&["please_hold"], true)]
         );
+    }
+
+    #[test]
+    fn information_line_hangs_up_after_its_recording() {
+        let config = FlowConfig {
+            greeting: "notice_security".into(),
+            menu: None,
+            end_after_greeting: true,
+            ..FlowConfig::default()
+        };
+        let mut f = CallFlow::new(Arc::new(config));
+        let (_, t) = flow();
+        assert_eq!(
+            f.handle(t, Input::Answered { open: true }),
+            vec![play(&["notice_security"], false)]
+        );
+        assert_eq!(f.handle(t, Input::PlaybackFinished), vec![Command::Hangup]);
+        assert_eq!(f.stage(), Stage::Done);
+        assert_eq!(f.outcome(), Outcome::Informed);
     }
 }
