@@ -95,7 +95,7 @@ impl Server {
         write_prompts(&dir.join("prompts"));
         std::fs::write(
             dir.join("lianxin.toml"),
-            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\n",
+            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\n",
         )
         .expect("config");
         let sip = free_port();
@@ -207,6 +207,19 @@ impl Server {
         key: char,
         vars: &[(&str, String)],
     ) -> Sipp {
+        self.dial("51663371", name, file, caller, key, vars)
+    }
+
+    /// A caller (sipp UAC) dialling `number`.
+    fn dial(
+        &self,
+        number: &str,
+        name: &str,
+        file: &str,
+        caller: &str,
+        key: char,
+        vars: &[(&str, String)],
+    ) -> Sipp {
         let dir = self.dir.join(name);
         let pcap = format!("/usr/share/sip-tester/dtmf_2833_{key}.pcap");
         let mut all = vec![("CID", caller.to_string()), ("KEY_PCAP", pcap)];
@@ -214,7 +227,7 @@ impl Server {
         let sc = scenario(file, &all, &dir);
         let port = free_port();
         let mp = free_rtp_port();
-        let mut args = sipp_args(&sc, self.sip, &["-m", "1", "-s", "51663371"]);
+        let mut args = sipp_args(&sc, self.sip, &["-m", "1", "-s", number]);
         args.extend(["-p".into(), port.to_string(), "-mp".into(), mp.to_string()]);
         Sipp::start(name, &self.dir, &args)
     }
@@ -270,6 +283,23 @@ impl Console {
                 .await
                 .expect("websocket connect");
         Console { ws, token }
+    }
+
+    /// Whether an event of type `ty` arrives within `limit` (others are skipped).
+    async fn gets(&mut self, ty: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(Some(Ok(msg))) = tokio::time::timeout(left, self.ws.next()).await else {
+                return false;
+            };
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).expect("event json");
+                if v["type"] == ty {
+                    return true;
+                }
+            }
+        }
     }
 
     /// The next event of type `ty` (others are skipped), within `limit`.
@@ -609,4 +639,31 @@ async fn supervisor_listens_to_a_live_call() {
     .await
     .expect("sipp checks");
     assert!(server.log().contains("supervisor joined the call"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn information_line_plays_its_recording_and_hangs_up() {
+    let server = Server::start("info");
+    let mut console = Console::connect(server.http, "8001", "demo8001").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    // caller.xml waits for the server's BYE: it only succeeds if the line hangs up by itself.
+    let mut caller = server.dial(
+        "100",
+        "caller",
+        "hotline/caller.xml",
+        KNOWN_CALLER,
+        '5',
+        &[("DELAY_MS", "100".into())],
+    );
+    tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("sipp");
+    // Not a call for the operators: no pop reached the console.
+    assert!(
+        !console
+            .gets("call.ringing", Duration::from_millis(500))
+            .await,
+        "an information-line call must not pop"
+    );
+    assert!(server.log().contains("outcome=Answered"));
 }
