@@ -54,6 +54,7 @@ log "building (release) into $TARGET"
     && CARGO_TARGET_DIR="$TARGET" cargo build --release -q -p lianxin-desk \
         --example pop_consoles --example pop_history)
 BIN="$TARGET/release/lianxin"
+log "source: $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 CONS="$TARGET/release/examples/pop_consoles"
 
 # --- database: demo community + staff, then RESIDENTS through the CSV import path ------
