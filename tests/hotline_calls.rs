@@ -95,7 +95,7 @@ impl Server {
         write_prompts(&dir.join("prompts"));
         std::fs::write(
             dir.join("lianxin.toml"),
-            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\n",
+            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\nvoicemail_max_secs = 3\n",
         )
         .expect("config");
         let sip = free_port();
@@ -283,6 +283,25 @@ impl Console {
                 .await
                 .expect("websocket connect");
         Console { ws, token }
+    }
+
+    /// The first event of each of `types`, in whatever order they come, within `limit`.
+    async fn each(&mut self, types: &[&str], limit: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + limit;
+        let mut found: Vec<Option<Value>> = vec![None; types.len()];
+        while found.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Ok(Some(Ok(msg))) = tokio::time::timeout(left, self.ws.next()).await else {
+                panic!("not all of {types:?} within {limit:?}: got {found:?}");
+            };
+            if let Message::Text(t) = msg {
+                let v: Value = serde_json::from_str(&t).expect("event json");
+                if let Some(i) = types.iter().position(|ty| v["type"] == *ty) {
+                    found[i].get_or_insert(v);
+                }
+            }
+        }
+        found.into_iter().flatten().collect()
     }
 
     /// Whether an event of type `ty` arrives within `limit` (others are skipped).
@@ -532,13 +551,15 @@ async fn voice_message_is_recorded_and_listed() {
         '2',
         &[("DELAY_MS", "600".into()), ("HOLD_MS", "3000".into())],
     );
-    let (vm, _) = console.next("voicemail.new", Duration::from_secs(20)).await;
-    let id = vm["voice_message"]["id"]
+    // The message is stored when the caller hangs up, so it may be announced after the call
+    // ended.
+    let got = console
+        .each(&["voicemail.new", "call.ended"], Duration::from_secs(20))
+        .await;
+    let id = got[0]["voice_message"]["id"]
         .as_i64()
-        .or_else(|| vm["id"].as_i64())
         .expect("voice message id");
-    let (ended, _) = console.next("call.ended", Duration::from_secs(10)).await;
-    assert_eq!(ended["outcome"], "voice_message");
+    assert_eq!(got[1]["outcome"], "voice_message");
     let token = console.token.clone();
     let (status, list) = http_get(server.http, "/api/voice-messages", Some(&token));
     assert_eq!(status, 200, "{list}");
@@ -666,4 +687,42 @@ async fn information_line_plays_its_recording_and_hangs_up() {
         "an information-line call must not pop"
     );
     assert!(server.log().contains("outcome=Answered"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_voice_message_stops_at_its_maximum_and_the_line_says_goodbye() {
+    let server = Server::start("vmlong");
+    let mut console = Console::connect(server.http, "8002", "demo8002").await;
+    console.next("hello", Duration::from_secs(5)).await;
+    let voice = server.dir.join("voice.ulaw");
+    let talk: Vec<u8> = (0..8000)
+        .map(|i| if (i / 8) % 2 == 0 { 0x20 } else { 0xA0 })
+        .collect();
+    std::fs::write(&voice, talk).expect("voice file");
+    // The caller keeps talking; the test server stops messages at 3 s, says goodbye and
+    // hangs up (caller_talks.xml only succeeds if the server sends BYE).
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_talks.xml",
+        KNOWN_CALLER,
+        '2',
+        &[
+            ("DELAY_MS", "600".into()),
+            ("AUDIO", voice.display().to_string()),
+        ],
+    );
+    let got = console
+        .each(&["voicemail.new", "call.ended"], Duration::from_secs(25))
+        .await;
+    let secs = got[0]["voice_message"]["duration_s"]
+        .as_u64()
+        .expect("duration");
+    assert!(
+        (2..=3).contains(&secs),
+        "message cut at its 3 s maximum: {secs} s"
+    );
+    assert_eq!(got[1]["outcome"], "voice_message");
+    tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("sipp");
 }

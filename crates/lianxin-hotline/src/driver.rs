@@ -33,6 +33,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::acd::{Acd, AcdConfig, Action, CallKey, OperatorId, Presence};
+use crate::calllog::{CallLog, Entry};
 use crate::flow::{CallFlow, Command, FlowConfig, Input, Outcome};
 use crate::hours::OpeningHours;
 
@@ -88,7 +89,14 @@ impl Hotline {
     /// Runs until `stop` is cancelled or the UA stops.
     pub async fn run(config: HotlineConfig, handles: Handles, stop: CancellationToken) {
         let (media_tx, media_rx) = mpsc::channel(4096);
-        let mut d = Driver::new(config, handles, media_tx);
+        let log = match CallLog::start(handles.store.clone(), handles.desk.clone()) {
+            Ok(log) => log,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot start the call-log writer; the hotline is not running");
+                return;
+            }
+        };
+        let mut d = Driver::new(config, handles, media_tx, log);
         d.load_operators();
         d.run(media_rx, stop).await;
     }
@@ -125,7 +133,6 @@ struct Call {
     household_id: Option<i64>,
     arrived: DateTime<Utc>,
     arrived_at: Instant,
-    log_id: Option<i64>,
     flow: CallFlow,
     media: Option<MediaSession>,
     local: LocalMedia,
@@ -162,10 +169,16 @@ struct Driver {
     next_key: CallKey,
     supervisors: HashMap<CallHandle, SupervisorLeg>,
     announcements: HashMap<String, Arc<FlowConfig>>,
+    log: CallLog,
 }
 
 impl Driver {
-    fn new(config: HotlineConfig, h: Handles, media_tx: mpsc::Sender<(u64, MediaEvent)>) -> Self {
+    fn new(
+        config: HotlineConfig,
+        h: Handles,
+        media_tx: mpsc::Sender<(u64, MediaEvent)>,
+        log: CallLog,
+    ) -> Self {
         let announcements = config
             .announcements
             .iter()
@@ -198,6 +211,7 @@ impl Driver {
             next_key: 1,
             supervisors: HashMap::new(),
             announcements,
+            log,
         }
     }
 
@@ -323,7 +337,7 @@ impl Driver {
                 tracing::info!(call = key, code, %reason, "operator phone did not take the call");
                 if let Some(leg) = self.take_operator_leg(key) {
                     self.acd.offer_failed(Instant::now(), key, leg.staff_id);
-                    self.close_media(leg.media).await;
+                    self.close_media(leg.media);
                 }
             }
             UaEvent::Terminated { call, reason } => match self.legs.remove(&call) {
@@ -334,7 +348,7 @@ impl Driver {
                 Some(Leg::Supervisor(key)) => {
                     tracing::info!(call = key, ?reason, "supervisor left the call");
                     if let Some(sup) = self.supervisors.remove(&call) {
-                        self.close_media(sup.media).await;
+                        self.close_media(sup.media);
                     }
                 }
                 Some(Leg::Operator(key)) => {
@@ -347,7 +361,7 @@ impl Driver {
                                 let _ = m.unbridge();
                             }
                         }
-                        self.close_media(leg.media).await;
+                        self.close_media(leg.media);
                         if leg.connected {
                             self.feed(key, Input::OperatorLeft).await;
                         } else {
@@ -544,18 +558,17 @@ impl Driver {
             _ => lianxin_sdp::offer(&local),
         };
         self.forward_media(session.id(), Leg::Caller(key), events);
-        let log_id = self
-            .store
-            .insert_call(&NewCall {
+        self.log.write(Entry::Arrived(
+            key,
+            NewCall {
                 sip_call_id: ic.call_id.clone(),
                 direction: Direction::In,
                 caller_raw: caller_raw.clone(),
                 caller_normalized: normalized.clone(),
                 household_id,
                 arrived,
-            })
-            .map_err(|e| tracing::error!(error = %e, "call log insert failed"))
-            .ok();
+            },
+        ));
         self.legs.insert(ic.call, Leg::Caller(key));
         self.calls.insert(
             key,
@@ -568,7 +581,6 @@ impl Driver {
                 household_id,
                 arrived,
                 arrived_at: t0,
-                log_id,
                 flow: CallFlow::new(announcement.unwrap_or_else(|| self.flow_config.clone())),
                 media: Some(session),
                 local,
@@ -601,23 +613,26 @@ impl Driver {
         household_id: Option<i64>,
     ) {
         let _ = self.ua.reject(ic.call, code).await;
-        if let Ok(id) = self.store.insert_call(&NewCall {
-            sip_call_id: ic.call_id.clone(),
-            direction: Direction::In,
-            caller_raw: caller_raw.to_string(),
-            caller_normalized: normalized,
-            household_id,
-            arrived,
-        }) {
-            let _ = self.store.update_call(
-                id,
-                &CallUpdate {
-                    ended: Some(Utc::now()),
-                    outcome: Some(CallOutcome::Rejected),
-                    ..CallUpdate::default()
-                },
-            );
-        }
+        self.log.write(Entry::Arrived(
+            key,
+            NewCall {
+                sip_call_id: ic.call_id.clone(),
+                direction: Direction::In,
+                caller_raw: caller_raw.to_string(),
+                caller_normalized: normalized,
+                household_id,
+                arrived,
+            },
+        ));
+        self.log.write(Entry::Update(
+            key,
+            CallUpdate {
+                ended: Some(Utc::now()),
+                outcome: Some(CallOutcome::Rejected),
+                ..CallUpdate::default()
+            },
+        ));
+        self.log.write(Entry::Done(key));
         self.desk.publish(DeskEvent::CallEnded {
             call_id: call_id.to_string(),
             outcome: DeskOutcome::Rejected,
@@ -685,17 +700,15 @@ impl Driver {
             .record_calls
             .as_deref()
             .and_then(|dir| record_conversation(dir, key, call));
-        if let Some(id) = call.log_id {
-            let _ = self.store.update_call(
-                id,
-                &CallUpdate {
-                    answered: Some(answered),
-                    operator_staff_id: Some(staff_id),
-                    recording_path: recording.map(|p| p.display().to_string()),
-                    ..CallUpdate::default()
-                },
-            );
-        }
+        self.log.write(Entry::Update(
+            key,
+            CallUpdate {
+                answered: Some(answered),
+                operator_staff_id: Some(staff_id),
+                recording_path: recording.map(|p| p.display().to_string()),
+                ..CallUpdate::default()
+            },
+        ));
         let call_id = call.call_id.clone();
         if let Some(op) = self.operator_ref(staff_id) {
             self.desk.publish(DeskEvent::CallAnswered {
@@ -741,7 +754,12 @@ impl Driver {
             }
             (Leg::Caller(key), MediaEvent::RecordingStopped { path, duration }) => {
                 if let Some(call) = self.calls.get_mut(&key) {
-                    save_voicemail(&self.store, &self.desk, key, call, path, duration);
+                    if let Some((_, started)) = call.recording.take() {
+                        let base = voicemail_entry(call);
+                        let id = call.call_id.clone();
+                        self.log
+                            .write(voicemail(key, base, id, path, started, duration));
+                    }
                 }
                 self.feed(key, Input::RecordingStopped).await;
             }
@@ -914,7 +932,7 @@ impl Driver {
                         tracing::info!(call, operator, "offer withdrawn");
                         self.legs.remove(&leg.handle);
                         let _ = self.ua.hangup(leg.handle).await;
-                        self.close_media(leg.media).await;
+                        self.close_media(leg.media);
                     }
                 }
                 Action::ToVoicemail { call } => {
@@ -1018,7 +1036,9 @@ impl Driver {
             }
             Err(e) => {
                 tracing::error!(call = key, error = %e, "could not call the operator's phone");
-                let _ = session.close().await;
+                tokio::spawn(async move {
+                    let _ = session.close().await;
+                });
                 self.acd.offer_failed(now, key, staff_id);
             }
         }
@@ -1038,13 +1058,14 @@ impl Driver {
         Some(leg)
     }
 
-    async fn close_media(
-        &mut self,
-        media: Option<MediaSession>,
-    ) -> Option<lianxin_media::SessionStats> {
-        let m = media?;
-        self.sessions.remove(&m.id());
-        Some(m.close().await)
+    /// Closes a media session without waiting for it (the pacer answers at its next tick).
+    fn close_media(&mut self, media: Option<MediaSession>) {
+        if let Some(m) = media {
+            self.sessions.remove(&m.id());
+            tokio::spawn(async move {
+                let _ = m.close().await;
+            });
+        }
     }
 
     /// Ends everything of a call exactly once: the flow, the queue entry, the operator
@@ -1072,26 +1093,8 @@ impl Driver {
         if let Some(leg) = call.operator.take() {
             self.legs.remove(&leg.handle);
             let _ = self.ua.hangup(leg.handle).await;
-            if let Some(m) = leg.media {
-                self.sessions.remove(&m.id());
-                let _ = m.close().await;
-            }
+            self.close_media(leg.media);
             self.acd.call_ended(now, key);
-        }
-        let stats = match call.media.take() {
-            Some(m) => {
-                self.sessions.remove(&m.id());
-                Some(m.close().await)
-            }
-            None => None,
-        };
-        // A message still being recorded when the caller hung up: the close above
-        // finalized the file; store it now.
-        if let Some((path, _)) = call.recording.clone() {
-            let duration = hound::WavReader::open(&path)
-                .map(|r| Duration::from_millis(u64::from(r.duration()) * 1000 / 8000))
-                .unwrap_or_default();
-            save_voicemail(&self.store, &self.desk, key, &mut call, path, duration);
         }
         let outcome = match call.flow.outcome() {
             Outcome::Answered => CallOutcome::Answered,
@@ -1101,21 +1104,43 @@ impl Driver {
             // answered (with no operator).
             Outcome::Informed => CallOutcome::Answered,
         };
-        let ended = Utc::now();
-        if let Some(id) = call.log_id {
-            let up = CallUpdate {
-                ended: Some(ended),
-                outcome: Some(outcome),
-                rtp_sent: stats.as_ref().map(|s| s.packets_sent),
-                rtp_received: stats.as_ref().map(|s| s.packets_received),
-                rtp_lost: stats.as_ref().map(|s| s.packets_lost),
-                jitter_ms: stats.as_ref().map(|s| s.jitter_ms),
-                ..CallUpdate::default()
-            };
-            if let Err(e) = self.store.update_call(id, &up) {
-                tracing::error!(call = key, error = %e, "call log update failed");
-            }
+        // Closing media waits for the pacer's next tick and the call log waits for the
+        // disk: neither may hold up the next caller, so both finish in a task of their own.
+        let media = call.media.take();
+        if let Some(m) = &media {
+            self.sessions.remove(&m.id());
         }
+        let log = self.log.clone();
+        let recording = call.recording.take();
+        let call_id = call.call_id.clone();
+        let vm_base = voicemail_entry(&call);
+        tokio::spawn(async move {
+            let stats = match media {
+                Some(m) => Some(m.close().await),
+                None => None,
+            };
+            // A message still being recorded when the caller hung up: the close above
+            // finalized the file; store it now.
+            if let Some((path, started)) = recording {
+                let duration = hound::WavReader::open(&path)
+                    .map(|r| Duration::from_millis(u64::from(r.duration()) * 1000 / 8000))
+                    .unwrap_or_default();
+                log.write(voicemail(key, vm_base, call_id, path, started, duration));
+            }
+            log.write(Entry::Update(
+                key,
+                CallUpdate {
+                    ended: Some(Utc::now()),
+                    outcome: Some(outcome),
+                    rtp_sent: stats.as_ref().map(|s| s.packets_sent),
+                    rtp_received: stats.as_ref().map(|s| s.packets_received),
+                    rtp_lost: stats.as_ref().map(|s| s.packets_lost),
+                    jitter_ms: stats.as_ref().map(|s| s.jitter_ms),
+                    ..CallUpdate::default()
+                },
+            ));
+            log.write(Entry::Done(key));
+        });
         let duration_s = now.saturating_duration_since(call.arrived_at).as_secs() as u32;
         self.desk.publish(DeskEvent::CallEnded {
             call_id: call.call_id.clone(),
@@ -1261,7 +1286,7 @@ impl Driver {
             self.legs.remove(&h);
             let _ = self.ua.hangup(h).await;
             if let Some(sup) = self.supervisors.remove(&h) {
-                self.close_media(sup.media).await;
+                self.close_media(sup.media);
             }
         }
     }
@@ -1330,47 +1355,37 @@ fn record_conversation(dir: &std::path::Path, key: CallKey, call: &Call) -> Opti
 /// Longest conversation recording (a guard against a line left open all night).
 const CONVERSATION_MAX: Duration = Duration::from_secs(4 * 3600);
 
-/// Stores a finished voice message (once: it clears `call.recording`) and tells consoles.
-fn save_voicemail(
-    store: &Store,
-    desk: &DeskHandle,
-    key: CallKey,
-    call: &mut Call,
-    path: PathBuf,
-    duration: Duration,
-) {
-    let Some((_, started)) = call.recording.take() else {
-        return;
-    };
-    let vm = NewVoiceMessage {
-        call_id: call.log_id,
+/// The part of a voice message known from the call itself.
+fn voicemail_entry(call: &Call) -> NewVoiceMessage {
+    NewVoiceMessage {
+        call_id: None,
         household_id: call.household_id,
         caller_raw: call.caller_raw.clone(),
         caller_normalized: call.normalized.clone(),
-        created: started,
-        duration_ms: duration.as_millis() as u64,
-        path: path.display().to_string(),
-    };
-    match store.insert_voice_message(&vm) {
-        Ok(id) => {
-            tracing::info!(
-                call = key,
-                voice_message = id,
-                secs = duration.as_secs(),
-                "voice message saved"
-            );
-            desk.publish(DeskEvent::VoicemailNew(lianxin_desk::VoiceMessage {
-                id,
-                call_id: Some(call.call_id.clone()),
-                caller_raw: Some(call.caller_raw.clone()),
-                household_id: call.household_id,
-                household_label: None,
-                received_at: started,
-                duration_s: duration.as_secs() as u32,
-                handled: false,
-            }));
-        }
-        Err(e) => tracing::error!(call = key, error = %e, "voice message not saved"),
+        created: call.arrived,
+        duration_ms: 0,
+        path: String::new(),
+    }
+}
+
+/// The call-log entry for a finished voice message (the writer fills in the call's row).
+fn voicemail(
+    key: CallKey,
+    base: NewVoiceMessage,
+    call_id: String,
+    path: PathBuf,
+    started: DateTime<Utc>,
+    duration: Duration,
+) -> Entry {
+    Entry::VoiceMessage {
+        key,
+        message: NewVoiceMessage {
+            created: started,
+            duration_ms: duration.as_millis() as u64,
+            path: path.display().to_string(),
+            ..base
+        },
+        call_id,
     }
 }
 

@@ -17,6 +17,7 @@
 #![warn(unreachable_pub)]
 
 pub mod acd;
+mod calllog;
 mod driver;
 pub mod flow;
 pub mod hours;

@@ -255,11 +255,17 @@ fn vm_row(r: &Row<'_>) -> rusqlite::Result<VoiceMessage> {
     })
 }
 
-impl Store {
+/// Several call-log writes in one transaction: one disk sync for all of them, so a busy
+/// hotline's log keeps up with its calls. Get one from [`Store::call_log_batch`].
+pub struct CallLogBatch<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+}
+
+impl CallLogBatch<'_> {
     /// Logs a new call; returns its row id.
     pub fn insert_call(&self, call: &NewCall) -> Result<i64> {
-        self.write(|tx| {
-            tx.prepare_cached(
+        self.tx
+            .prepare_cached(
                 "INSERT INTO calls (sip_call_id, direction, caller_raw, caller_normalized,
                                     household_id, arrived_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -272,46 +278,81 @@ impl Store {
                 call.household_id,
                 ms(call.arrived)
             ])?;
-            Ok(tx.last_insert_rowid())
-        })
+        Ok(self.tx.last_insert_rowid())
     }
 
     /// Fills in a call row; fields left `None` keep their value.
     pub fn update_call(&self, id: i64, up: &CallUpdate) -> Result<()> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached(
-                    "UPDATE calls SET
-                        household_id = COALESCE(?2, household_id),
-                        answered_ms = COALESCE(?3, answered_ms),
-                        ended_ms = COALESCE(?4, ended_ms),
-                        operator_staff_id = COALESCE(?5, operator_staff_id),
-                        outcome = COALESCE(?6, outcome),
-                        rtp_sent = COALESCE(?7, rtp_sent),
-                        rtp_received = COALESCE(?8, rtp_received),
-                        rtp_lost = COALESCE(?9, rtp_lost),
-                        jitter_ms = COALESCE(?10, jitter_ms),
-                        recording_path = COALESCE(?11, recording_path)
-                     WHERE id = ?1",
-                )?
-                .execute(params![
-                    id,
-                    up.household_id,
-                    opt_ms(up.answered),
-                    opt_ms(up.ended),
-                    up.operator_staff_id,
-                    up.outcome.map(|o| o.as_str()),
-                    u(up.rtp_sent),
-                    u(up.rtp_received),
-                    u(up.rtp_lost),
-                    up.jitter_ms,
-                    up.recording_path,
-                ])?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("call {id}")));
-            }
-            Ok(())
-        })
+        let n = self
+            .tx
+            .prepare_cached(
+                "UPDATE calls SET
+                    household_id = COALESCE(?2, household_id),
+                    answered_ms = COALESCE(?3, answered_ms),
+                    ended_ms = COALESCE(?4, ended_ms),
+                    operator_staff_id = COALESCE(?5, operator_staff_id),
+                    outcome = COALESCE(?6, outcome),
+                    rtp_sent = COALESCE(?7, rtp_sent),
+                    rtp_received = COALESCE(?8, rtp_received),
+                    rtp_lost = COALESCE(?9, rtp_lost),
+                    jitter_ms = COALESCE(?10, jitter_ms),
+                    recording_path = COALESCE(?11, recording_path)
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                up.household_id,
+                opt_ms(up.answered),
+                opt_ms(up.ended),
+                up.operator_staff_id,
+                up.outcome.map(|o| o.as_str()),
+                u(up.rtp_sent),
+                u(up.rtp_received),
+                u(up.rtp_lost),
+                up.jitter_ms,
+                up.recording_path,
+            ])?;
+        if n == 0 {
+            return Err(StoreError::NotFound(format!("call {id}")));
+        }
+        Ok(())
+    }
+
+    /// Stores a voice message; returns its row id.
+    pub fn insert_voice_message(&self, vm: &NewVoiceMessage) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO voice_messages (call_id, household_id, caller_raw, caller_normalized,
+                                             created_ms, duration_ms, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                vm.call_id,
+                vm.household_id,
+                vm.caller_raw,
+                vm.caller_normalized,
+                ms(vm.created),
+                u(Some(vm.duration_ms)),
+                vm.path
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+}
+
+impl Store {
+    /// Runs `f` with a batch of call-log writes in one transaction (all or nothing).
+    pub fn call_log_batch<T>(&self, f: impl FnOnce(&CallLogBatch<'_>) -> Result<T>) -> Result<T> {
+        self.write(|tx| f(&CallLogBatch { tx }))
+    }
+
+    /// Logs a new call; returns its row id.
+    pub fn insert_call(&self, call: &NewCall) -> Result<i64> {
+        self.call_log_batch(|b| b.insert_call(call))
+    }
+
+    /// Fills in a call row; fields left `None` keep their value.
+    pub fn update_call(&self, id: i64, up: &CallUpdate) -> Result<()> {
+        self.call_log_batch(|b| b.update_call(id, up))
     }
 
     /// One call row.
@@ -330,23 +371,7 @@ impl Store {
 
     /// Stores a voice message; returns its row id.
     pub fn insert_voice_message(&self, vm: &NewVoiceMessage) -> Result<i64> {
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO voice_messages (call_id, household_id, caller_raw, caller_normalized,
-                                             created_ms, duration_ms, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                vm.call_id,
-                vm.household_id,
-                vm.caller_raw,
-                vm.caller_normalized,
-                ms(vm.created),
-                u(Some(vm.duration_ms)),
-                vm.path
-            ])?;
-            Ok(tx.last_insert_rowid())
-        })
+        self.call_log_batch(|b| b.insert_voice_message(vm))
     }
 
     /// Voice messages, newest first; `open_only` leaves out handled ones.

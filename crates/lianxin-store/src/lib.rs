@@ -37,7 +37,8 @@ mod db;
 
 pub use callerid::{normalize, CallerId, Normalized, NumberKind};
 pub use calls::{
-    CallOutcome, CallRecord, CallUpdate, Direction, NewCall, NewVoiceMessage, VoiceMessage,
+    CallLogBatch, CallOutcome, CallRecord, CallUpdate, Direction, NewCall, NewVoiceMessage,
+    VoiceMessage,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
