@@ -34,6 +34,10 @@ pub struct Config {
     pub hotline: HotlineSection,
     /// Register with the carrier's SIP trunk (when it wants registration).
     pub trunk: Option<TrunkSection>,
+    /// Addresses never rate-limited: a carrier trunk that sends calls from a fixed IP
+    /// without registering, a trusted proxy. Everyone else is limited per source address
+    /// (a SIP scanner's flood cannot starve real calls).
+    pub rate_limit_exempt: Vec<std::net::IpAddr>,
 }
 
 /// `[trunk]`: outbound registration to the carrier's SIP trunk.
@@ -116,6 +120,7 @@ impl Default for Config {
             voicemail_dir: None,
             hotline: HotlineSection::default(),
             trunk: None,
+            rate_limit_exempt: Vec::new(),
         }
     }
 }

@@ -189,6 +189,10 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
     ua_config.realm = lianxin_store::SIP_REALM.to_string();
     ua_config.contact_host = configured_ip.map(|ip| ip.to_string());
+    ua_config
+        .rate_limit
+        .exempt
+        .extend(config.rate_limit_exempt.iter().copied());
     ua_config.trunk = config.trunk.as_ref().map(|t| lianxin_ua::TrunkConfig {
         domain: t.domain.clone(),
         destination: t.registrar,
