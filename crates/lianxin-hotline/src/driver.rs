@@ -591,13 +591,19 @@ impl Driver {
                 plays: 0,
             },
         );
-        if let Err(e) = self.ua.ringing(ic.call).await {
-            tracing::info!(call = key, error = %e, "could not send 180");
-        }
-        if let Err(e) = self.ua.answer(ic.call, sdp.to_string().into_bytes()).await {
-            tracing::info!(call = key, error = %e, "could not answer (caller gone?)");
-            self.teardown(key, "answer failed").await;
-        }
+        // The UA answers in its own time; the loop goes on with the next caller. (A caller
+        // gone meanwhile comes back as a Terminated event and is torn down there.)
+        let ua = self.ua.clone();
+        let handle = ic.call;
+        let answer = sdp.to_string().into_bytes();
+        tokio::spawn(async move {
+            if let Err(e) = ua.ringing(handle).await {
+                tracing::info!(call = key, error = %e, "could not send 180");
+            }
+            if let Err(e) = ua.answer(handle, answer).await {
+                tracing::info!(call = key, error = %e, "could not answer (caller gone?)");
+            }
+        });
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -612,7 +618,7 @@ impl Driver {
         normalized: Option<String>,
         household_id: Option<i64>,
     ) {
-        let _ = self.ua.reject(ic.call, code).await;
+        self.refuse(ic.call, code);
         self.log.write(Entry::Arrived(
             key,
             NewCall {
@@ -664,11 +670,11 @@ impl Driver {
         };
         let now = Instant::now();
         let Some(call) = self.calls.get_mut(&key) else {
-            let _ = self.ua.hangup(handle).await;
+            self.hang_up(handle);
             return;
         };
         let Some(leg) = call.operator.as_mut() else {
-            let _ = self.ua.hangup(handle).await;
+            self.hang_up(handle);
             return;
         };
         let remote = sdp
@@ -684,7 +690,7 @@ impl Driver {
                 call = key,
                 "operator answered a call no longer offered; hanging up"
             );
-            let _ = self.ua.hangup(handle).await;
+            self.hang_up(handle);
             return;
         }
         leg.connected = true;
@@ -902,7 +908,7 @@ impl Driver {
                 }
                 Command::Hangup => {
                     if let Some(c) = self.calls.get(&key) {
-                        let _ = self.ua.hangup(c.handle).await;
+                        self.hang_up(c.handle);
                     }
                     self.teardown(key, "flow finished").await;
                 }
@@ -931,7 +937,7 @@ impl Driver {
                     if let Some(leg) = self.take_operator_leg(call) {
                         tracing::info!(call, operator, "offer withdrawn");
                         self.legs.remove(&leg.handle);
-                        let _ = self.ua.hangup(leg.handle).await;
+                        self.hang_up(leg.handle);
                         self.close_media(leg.media);
                     }
                 }
@@ -1058,6 +1064,22 @@ impl Driver {
         Some(leg)
     }
 
+    /// Hangs a leg up without waiting for the UA's answer.
+    fn hang_up(&self, handle: CallHandle) {
+        let ua = self.ua.clone();
+        tokio::spawn(async move {
+            let _ = ua.hangup(handle).await;
+        });
+    }
+
+    /// Refuses an incoming call without waiting for the UA's answer.
+    fn refuse(&self, handle: CallHandle, code: u16) {
+        let ua = self.ua.clone();
+        tokio::spawn(async move {
+            let _ = ua.reject(handle, code).await;
+        });
+    }
+
     /// Closes a media session without waiting for it (the pacer answers at its next tick).
     fn close_media(&mut self, media: Option<MediaSession>) {
         if let Some(m) = media {
@@ -1092,7 +1114,7 @@ impl Driver {
         self.drop_supervisors(key).await;
         if let Some(leg) = call.operator.take() {
             self.legs.remove(&leg.handle);
-            let _ = self.ua.hangup(leg.handle).await;
+            self.hang_up(leg.handle);
             self.close_media(leg.media);
             self.acd.call_ended(now, key);
         }
@@ -1184,7 +1206,7 @@ impl Driver {
         });
         let Some(supervisor) = supervisor else {
             tracing::warn!(%user, source = %ic.source, "supervision code dialled by someone who is not a supervisor; 403");
-            let _ = self.ua.reject(ic.call, 403).await;
+            self.refuse(ic.call, 403);
             return;
         };
         // Phones register under the login name or the extension.
@@ -1198,7 +1220,7 @@ impl Driver {
         }
         if !contacts.iter().any(|c| c.source == ic.source) {
             tracing::warn!(%user, source = %ic.source, ?contacts, "supervision code from an address that is not the supervisor's registered phone; 403");
-            let _ = self.ua.reject(ic.call, 403).await;
+            self.refuse(ic.call, 403);
             return;
         }
         let target = self.calls.iter().find_map(|(k, c)| {
@@ -1209,7 +1231,7 @@ impl Driver {
         });
         let Some(key) = target else {
             tracing::info!(operator, "supervision: the operator is not on a call; 480");
-            let _ = self.ua.reject(ic.call, 480).await;
+            self.refuse(ic.call, 480);
             return;
         };
         let Some(offer) = ic
@@ -1217,12 +1239,12 @@ impl Driver {
             .as_deref()
             .and_then(|b| SessionDescription::parse_bytes(b).ok())
         else {
-            let _ = self.ua.reject(ic.call, 488).await;
+            self.refuse(ic.call, 488);
             return;
         };
         let mut local = LocalMedia::new(self.config.media_ip, 0, key.wrapping_mul(15485863) + 5);
         let Ok(first) = lianxin_sdp::answer(&offer, &local) else {
-            let _ = self.ua.reject(ic.call, 488).await;
+            self.refuse(ic.call, 488);
             return;
         };
         let (session, events) = match self.media.open(SessionParams {
@@ -1233,7 +1255,7 @@ impl Driver {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "no media session for the supervisor; 503");
-                let _ = self.ua.reject(ic.call, 503).await;
+                self.refuse(ic.call, 503);
                 return;
             }
         };
@@ -1284,7 +1306,7 @@ impl Driver {
             .collect();
         for h in handles {
             self.legs.remove(&h);
-            let _ = self.ua.hangup(h).await;
+            self.hang_up(h);
             if let Some(sup) = self.supervisors.remove(&h) {
                 self.close_media(sup.media);
             }
