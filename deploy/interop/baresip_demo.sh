@@ -5,7 +5,7 @@
 #   LIANXIN_BIN=path/to/lianxin bash deploy/interop/baresip_demo.sh
 #
 # Everything runs on 127.0.0.1 with free ports picked at start (never 5060) and is bounded
-# in time (about 90 s). Needs baresip (Debian: apt-get install baresip-core), sox and
+# in time (about 60 s). Needs baresip (Debian: apt-get install baresip-core), sox and
 # python3. One baresip is the operator's phone 8001 (auto-answer, a 700 Hz tone as its
 # microphone), the other a caller 65123456 (范先翔 in the demo data; no registration, a
 # 400 Hz tone as microphone). The `lianxin console` for 8001 keeps 8001 available. What
@@ -27,7 +27,22 @@ fi
 work="$(mktemp -d /tmp/lianxin-baresip.XXXXXX)"
 pids=()
 cleanup() {
+  # Phones first. baresip unregisters on the first SIGTERM and waits for the answers;
+  # a second SIGTERM makes it quit at once. (Each pid is a `timeout` wrapper, which
+  # passes signals on to its child.)
+  local p i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  sleep 0.5
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 30); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [[ $alive == 0 ]] && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then pkill -KILL -P "$p" 2>/dev/null || true; kill -KILL "$p" 2>/dev/null || true; fi
+  done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -51,7 +66,8 @@ def free(pair=False):
 print(free(), free(), free(), free(), free(True), free(True))
 PY
 )
-rtp_base=$(( 30000 + (RANDOM % 300) * 100 ))   # 30000..59900; lianxin +0..99, phones +100..299
+# baresip picks RTP ports at random with a few tries: give each phone 400 ports.
+rtp_base=$(( 20000 + (RANDOM % 40) * 1000 ))   # 20000..59000; lianxin +0..199, phones +200..999
 
 sox -n -r 8000 -c 1 -b 16 "$work/op.wav" synth 120 sine 700 vol 0.5
 sox -n -r 8000 -c 1 -b 16 "$work/caller.wav" synth 120 sine 400 vol 0.5
@@ -88,15 +104,15 @@ ctrl_tcp_listen 127.0.0.1:$3
 snd_path $1/rec
 CFG
 }
-phone_config "$work/op" "$opsip" "$opctl" $((rtp_base + 100)) $((rtp_base + 199)) "$work/op.wav"
-phone_config "$work/caller" "$callersip" "$callerctl" $((rtp_base + 200)) $((rtp_base + 299)) "$work/caller.wav"
+phone_config "$work/op" "$opsip" "$opctl" $((rtp_base + 200)) $((rtp_base + 599)) "$work/op.wav"
+phone_config "$work/caller" "$callersip" "$callerctl" $((rtp_base + 600)) $((rtp_base + 999)) "$work/caller.wav"
 echo "<sip:8001@127.0.0.1:$sip>;auth_pass=demo8001;answermode=auto;regint=600" > "$work/op/accounts"
 echo "\"Fan\" <sip:65123456@127.0.0.1:$sip>;regint=0" > "$work/caller/accounts"
 
 echo "baresip_demo: lianxin SIP 127.0.0.1:$sip, console http 127.0.0.1:$http, work folder $work"
 (cd "$root" && exec timeout 240 "$LIANXIN_BIN" --db "$work/demo.db" serve --demo \
   --sip "127.0.0.1:$sip" --http "127.0.0.1:$http" \
-  --rtp-ports "$rtp_base-$((rtp_base + 99))" >"$work/serve.log" 2>&1) &
+  --rtp-ports "$rtp_base-$((rtp_base + 199))" >"$work/serve.log" 2>&1) &
 pids+=($!)
 for _ in $(seq 1 300); do grep -q "lianxin: ready" "$work/serve.log" 2>/dev/null && break; sleep 0.2; done
 grep -q "lianxin: ready" "$work/serve.log" || { echo "baresip_demo: lianxin did not start, see $work/serve.log" >&2; exit 1; }

@@ -20,11 +20,14 @@
 //! - [`parse`]: [`SessionDescription::parse`], the typed model, `Display` builds the text.
 //! - [`negotiate`]: [`offer`], [`answer`], [`accept_answer`] with [`LocalMedia`] in and
 //!   [`Negotiated`] / [`RemoteMedia`] out; [`NegotiationError`] maps to SIP 488.
+//! - [`version`]: [`SdpVersions`], the `o=` version rule across the descriptions one side
+//!   sends in a dialog (hold/unhold answers).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 pub mod negotiate;
 pub mod parse;
+pub mod version;
 
 pub use negotiate::{
     accept_answer, answer, offer, Codec, LocalMedia, Negotiated, NegotiationError, RemoteMedia,
@@ -33,3 +36,4 @@ pub use parse::{
     Attribute, Connection, Direction, MediaDescription, Origin, ParseError, RtpMap,
     SessionDescription,
 };
+pub use version::SdpVersions;

@@ -312,3 +312,65 @@ fn truncations_and_mutations_never_panic() {
         }
     }
 }
+
+// baresip 1.0.0 putting the hotline on hold and resuming (captured 2026-11-22 against
+// `lianxin serve --demo`): the answers used to repeat `o=lianxin 15839 15839` for the
+// sendrecv, recvonly and sendrecv bodies.
+const BARESIP_1_0_INITIAL: &str = "v=0\r\no=- 2611625093 1210743202 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=tool:baresip 1.0.0\r\nm=audio 24114 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\na=label:1\r\na=rtcp-rsize\r\na=ssrc:2707861074 cname:sip:65123456@127.0.0.1:25060\r\na=minptime:20\r\na=ptime:20\r\n";
+const BARESIP_1_0_HOLD: &str = "v=0\r\no=- 2611625093 1210743203 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=tool:baresip 1.0.0\r\nm=audio 24114 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendonly\r\na=label:1\r\na=rtcp-rsize\r\na=ssrc:2707861074 cname:sip:65123456@127.0.0.1:25060\r\na=minptime:20\r\na=ptime:20\r\n";
+const BARESIP_1_0_RESUME: &str = "v=0\r\no=- 2611625093 1210743204 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=tool:baresip 1.0.0\r\nm=audio 24114 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\na=label:1\r\na=rtcp-rsize\r\na=ssrc:2707861074 cname:sip:65123456@127.0.0.1:25060\r\na=minptime:20\r\na=ptime:20\r\n";
+
+#[test]
+fn baresip_hold_resume_answers_bump_the_origin_version() {
+    let mut local = local();
+    local.session_id = 15839;
+    local.session_version = 15839;
+    let mut versions = lianxin_sdp::SdpVersions::new();
+    let mut sent = Vec::new();
+    for (offer_text, dir) in [
+        (BARESIP_1_0_INITIAL, "a=sendrecv"),
+        (BARESIP_1_0_HOLD, "a=recvonly"),
+        // The same hold offer again (a retried re-INVITE): nothing changed, same version.
+        (BARESIP_1_0_HOLD, "a=recvonly"),
+        (BARESIP_1_0_RESUME, "a=sendrecv"),
+    ] {
+        let n = answer(&parse(offer_text), &local).unwrap();
+        let text = versions.stamp(n.answer).to_string();
+        assert!(text.contains(dir), "{text}");
+        sent.push(text);
+    }
+    let origins: Vec<&str> = sent
+        .iter()
+        .map(|t| t.lines().find(|l| l.starts_with("o=")).unwrap())
+        .collect();
+    assert_eq!(
+        origins,
+        [
+            "o=lianxin 15839 15839 IN IP4 192.0.2.5",
+            "o=lianxin 15839 15840 IN IP4 192.0.2.5",
+            "o=lianxin 15839 15840 IN IP4 192.0.2.5",
+            "o=lianxin 15839 15841 IN IP4 192.0.2.5",
+        ]
+    );
+    assert_eq!(
+        versions.last().map(|d| d.origin.session_version.as_str()),
+        Some("15841")
+    );
+}
+
+#[test]
+fn versions_continue_from_the_description_sent_in_the_200() {
+    let first = offer(&local());
+    let mut versions = lianxin_sdp::SdpVersions::with_sent(first.clone());
+    // A later description built with a different session id keeps the dialog's id.
+    let mut other = local();
+    other.session_id = 7;
+    other.session_version = 7;
+    other.direction = Direction::SendOnly;
+    let next = versions.stamp(offer(&other));
+    assert_eq!(next.origin.session_id, first.origin.session_id);
+    assert_eq!(next.origin.session_version, "43");
+    // Unchanged media: the version stays.
+    let again = versions.stamp(offer(&other));
+    assert_eq!(again.origin.session_version, "43");
+}

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use lianxin_sdp::{accept_answer, answer, offer, LocalMedia, SessionDescription};
+use lianxin_sdp::{accept_answer, answer, offer, LocalMedia, SdpVersions, SessionDescription};
 use tokio::sync::mpsc;
 use tracing::{debug, info_span, Instrument};
 
@@ -110,6 +110,8 @@ pub async fn run(
 ) {
     // Offers we made in a 200 (late offer), waiting for the answer in the ACK.
     let mut offers: HashMap<CallHandle, LocalMedia> = HashMap::new();
+    // The last description we sent per call: re-INVITE answers bump its `o=` version.
+    let mut sent: HashMap<CallHandle, SdpVersions> = HashMap::new();
     while let Some(event) = events.recv().await {
         match event {
             UaEvent::IncomingCall(c) => {
@@ -119,12 +121,17 @@ pub async fn run(
                     Some(body) => SessionDescription::parse_bytes(body)
                         .map_err(|e| e.to_string())
                         .and_then(|o| answer(&o, &media).map_err(|e| e.to_string()))
-                        .map(|n| n.answer.to_string()),
+                        .map(|n| n.answer),
                     None => {
                         offers.insert(c.call, media.clone());
-                        Ok(offer(&media).to_string())
+                        Ok(offer(&media))
                     }
                 };
+                let reply = reply.map(|sdp| {
+                    let text = sdp.to_string();
+                    sent.insert(c.call, SdpVersions::with_sent(sdp));
+                    text
+                });
                 let span = info_span!("call", call_id = %c.call_id);
                 tokio::spawn(
                     handle_call(ua.clone(), c, reply, policy.clone(), stats.clone())
@@ -146,6 +153,7 @@ pub async fn run(
             }
             UaEvent::Terminated { call, reason } => {
                 offers.remove(&call);
+                sent.remove(&call);
                 bump(match reason {
                     EndReason::RemoteBye => &stats.remote_bye,
                     EndReason::LocalBye => &stats.local_bye,
@@ -154,15 +162,18 @@ pub async fn run(
                 });
             }
             UaEvent::Reinvite { call, sdp } => {
-                // Hold/unhold from the caller: answer with the mirrored direction.
+                // Hold/unhold from the caller: answer with the mirrored direction, `o=`
+                // version + 1 when the answer changed (RFC 3264 §8).
                 let local = LocalMedia::new(policy.media_addr, policy.media_port, call.0);
+                let versions = sent.entry(call).or_default();
                 let reply = match sdp.as_deref() {
                     Some(b) => SessionDescription::parse_bytes(b)
                         .ok()
                         .and_then(|o| answer(&o, &local).ok())
-                        .map(|n| (200, Some(n.answer.to_string().into_bytes()))),
-                    None => Some((200, Some(offer(&local).to_string().into_bytes()))),
-                };
+                        .map(|n| n.answer),
+                    None => Some(offer(&local)),
+                }
+                .map(|d| (200, Some(versions.stamp(d).to_string().into_bytes())));
                 let (code, body) = reply.unwrap_or((488, None));
                 let _ = ua.answer_reinvite(call, code, body).await;
             }
