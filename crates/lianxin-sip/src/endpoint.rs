@@ -623,6 +623,39 @@ impl Endpoint {
         }
     }
 
+    /// The driver could not deliver to `destination` over `transport` (an outbound TCP
+    /// connection refused or timed out, or a connection closed): every client transaction
+    /// still waiting there for a final response ends now as timed out (RFC 3261 §17.1.4;
+    /// an outbound INVITE gives [`Event::Failed`] with 408) instead of after 64*T1. Server
+    /// transactions are left to their timers.
+    pub fn handle_transport_error(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        destination: SocketAddr,
+    ) {
+        let hit: Vec<usize> = self
+            .txs
+            .iter()
+            .filter_map(|(i, t)| match &t.machine {
+                Machine::Client(c) if c.destination() == (transport, destination) => Some(i),
+                _ => None,
+            })
+            .collect();
+        for i in hit {
+            if let Some(TxEntry {
+                machine: Machine::Client(c),
+                call_id,
+                ..
+            }) = self.txs.get_mut(i)
+            {
+                tracing::info!(%call_id, %destination, ?transport, "transport error: request not delivered");
+                c.handle_transport_error();
+            }
+            self.drain_tx(now, i);
+        }
+    }
+
     /// Fire every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.bury();

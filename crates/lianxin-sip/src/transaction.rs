@@ -220,6 +220,26 @@ impl ClientTransaction {
         }
     }
 
+    /// Where the request goes, and over what.
+    pub fn destination(&self) -> (Transport, SocketAddr) {
+        (self.io.transport, self.io.destination)
+    }
+
+    /// RFC 3261 §17.1.1.2 / §17.1.2.2: the transport could not carry the request (a TCP
+    /// connection refused or lost before the final response). Tell the TU at once, as a
+    /// timeout, and end, instead of waiting 64*T1 for timer B/F. No effect once a final
+    /// response has arrived.
+    pub fn handle_transport_error(&mut self) {
+        if matches!(
+            self.state,
+            TxState::Calling | TxState::Trying | TxState::Proceeding
+        ) {
+            self.io.out.clear();
+            self.io.events.push_back(TxEvent::Timeout);
+            self.terminate();
+        }
+    }
+
     /// Fire due timers.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(t) = self.io.timers.pop_expired(now) {

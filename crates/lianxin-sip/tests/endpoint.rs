@@ -468,6 +468,72 @@ fn uac_timeout_is_408() {
             })));
 }
 
+/// Regression (baresip interop, 2026-11-22): an operator's softphone registered over
+/// TCP was killed; the hotline's INVITE to its contact could not connect, yet the call
+/// was only given up by timer B 32 s later, and the queue kept re-offering to the dead
+/// phone meanwhile. A transport error now fails the INVITE at once; other destinations
+/// and other transports are untouched.
+#[test]
+fn regression_tcp_connect_refused_fails_the_invite_at_once() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let mut dead = outgoing(Some(b"v=0\r\n"), None);
+    dead.target = "sip:8002-0x555ddd12c260@127.0.0.1:25061;transport=tcp".into();
+    dead.destination = addr("127.0.0.1:25061");
+    dead.transport = Transport::Tcp;
+    let call = ep.invite(t0, dead).unwrap_or_else(|e| panic!("{e}"));
+    let other = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = drain(&mut ep);
+    assert_eq!(out.transmits.len(), 2);
+    let inv = out.text(0);
+    assert!(inv.starts_with("INVITE sip:8002-"), "{inv}");
+    assert!(inv.contains("Via: SIP/2.0/TCP"), "{inv}");
+
+    // Same address over UDP: not the broken connection.
+    ep.handle_transport_error(t0, Transport::Udp, addr("127.0.0.1:25061"));
+    assert!(drain(&mut ep).events.is_empty());
+
+    let t1 = t0 + Duration::from_millis(3);
+    ep.handle_transport_error(t1, Transport::Tcp, addr("127.0.0.1:25061"));
+    let out = drain(&mut ep);
+    assert!(
+        out.transmits.is_empty(),
+        "nothing resent: {:?}",
+        out.lines()
+    );
+    assert!(
+        out.events.iter().any(|e| *e
+            == Event::Failed {
+                call,
+                code: 408,
+                reason: "Request Timeout".into()
+            }),
+        "{:?}",
+        out.events
+    );
+    assert!(!out
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::Failed { call: c, .. } if *c == other)));
+
+    // The UDP call still retransmits and times out on its own; the dead one is gone.
+    let log = run_timers(&mut ep, t1, Duration::from_secs(40));
+    let failed: Vec<CallHandle> = log
+        .iter()
+        .flat_map(|(_, o)| o.events.iter())
+        .filter_map(|e| match e {
+            Event::Failed { call, .. } => Some(*call),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [other]);
+    // A second error for the same address finds nothing left to fail.
+    ep.handle_transport_error(t1, Transport::Tcp, addr("127.0.0.1:25061"));
+    assert!(drain(&mut ep).events.is_empty());
+}
+
 /// UAC: 407 → retry once with Proxy-Authorization that verifies against the HA1.
 #[test]
 fn uac_retries_once_with_digest() {

@@ -322,6 +322,10 @@ impl Driver {
                 debug!(%peer, "tcp connection closed");
                 self.conns.remove(&peer);
                 self.connecting.remove(&peer);
+                // Requests still waiting there cannot be answered over this connection
+                // (or never left: connect refused); fail them now, not after timer B/F.
+                self.endpoint
+                    .handle_transport_error(now, Transport::Tcp, peer);
             }
         }
     }
