@@ -322,10 +322,11 @@ impl Driver {
                 debug!(%peer, "tcp connection closed");
                 self.conns.remove(&peer);
                 self.connecting.remove(&peer);
-                // Requests still waiting there cannot be answered over this connection
-                // (or never left: connect refused); fail them now, not after timer B/F.
-                self.endpoint
-                    .handle_transport_error(now, Transport::Tcp, peer);
+                // Requests still waiting there are left to timer B/F (32 s). Failing them
+                // at once (`Endpoint::handle_transport_error`) is right per RFC 3261
+                // §17.1.4, but the hotline's ACD re-offers an instantly failed call to
+                // the same operator at once when nobody else is free: a hot loop (14,420
+                // offers in 12 s to a killed TCP softphone). Wire it once the ACD backs off.
             }
         }
     }
