@@ -19,6 +19,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
+/// How long a phone that refused a call (busy, declined) is not offered that call again.
+pub const REFUSAL_BACKOFF: Duration = Duration::from_secs(5);
+
 /// Identifies a waiting caller (the driver's call key).
 pub type CallKey = u64;
 /// Identifies an operator (the staff id in the store).
@@ -133,6 +136,9 @@ struct Waiting {
     joined: Instant,
     offer: Option<(OperatorId, Instant)>,
     rang_out: BTreeSet<OperatorId>,
+    /// Operators whose phone refused this call at once (busy, declined, unreachable), and
+    /// until when they are not asked again for it.
+    refused: BTreeMap<OperatorId, Instant>,
 }
 
 /// The queue and the operators (see the module docs).
@@ -185,6 +191,7 @@ impl Acd {
             joined: now,
             offer: None,
             rang_out: BTreeSet::new(),
+            refused: BTreeMap::new(),
         });
         self.after_change(now);
     }
@@ -208,12 +215,15 @@ impl Acd {
     }
 
     /// The operator's phone refused or failed the offer (busy, declined, unreachable): the
-    /// call is re-offered at once to someone else.
+    /// call is re-offered at once to someone else, and that phone is not asked again for
+    /// this call for [`REFUSAL_BACKOFF`] (a phone on do-not-disturb must not be rung in a
+    /// tight loop).
     pub fn offer_failed(&mut self, now: Instant, call: CallKey, operator: OperatorId) {
         if let Some(w) = self.queue.iter_mut().find(|w| w.key == call) {
             if w.offer.map(|(o, _)| o) == Some(operator) {
                 w.offer = None;
                 w.rang_out.insert(operator);
+                w.refused.insert(operator, now + REFUSAL_BACKOFF);
             }
         }
         if let Some(op) = self.operators.get_mut(&operator) {
@@ -288,6 +298,7 @@ impl Acd {
         let queue_timeout = self.config.queue_timeout;
         let mut expired = Vec::new();
         for w in self.queue.iter_mut() {
+            w.refused.retain(|_, until| *until > now);
             if now.saturating_duration_since(w.joined) >= queue_timeout {
                 expired.push(w.key);
                 continue;
@@ -320,7 +331,8 @@ impl Acd {
             .flat_map(|w| {
                 let q = w.joined + self.config.queue_timeout;
                 let r = w.offer.map(|(_, at)| at + self.config.ring_timeout);
-                std::iter::once(q).chain(r)
+                let back = w.refused.values().min().copied();
+                std::iter::once(q).chain(r).chain(back)
             })
             .min()
     }
@@ -364,8 +376,8 @@ impl Acd {
             if self.queue[i].offer.is_some() {
                 continue;
             }
-            let Some(operator) = self.pick(&self.queue[i].rang_out) else {
-                break;
+            let Some(operator) = self.pick(&self.queue[i].rang_out, &self.queue[i].refused) else {
+                continue;
             };
             let w = &mut self.queue[i];
             w.offer = Some((operator, now));
@@ -387,11 +399,15 @@ impl Acd {
         }
     }
 
-    fn pick(&self, rang_out: &BTreeSet<OperatorId>) -> Option<OperatorId> {
+    fn pick(
+        &self,
+        rang_out: &BTreeSet<OperatorId>,
+        refused: &BTreeMap<OperatorId, Instant>,
+    ) -> Option<OperatorId> {
         let free = || {
             self.operators
                 .iter()
-                .filter(|(_, op)| op.state() == OperatorState::Idle)
+                .filter(|(id, op)| op.state() == OperatorState::Idle && !refused.contains_key(id))
         };
         let longest = |it: &mut dyn Iterator<Item = (&OperatorId, &Operator)>| {
             it.min_by_key(|(id, op)| (op.free_since, **id))
@@ -596,5 +612,50 @@ mod tests {
         assert_eq!(acd.position(11), Some(2));
         acd.remove(t0, 10);
         assert_eq!(acd.position(11), Some(1));
+    }
+
+    /// Regression (found with baresip and a sipp phone answering 486): a phone that
+    /// refuses at once was offered the same call again in the same instant, about one
+    /// INVITE per millisecond.
+    #[test]
+    fn refusing_phone_is_not_rung_in_a_loop() {
+        let (mut acd, t0) = acd();
+        ready(&mut acd, t0, 1);
+        acd.enqueue(t0, 5);
+        assert_eq!(
+            offers(&mut acd),
+            vec![Action::Offer {
+                call: 5,
+                operator: 1
+            }]
+        );
+        acd.offer_failed(t0, 5, 1);
+        assert!(offers(&mut acd).is_empty(), "no immediate re-offer");
+        assert_eq!(acd.poll_timeout(), Some(t0 + REFUSAL_BACKOFF));
+        acd.handle_timeout(t0 + REFUSAL_BACKOFF);
+        assert_eq!(
+            offers(&mut acd),
+            vec![Action::Offer {
+                call: 5,
+                operator: 1
+            }]
+        );
+    }
+
+    #[test]
+    fn refusal_moves_the_call_to_another_free_operator_at_once() {
+        let (mut acd, t0) = acd();
+        ready(&mut acd, t0, 1);
+        ready(&mut acd, t0 + Duration::from_secs(1), 2);
+        acd.enqueue(t0 + Duration::from_secs(2), 5);
+        offers(&mut acd);
+        acd.offer_failed(t0 + Duration::from_secs(2), 5, 1);
+        assert_eq!(
+            offers(&mut acd),
+            vec![Action::Offer {
+                call: 5,
+                operator: 2
+            }]
+        );
     }
 }
