@@ -433,7 +433,13 @@ impl Driver {
             (Some(pai), true) => pai,
             _ => &ic.from,
         };
-        let caller_raw = party.uri.clone();
+        // The caller ID as the network gave it: the user part ("65123456", "+8613912345678",
+        // "anonymous"), or the whole URI when it has none (e.g. some tel: forms).
+        let caller_raw = party
+            .user
+            .clone()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| party.uri.clone());
         let caller = self.store.normalize(&caller_raw);
         let normalized = caller.number().map(|n| n.to_string());
         let call_id = format!("{}-{}", arrived.format("%Y%m%d%H%M%S"), key);

@@ -126,6 +126,9 @@ pub struct RtpSession {
     epoch: Instant,
     last_rx: Instant,
     no_media_reported: bool,
+    /// The peer's address just became known: the silence clock restarts at the next
+    /// check (a phone still ringing sends nothing and is not one-way audio).
+    rearm: bool,
     rx: Option<SeqState>,
     jitter: f64,
     dtmf: DtmfReceiver,
@@ -153,6 +156,7 @@ impl RtpSession {
             epoch: now,
             last_rx: now,
             no_media_reported: false,
+            rearm: false,
             rx: None,
             jitter: 0.0,
             dtmf: DtmfReceiver::new(),
@@ -183,6 +187,9 @@ impl RtpSession {
 
     /// Sets the address from signalling (SDP); the next valid packet may latch again.
     pub fn set_remote(&mut self, addr: SocketAddr) {
+        if self.remote.is_none() && self.rx.is_none() {
+            self.rearm = true;
+        }
         self.remote = Some(addr);
         self.latched = false;
     }
@@ -351,12 +358,22 @@ impl RtpSession {
 
     /// When the one-way-audio check next needs to run.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        // No peer yet (an outgoing leg still ringing): nothing to miss.
+        self.remote?;
+        if self.rearm {
+            return Some(self.last_rx);
+        }
         (!self.no_media_reported).then(|| self.last_rx + self.config.no_media_timeout)
     }
 
     /// Runs the one-way-audio check; reports once per silence.
     pub fn handle_timeout(&mut self, now: Instant) -> Option<NoMedia> {
         let deadline = self.poll_timeout()?;
+        if self.rearm {
+            self.rearm = false;
+            self.last_rx = now;
+            return None;
+        }
         if now < deadline {
             return None;
         }
@@ -535,7 +552,7 @@ mod tests {
     #[test]
     fn one_way_audio_is_reported_once_per_silence() {
         let t0 = crate::test_util::t0();
-        let mut s = session(t0, None);
+        let mut s = session(t0, Some(addr("1.2.3.4:5000")));
         assert_eq!(s.handle_timeout(t0 + Duration::from_secs(4)), None);
         let r = s.handle_timeout(t0 + Duration::from_secs(5)).unwrap();
         assert_eq!(r.silent_for, Duration::from_secs(5));
@@ -547,5 +564,24 @@ mod tests {
             .unwrap();
         assert_eq!(s.poll_timeout(), Some(t1 + Duration::from_secs(5)));
         assert!(s.handle_timeout(t1 + Duration::from_secs(6)).is_some());
+    }
+
+    /// Regression (found with baresip): an operator's phone that rang for 10 s was
+    /// reported as one-way audio before it had even answered.
+    #[test]
+    fn no_silence_report_before_the_peer_is_known() {
+        let t0 = crate::test_util::t0();
+        let mut s = session(t0, None);
+        assert_eq!(s.poll_timeout(), None);
+        assert!(s.handle_timeout(t0 + Duration::from_secs(30)).is_none());
+        let answered = t0 + Duration::from_secs(30);
+        s.set_remote("127.0.0.1:40000".parse().expect("addr"));
+        assert!(s.handle_timeout(answered).is_none(), "the clock restarts");
+        assert!(s
+            .handle_timeout(answered + Duration::from_secs(4))
+            .is_none());
+        assert!(s
+            .handle_timeout(answered + Duration::from_secs(5))
+            .is_some());
     }
 }
