@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use lianxin_desk::{CallOutcome as DeskOutcome, DeskCommand, DeskEvent, DeskHandle, OperatorRef};
 use lianxin_media::{Channels, MediaEvent, MediaHandle, MediaSession, PlayItem, SessionParams};
-use lianxin_sdp::{LocalMedia, SessionDescription};
+use lianxin_sdp::{LocalMedia, SdpVersions, SessionDescription};
 use lianxin_sip::CallHandle;
 use lianxin_store::{CallOutcome, CallUpdate, Direction, NewCall, NewVoiceMessage, Role, Store};
 use lianxin_ua::{OutgoingCall, UaEvent, UaHandle};
@@ -114,6 +114,8 @@ enum Leg {
 struct SupervisorLeg {
     call: CallKey,
     media: Option<MediaSession>,
+    local: LocalMedia,
+    versions: SdpVersions,
 }
 
 struct OperatorLeg {
@@ -121,6 +123,7 @@ struct OperatorLeg {
     handle: CallHandle,
     media: Option<MediaSession>,
     local: LocalMedia,
+    versions: SdpVersions,
     connected: bool,
 }
 
@@ -136,6 +139,7 @@ struct Call {
     flow: CallFlow,
     media: Option<MediaSession>,
     local: LocalMedia,
+    versions: SdpVersions,
     operator: Option<OperatorLeg>,
     answered_by: Option<OperatorId>,
     recording: Option<(PathBuf, DateTime<Utc>)>,
@@ -373,27 +377,31 @@ impl Driver {
             },
             UaEvent::Reinvite { call, sdp } => {
                 // Hold / unhold from a phone: accept and keep our media as it is. The
-                // answer mirrors our current description.
-                let local = match self.legs.get(&call) {
-                    Some(Leg::Caller(k)) => self.calls.get(k).map(|c| c.local.clone()),
-                    Some(Leg::Supervisor(_)) => Some(LocalMedia::new(self.config.media_ip, 0, 1)),
+                // answer mirrors our description, with the o= version RFC 3264 asks for.
+                let leg = self.legs.get(&call).copied();
+                let target = match leg {
+                    Some(Leg::Caller(k)) => self.calls.get_mut(&k).map(|c| (&c.local, &mut c.versions)),
                     Some(Leg::Operator(k)) => self
                         .calls
-                        .get(k)
-                        .and_then(|c| c.operator.as_ref())
-                        .map(|o| o.local.clone()),
+                        .get_mut(&k)
+                        .and_then(|c| c.operator.as_mut())
+                        .map(|o| (&o.local, &mut o.versions)),
+                    Some(Leg::Supervisor(_)) => self
+                        .supervisors
+                        .get_mut(&call)
+                        .map(|s| (&s.local, &mut s.versions)),
                     None => None,
                 };
-                let answer = match (local, sdp) {
-                    (Some(local), Some(offer)) => SessionDescription::parse_bytes(&offer)
-                        .ok()
-                        .and_then(|o| lianxin_sdp::answer(&o, &local).ok())
-                        .map(|n| n.answer.to_string().into_bytes()),
-                    (Some(local), None) => {
-                        Some(lianxin_sdp::offer(&local).to_string().into_bytes())
-                    }
-                    _ => None,
-                };
+                let answer = target.and_then(|(local, versions)| {
+                    let desc = match &sdp {
+                        Some(offer) => SessionDescription::parse_bytes(offer)
+                            .ok()
+                            .and_then(|o| lianxin_sdp::answer(&o, local).ok())
+                            .map(|n| n.answer)?,
+                        None => lianxin_sdp::offer(local),
+                    };
+                    Some(versions.stamp(desc).to_string().into_bytes())
+                });
                 let code = if answer.is_some() { 200 } else { 488 };
                 let _ = self.ua.answer_reinvite(call, code, answer).await;
             }
@@ -590,6 +598,7 @@ impl Driver {
                 flow: CallFlow::new(announcement.unwrap_or_else(|| self.flow_config.clone())),
                 media: Some(session),
                 local,
+                versions: SdpVersions::with_sent(sdp.clone()),
                 operator: None,
                 answered_by: None,
                 recording: None,
@@ -1006,7 +1015,8 @@ impl Driver {
             session.local_port(),
             key.wrapping_mul(104729) + 3,
         );
-        let offer = lianxin_sdp::offer(&local).to_string().into_bytes();
+        let offer_sdp = lianxin_sdp::offer(&local);
+        let offer = offer_sdp.to_string().into_bytes();
         let display = call
             .normalized
             .clone()
@@ -1031,6 +1041,7 @@ impl Driver {
                         handle,
                         media: Some(session),
                         local,
+                        versions: SdpVersions::with_sent(offer_sdp),
                         connected: false,
                     });
                 }
@@ -1285,6 +1296,8 @@ impl Driver {
             SupervisorLeg {
                 call: key,
                 media: Some(session),
+                local: local.clone(),
+                versions: SdpVersions::with_sent(answer.clone()),
             },
         );
         if let Err(e) = self
