@@ -324,3 +324,50 @@ async fn tagged_play_lists_report_their_own_end() {
     assert_eq!(next_event(&mut events).await, MediaEvent::PlaybackDone(9));
     session.close().await;
 }
+
+/// Packets arriving on `sock` during `window` (bounded, unlike `receive_all`).
+fn count_for(sock: &UdpSocket, window: Duration) -> usize {
+    let mut buf = [0u8; 2048];
+    let until = std::time::Instant::now() + window;
+    let mut n = 0;
+    while std::time::Instant::now() < until {
+        if sock.recv(&mut buf).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_sent_while_the_peer_holds_the_call() {
+    let media = engine(36000);
+    let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let (session, _events) = media
+        .open(SessionParams {
+            codec: Codec::Pcmu,
+            telephone_event_pt: None,
+            remote: Some(receiver.local_addr().unwrap()),
+        })
+        .unwrap();
+    let tone = media.prompt("tone").unwrap();
+    session.play(vec![PlayItem::Loop(tone)]).unwrap();
+    session.set_sending(false).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (held, receiver) = tokio::task::spawn_blocking(move || {
+        let _ = count_for(&receiver, Duration::from_millis(150)); // sent before the hold
+        (count_for(&receiver, Duration::from_millis(400)), receiver)
+    })
+    .await
+    .unwrap();
+    assert_eq!(held, 0, "packets sent while held");
+    session.set_sending(true).unwrap();
+    let resumed =
+        tokio::task::spawn_blocking(move || count_for(&receiver, Duration::from_millis(400)))
+            .await
+            .unwrap();
+    assert!(resumed > 10, "audio resumes: {resumed} packets");
+    session.close().await;
+}

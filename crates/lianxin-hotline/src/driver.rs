@@ -392,16 +392,38 @@ impl Driver {
                         .map(|s| (&s.local, &mut s.versions)),
                     None => None,
                 };
+                let mut held = None;
                 let answer = target.and_then(|(local, versions)| {
                     let desc = match &sdp {
-                        Some(offer) => SessionDescription::parse_bytes(offer)
-                            .ok()
-                            .and_then(|o| lianxin_sdp::answer(&o, local).ok())
-                            .map(|n| n.answer)?,
+                        Some(offer) => {
+                            let n = SessionDescription::parse_bytes(offer)
+                                .ok()
+                                .and_then(|o| lianxin_sdp::answer(&o, local).ok())?;
+                            held = Some(n.remote.held);
+                            n.answer
+                        }
                         None => lianxin_sdp::offer(local),
                     };
                     Some(versions.stamp(desc).to_string().into_bytes())
                 });
+                // A held phone gets no audio until it resumes.
+                if let Some(held) = held {
+                    let media = match leg {
+                        Some(Leg::Caller(k)) => self.calls.get(&k).and_then(|c| c.media.as_ref()),
+                        Some(Leg::Operator(k)) => self
+                            .calls
+                            .get(&k)
+                            .and_then(|c| c.operator.as_ref())
+                            .and_then(|o| o.media.as_ref()),
+                        Some(Leg::Supervisor(_)) => {
+                            self.supervisors.get(&call).and_then(|s| s.media.as_ref())
+                        }
+                        None => None,
+                    };
+                    if let Some(m) = media {
+                        let _ = m.set_sending(!held);
+                    }
+                }
                 let code = if answer.is_some() { 200 } else { 488 };
                 let _ = self.ua.answer_reinvite(call, code, answer).await;
             }

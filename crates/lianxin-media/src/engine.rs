@@ -422,6 +422,16 @@ impl MediaSession {
         self.send(Command::SetRemote { id: self.id, addr })
     }
 
+    /// Stops (`false`) or resumes (`true`) sending RTP, e.g. while the peer holds the call
+    /// (it answered our offer with `recvonly`/`inactive`, or offered `sendonly`). Play
+    /// lists keep running on time while nothing is sent.
+    pub fn set_sending(&self, sending: bool) -> Result<(), MediaError> {
+        self.send(Command::Sending {
+            id: self.id,
+            sending,
+        })
+    }
+
     /// Replaces what is playing with `items`, played in order from the next 20 ms tick.
     pub fn play(&self, items: Vec<PlayItem>) -> Result<(), MediaError> {
         self.send(Command::Play {
@@ -564,6 +574,10 @@ struct NewSession {
 
 enum Command {
     Open(Box<NewSession>),
+    Sending {
+        id: u64,
+        sending: bool,
+    },
     SetRemote {
         id: u64,
         addr: SocketAddr,
@@ -709,6 +723,8 @@ struct Entry {
     events: tmpsc::Sender<MediaEvent>,
     playback: Playback,
     bridge: Option<u64>,
+    /// The peer holds the call: nothing is sent.
+    held: bool,
     /// Supervision: (caller, operator, whisper) this session listens to.
     monitor: Option<(u64, u64, bool)>,
     jitter: JitterBuffer,
@@ -871,6 +887,11 @@ impl Worker {
     fn handle_command(&mut self, cmd: Command) {
         match cmd {
             Command::Open(new) => self.open(*new),
+            Command::Sending { id, sending } => {
+                if let Some(e) = self.sessions.get_mut(&id) {
+                    e.held = !sending;
+                }
+            }
             Command::SetRemote { id, addr } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
                     e.rtp.set_remote(addr);
@@ -963,6 +984,7 @@ impl Worker {
                 events: new.events,
                 playback: Playback::default(),
                 bridge: None,
+                held: false,
                 monitor: None,
                 jitter: JitterBuffer::new(cap, prefill),
                 recorder: None,
@@ -1099,7 +1121,12 @@ impl Worker {
                     codec.decode_into(frame, &mut pcm);
                     sent_pcm = Some(pcm);
                 }
-                if let Some((to, len)) = e.rtp.write_audio(tick, frame, buf) {
+                let sent = if e.held {
+                    None
+                } else {
+                    e.rtp.write_audio(tick, frame, buf)
+                };
+                if let Some((to, len)) = sent {
                     if let Err(err) = e.socket.send_to(&buf[..len], to) {
                         tracing::trace!(port = e.port, error = %err, "RTP send failed");
                     }
