@@ -378,52 +378,25 @@ impl Driver {
             UaEvent::Reinvite { call, sdp } => {
                 // Hold / unhold from a phone: accept and keep our media as it is. The
                 // answer mirrors our description, with the o= version RFC 3264 asks for.
-                let leg = self.legs.get(&call).copied();
-                let target = match leg {
-                    Some(Leg::Caller(k)) => self.calls.get_mut(&k).map(|c| (&c.local, &mut c.versions)),
-                    Some(Leg::Operator(k)) => self
-                        .calls
-                        .get_mut(&k)
-                        .and_then(|c| c.operator.as_mut())
-                        .map(|o| (&o.local, &mut o.versions)),
-                    Some(Leg::Supervisor(_)) => self
-                        .supervisors
-                        .get_mut(&call)
-                        .map(|s| (&s.local, &mut s.versions)),
-                    None => None,
-                };
                 let mut held = None;
-                let answer = target.and_then(|(local, versions)| {
+                let answer = self.leg_sdp(call).and_then(|(local, versions, media)| {
                     let desc = match &sdp {
                         Some(offer) => {
                             let n = SessionDescription::parse_bytes(offer)
                                 .ok()
                                 .and_then(|o| lianxin_sdp::answer(&o, local).ok())?;
                             held = Some(n.remote.held);
+                            // A held phone gets no audio until it resumes.
+                            if let Some(m) = media {
+                                let _ = m.set_sending(!n.remote.held);
+                            }
                             n.answer
                         }
                         None => lianxin_sdp::offer(local),
                     };
                     Some(versions.stamp(desc).to_string().into_bytes())
                 });
-                // A held phone gets no audio until it resumes.
-                if let Some(held) = held {
-                    let media = match leg {
-                        Some(Leg::Caller(k)) => self.calls.get(&k).and_then(|c| c.media.as_ref()),
-                        Some(Leg::Operator(k)) => self
-                            .calls
-                            .get(&k)
-                            .and_then(|c| c.operator.as_ref())
-                            .and_then(|o| o.media.as_ref()),
-                        Some(Leg::Supervisor(_)) => {
-                            self.supervisors.get(&call).and_then(|s| s.media.as_ref())
-                        }
-                        None => None,
-                    };
-                    if let Some(m) = media {
-                        let _ = m.set_sending(!held);
-                    }
-                }
+                tracing::debug!(?held, "re-INVITE answered");
                 let code = if answer.is_some() { 200 } else { 488 };
                 let _ = self.ua.answer_reinvite(call, code, answer).await;
             }
@@ -1136,18 +1109,9 @@ impl Driver {
             return;
         };
         let now = Instant::now();
-        let cmds = call.flow.handle(now, Input::Hangup);
-        for cmd in cmds {
-            match cmd {
-                Command::LeaveQueue => self.acd.remove(now, key),
-                Command::StopRecording => {
-                    if let Some(m) = &call.media {
-                        let _ = m.stop_recording();
-                    }
-                }
-                _ => {}
-            }
-        }
+        // The flow's own hang-up commands (leave the queue, stop recording) are covered
+        // below: the queue entry is removed and closing the media finalizes a recording.
+        let _ = call.flow.handle(now, Input::Hangup);
         self.acd.remove(now, key);
         self.legs.remove(&call.handle);
         self.drop_supervisors(key).await;
@@ -1215,6 +1179,28 @@ impl Driver {
             duration_s,
         });
         tracing::info!(call = key, %why, ?outcome, secs = duration_s, dialled = %call.number_dialled, "hotline call ended");
+    }
+
+    /// A leg's SDP state (what we offer, the o= versions sent) and its media session.
+    fn leg_sdp(
+        &mut self,
+        call: CallHandle,
+    ) -> Option<(&LocalMedia, &mut SdpVersions, Option<&MediaSession>)> {
+        match self.legs.get(&call).copied()? {
+            Leg::Caller(k) => self
+                .calls
+                .get_mut(&k)
+                .map(|c| (&c.local, &mut c.versions, c.media.as_ref())),
+            Leg::Operator(k) => self
+                .calls
+                .get_mut(&k)
+                .and_then(|c| c.operator.as_mut())
+                .map(|o| (&o.local, &mut o.versions, o.media.as_ref())),
+            Leg::Supervisor(_) => self
+                .supervisors
+                .get_mut(&call)
+                .map(|s| (&s.local, &mut s.versions, s.media.as_ref())),
+        }
     }
 
     /// `55<ext>` listens to operator `<ext>`'s call, `56<ext>` whispers to the operator.
