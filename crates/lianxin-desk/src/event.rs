@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{Staff, VoiceMessage};
-use crate::DeskError;
+use crate::error::DeskError;
 
 /// An operator's availability, as chosen on the console (or set by the hotline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
