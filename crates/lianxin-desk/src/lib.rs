@@ -66,13 +66,16 @@ mod ws;
 
 pub use config::DeskConfig;
 pub use directory::{
-    AttachedNumber, Directory, DirectoryError, HouseholdHit, MemoryDirectory, Role, Staff,
-    VoiceMessage,
+    AttachedNumber, Directory, DirectoryError, MemoryDirectory, Staff, VoiceMessage,
 };
 pub use error::DeskError;
 pub use event::{
-    CallOutcome, DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
+    DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
 };
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
 pub use server::{Desk, DeskHandle, DeskStats};
+
+/// The store's own types, which consoles see as they serialize: a staff member's role, a
+/// household search hit and how a call ended (one definition each, in `lianxin-store`).
+pub use lianxin_store::{CallOutcome, HouseholdHit, Role};

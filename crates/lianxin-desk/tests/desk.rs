@@ -42,6 +42,7 @@ fn directory() -> Arc<MemoryDirectory> {
     dir.add_staff(staff(4, "liuzhu", "刘主任", Role::Supervisor), "mima4");
     dir.add_household(HouseholdHit {
         id: 10,
+        code: "HP0010".into(),
         address: "和平街12号院3号楼2单元501".into(),
         block: Some("第三片区".into()),
         captain: Some("孙梅".into()),

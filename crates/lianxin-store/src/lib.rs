@@ -42,7 +42,7 @@ pub use calls::{
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
-pub use screen::{Alarm, HouseholdCard, HouseholdSummary, Member, ScreenPop};
+pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
 
 /// Everything that can go wrong in the store.

@@ -311,23 +311,27 @@ pub struct ScreenPop {
     pub matches: Vec<HouseholdCard>,
 }
 
-/// A search hit.
+/// One household found by [`Store::search_households`] (name, address, code or number).
+///
+/// Serialized, it is what consoles get from the desk's household search
+/// (`docs/desk-protocol.md`): `id`, `address`, `block`, `captain`, `members`, `numbers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HouseholdSummary {
-    /// Household id.
-    pub household_id: i64,
-    /// Household code.
+pub struct HouseholdHit {
+    /// Household id (used to attach a number).
+    pub id: i64,
+    /// Household code (shown by the CLI; not part of the consoles' search result).
+    #[serde(skip)]
     pub code: String,
-    /// Address text.
+    /// Full address as shown to staff.
     pub address: String,
-    /// Block name.
+    /// Block (片区) name, if assigned.
     pub block: Option<String>,
-    /// Block captain's name.
+    /// Block captain's name, if any.
     pub captain: Option<String>,
-    /// Member names.
+    /// Members' names.
     pub members: Vec<String>,
-    /// Normalized numbers.
-    pub phones: Vec<String>,
+    /// The household's numbers, normalized.
+    pub numbers: Vec<String>,
 }
 
 /// Builds the address text from its parts.
@@ -427,7 +431,7 @@ impl Store {
 
     /// Households whose member name, address or code contains `query`, or that own the
     /// number `query` stands for; at most `limit`.
-    pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
+    pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdHit>> {
         let q = query.trim();
         if q.is_empty() || limit == 0 {
             return Ok(Vec::new());
@@ -488,11 +492,11 @@ impl Store {
                     .prepare_cached("SELECT name FROM residents WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                let phones = c
+                let numbers = c
                     .prepare_cached("SELECT normalized FROM phones WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                out.push(HouseholdSummary { household_id: id, code, address, block, captain, members, phones });
+                out.push(HouseholdHit { id, code, address, block, captain, members, numbers });
             }
             Ok(out)
         })
