@@ -380,6 +380,8 @@ async fn acd_picks_longest_idle_operator_and_reoffers_on_no_answer() {
     server.register("8002", "demo8002", port_b);
     // 8002 becomes available first: longest idle, so it is offered the call first. Its
     // phone never answers; after the ring timeout the call goes to 8001, who answers.
+    // (The pause below is the difference in idle time under test, not a wait for a
+    // condition: without it both consoles could become available within one instant.)
     let mut c2 = Console::connect(server.http, "8002", "demo8002").await;
     c2.next("hello", Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -562,7 +564,7 @@ async fn supervisor_listens_to_a_live_call() {
             ("CODE", "558001".into()),
             ("USER", "super".into()),
             ("MEDIA_PORT", media_port.to_string()),
-            ("HOLD_MS", "2000".into()),
+            ("HOLD_MS", "3000".into()),
         ],
         &server.dir.join("supervisor"),
     );
@@ -572,7 +574,7 @@ async fn supervisor_listens_to_a_live_call() {
         &sipp_args(&sc, server.sip, &["-m", "1", "-p", &sup_port.to_string()]),
     );
     // Decode what reaches the supervisor's phone until 0.8 s of the caller's tone has
-    // arrived (the supervisor stays 2 s), at most 5 s.
+    // arrived (the supervisor stays 3 s), at most 5 s.
     let (toned, packets) = tokio::task::spawn_blocking(move || {
         let mut buf = [0u8; 2048];
         let mut pcm = Vec::new();
