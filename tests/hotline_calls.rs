@@ -106,39 +106,45 @@ impl Server {
             "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\nvoicemail_max_secs = 3\n",
         )
         .expect("config");
-        let sip = free_port();
-        let http = free_port();
-        let rtp = free_rtp_port();
-        let log = std::fs::File::create(dir.join("server.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-            .arg("--config")
-            .arg(dir.join("lianxin.toml"))
-            .arg("--db")
-            .arg(&db)
-            .args(["serve", "--demo", "--sip"])
-            .arg(format!("127.0.0.1:{sip}"))
-            .arg("--http")
-            .arg(format!("127.0.0.1:{http}"))
-            .arg("--rtp-ports")
-            .arg(format!("{}-{}", rtp, rtp + 40))
-            .arg("--prompts")
-            .arg(dir.join("prompts"))
-            .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start lianxin serve");
-        let server = Server {
-            child,
-            dir,
-            sip,
-            http,
-        };
-        let up = support::eventually(Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
-        });
-        assert!(up, "server did not start:\n{}", server.log());
-        server
+        // Free ports are only free until someone else binds them: a server that lost one
+        // to a parallel test says so and exits, and is started again on other ports.
+        for _ in 0..3 {
+            let sip = free_port();
+            let http = free_port();
+            let rtp = free_rtp_port();
+            let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+            let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+                .arg("--config")
+                .arg(dir.join("lianxin.toml"))
+                .arg("--db")
+                .arg(&db)
+                .args(["serve", "--demo", "--sip"])
+                .arg(format!("127.0.0.1:{sip}"))
+                .arg("--http")
+                .arg(format!("127.0.0.1:{http}"))
+                .arg("--rtp-ports")
+                .arg(format!("{}-{}", rtp, rtp + 40))
+                .arg("--prompts")
+                .arg(dir.join("prompts"))
+                .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start lianxin serve");
+            match support::serve_ready(&mut child, &dir.join("server.log")) {
+                Ok(()) => {
+                    return Server {
+                        child,
+                        dir,
+                        sip,
+                        http,
+                    }
+                }
+                Err(log) if log.contains("in use") => continue,
+                Err(log) => panic!("server did not start:\n{log}"),
+            }
+        }
+        panic!("no free ports for the server in three tries");
     }
 
     fn log(&self) -> String {

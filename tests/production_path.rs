@@ -13,7 +13,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 use support::console::Console;
-use support::{eventually, free_port, free_rtp_port, scenario, Sipp};
+use support::{free_port, free_rtp_port, scenario, serve_ready, Sipp};
 
 /// The hotline number of this installation (not one of the demo numbers).
 const HOTLINE: &str = "51669900";
@@ -68,9 +68,21 @@ impl Installation {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("test dir");
+        let mut site = Installation {
+            config: dir.join("lianxin.toml"),
+            dir,
+            sip: 0,
+            http: 0,
+            server: None,
+        };
+        site.configure();
+        site
+    }
+
+    /// Writes the config file, with free ports.
+    fn configure(&mut self) {
         let (sip, http, rtp) = (free_port(), free_port(), free_rtp_port());
         let prompts = Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
-        let config = dir.join("lianxin.toml");
         let text = format!(
             r#"# as deploy/lianxin.example.toml, with this test's paths and ports
 database = "{db}"
@@ -89,49 +101,45 @@ queue_timeout_secs = 60
 [hotline.hours]
 always = true
 "#,
-            db = dir.join("lianxin.db").display(),
+            db = self.dir.join("lianxin.db").display(),
             rtp_hi = rtp + 40,
             prompts = prompts.display(),
-            voicemail = dir.join("voicemail").display(),
+            voicemail = self.dir.join("voicemail").display(),
         );
-        std::fs::write(&config, text).expect("config file");
-        Installation {
-            dir,
-            config,
-            sip,
-            http,
-            server: None,
-        }
+        std::fs::write(&self.config, text).expect("config file");
+        (self.sip, self.http) = (sip, http);
     }
 
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
-    /// `lianxin serve` with nothing but the config file; returns once it is ready.
+    /// `lianxin serve` with nothing but the config file; returns once it is ready. A port
+    /// taken meanwhile by another test means a new config with other ports.
     fn serve(&mut self) {
-        let log = std::fs::File::create(self.dir.join("server.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-            .env_remove("LIANXIN_DB")
-            .env_remove("LIANXIN_CONFIG")
-            .arg("--config")
-            .arg(&self.config)
-            .arg("serve")
-            .env("LIANXIN_LOG", "info,lianxin_hotline=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start lianxin serve");
-        self.server = Some(child);
-        let ready = eventually(Duration::from_secs(60), || {
-            self.log().contains("ready")
-                || matches!(self.server.as_mut().map(Child::try_wait), Some(Ok(Some(_))))
-        });
-        assert!(
-            ready && self.log().contains("ready"),
-            "lianxin serve did not become ready:\n{}",
-            self.log()
-        );
+        for _ in 0..3 {
+            let log = std::fs::File::create(self.dir.join("server.log")).expect("log file");
+            let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+                .env_remove("LIANXIN_DB")
+                .env_remove("LIANXIN_CONFIG")
+                .arg("--config")
+                .arg(&self.config)
+                .arg("serve")
+                .env("LIANXIN_LOG", "info,lianxin_hotline=debug")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start lianxin serve");
+            match serve_ready(&mut child, &self.dir.join("server.log")) {
+                Ok(()) => {
+                    self.server = Some(child);
+                    return;
+                }
+                Err(log) if log.contains("in use") => self.configure(),
+                Err(log) => panic!("lianxin serve did not become ready:\n{log}"),
+            }
+        }
+        panic!("no free ports for the server in three tries");
     }
 
     fn sipp_args(&self, scenario: &Path, extra: &[&str]) -> Vec<String> {

@@ -238,6 +238,25 @@ fn http_raw(
     (status, head, body)
 }
 
+/// Waits until the `lianxin serve` in `child` (its stderr going to `log`) says it is ready:
+/// Ok, or Err with its log when it exited first or was not ready within 60 s (then it is
+/// killed). Ready is the server's own word, not "something answers on its port": a port
+/// can be taken by another test's server.
+pub fn serve_ready(child: &mut Child, log: &Path) -> Result<(), String> {
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let mut exited = false;
+    let ready = eventually(Duration::from_secs(60), || {
+        exited = matches!(child.try_wait(), Ok(Some(_)));
+        exited || read().contains("lianxin: ready")
+    });
+    if ready && !exited && read().contains("lianxin: ready") {
+        return Ok(());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(read())
+}
+
 /// Waits until `f` is true, polling every 50 ms, at most `limit`.
 pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
