@@ -69,6 +69,7 @@ pub mod endpoint;
 pub mod registrar;
 pub mod timer;
 pub mod transaction;
+mod transmit;
 pub mod wire;
 
 pub use endpoint::{
