@@ -12,16 +12,24 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+/// Where a call stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CallState {
+    /// Incoming, not answered yet.
     UasRinging,
+    /// Incoming, our 2xx sent, waiting for the ACK.
     UasAccepted,
+    /// Outgoing, no response with a To tag yet.
     UacCalling,
+    /// Outgoing, an early dialog exists (provisional with a To tag).
     UacEarly,
+    /// Answered and (for an incoming call) ACKed.
     Confirmed,
+    /// Over; freed once its transactions are detached.
     Terminated,
 }
 
+/// A UAS 2xx being retransmitted until the ACK comes (RFC 3261 §13.3.1.4).
 #[derive(Debug)]
 pub(super) struct Retransmit {
     pub(super) payload: Vec<u8>,
@@ -32,6 +40,7 @@ pub(super) struct Retransmit {
     pub(super) give_up: Instant,
 }
 
+/// One INVITE dialog, incoming or outgoing, and everything the endpoint tracks about it.
 #[derive(Debug)]
 pub(super) struct Call {
     pub(super) role: Role,

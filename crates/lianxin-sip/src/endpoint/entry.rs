@@ -10,6 +10,7 @@ use crate::transaction::{ClientTransaction, ServerTransaction};
 use crate::wire::{Request, TransactionKey};
 use std::time::Instant;
 
+/// Who a transaction's responses and timeouts go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Owner {
     /// Part of a call (INVITE, re-INVITE, BYE, INFO, ... of that call).
@@ -22,6 +23,7 @@ pub(super) enum Owner {
     Nobody,
 }
 
+/// One of the RFC 3261 §17 machines.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Machine {
@@ -31,8 +33,10 @@ pub(super) enum Machine {
     Server(ServerTransaction),
 }
 
+/// A slab entry: one transaction machine, its key and owner, and its armed deadline.
 #[derive(Debug)]
 pub(super) struct TxEntry {
+    /// Distinguishes a reused slab index in the timer heap.
     pub(super) serial: u64,
     pub(super) key: TransactionKey,
     pub(super) owner: Owner,
@@ -41,20 +45,28 @@ pub(super) struct TxEntry {
     pub(super) request: Option<Box<Request>>,
     /// SIP Call-ID (for logs and `TransactionTimeout`).
     pub(super) call_id: String,
+    /// The deadline pushed on the timer heap (older heap entries are stale).
     pub(super) armed: Option<Instant>,
 }
 
+/// What a timer-heap entry wakes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Target {
+    /// A transaction (slab index, serial).
     Tx(usize, u64),
+    /// A call's 2xx retransmission.
     Call(CallHandle),
     /// The owner's deadline to answer a pending request.
     Owner(RequestHandle),
 }
 
+/// An outgoing request outside dialogs, kept until its final response.
 #[derive(Debug)]
 pub(super) struct OutReq {
+    /// What the owner asked for.
     pub(super) request: OutgoingRequest,
+    /// What we sent last (after a digest retry: with credentials).
     pub(super) sent: Request,
+    /// True once the one digest retry was made.
     pub(super) auth_tried: bool,
 }

@@ -24,7 +24,7 @@ impl Endpoint {
     }
 
     /// Our host as it goes into Via and Contact (IPv6 literals get brackets).
-    pub(super) fn our_host(&self) -> String {
+    fn our_host(&self) -> String {
         let h = &self.config.contact_host;
         if h.contains(':') && !h.starts_with('[') {
             format!("[{h}]")

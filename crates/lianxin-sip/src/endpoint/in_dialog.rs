@@ -163,7 +163,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn reinvite_response(&mut self, now: Instant, h: CallHandle, resp: Response) {
+    fn reinvite_response(&mut self, now: Instant, h: CallHandle, resp: Response) {
         let _ = now;
         if resp.code < 200 {
             return;
@@ -227,7 +227,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn send_in_dialog(
+    fn send_in_dialog(
         &mut self,
         now: Instant,
         h: CallHandle,

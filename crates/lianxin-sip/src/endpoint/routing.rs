@@ -106,7 +106,7 @@ impl Endpoint {
         None
     }
 
-    pub(super) fn is_armed(&self, target: Target, at: Instant) -> bool {
+    fn is_armed(&self, target: Target, at: Instant) -> bool {
         match target {
             Target::Tx(i, serial) => self
                 .txs
@@ -225,7 +225,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn handle_response(&mut self, now: Instant, resp: Response) {
+    fn handle_response(&mut self, now: Instant, resp: Response) {
         if resp.head.via.len() != 1 {
             // RFC 3261 §8.1.3.3: a response with more than one Via is misrouted.
             tracing::debug!(call_id = %resp.head.call_id, "response with several Vias dropped");
@@ -271,7 +271,7 @@ impl Endpoint {
         tracing::debug!(call_id = %resp.head.call_id, code = resp.code, "stray response dropped");
     }
 
-    pub(super) fn handle_request(
+    fn handle_request(
         &mut self,
         now: Instant,
         transport: Transport,

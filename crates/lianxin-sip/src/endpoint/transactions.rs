@@ -122,7 +122,7 @@ impl Endpoint {
     /// A transaction that can no longer tell its call anything (final response sent or
     /// received) only absorbs retransmissions: detach it so the call can be freed while
     /// the transaction waits out timers D, I, J, K or L.
-    pub(super) fn detach_if_done(&mut self, i: usize) {
+    fn detach_if_done(&mut self, i: usize) {
         let Some(t) = self.txs.get_mut(i) else { return };
         let Owner::Call(h) = t.owner else { return };
         let done = match &t.machine {
@@ -145,7 +145,7 @@ impl Endpoint {
         self.maybe_reap(h);
     }
 
-    pub(super) fn tx_event(&mut self, now: Instant, i: usize, owner: Owner, e: TxEvent) {
+    fn tx_event(&mut self, now: Instant, i: usize, owner: Owner, e: TxEvent) {
         match e {
             TxEvent::Response(resp) => match owner {
                 Owner::Call(h) => self.call_response(now, h, i, *resp),
@@ -180,7 +180,7 @@ impl Endpoint {
         }
     }
 
-    pub(super) fn remove_tx(&mut self, i: usize) {
+    fn remove_tx(&mut self, i: usize) {
         if !self.txs.contains(i) {
             return;
         }

@@ -257,7 +257,7 @@ impl Endpoint {
         Ok(())
     }
 
-    pub(super) fn send_cancel(&mut self, now: Instant, h: CallHandle) {
+    fn send_cancel(&mut self, now: Instant, h: CallHandle) {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };

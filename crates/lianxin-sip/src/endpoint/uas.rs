@@ -179,7 +179,7 @@ impl Endpoint {
         self.maybe_reap(h);
     }
 
-    pub(super) fn final_to_invite(
+    fn final_to_invite(
         &mut self,
         now: Instant,
         h: CallHandle,
@@ -201,7 +201,7 @@ impl Endpoint {
         self.drain_tx(now, i);
     }
 
-    pub(super) fn uas_response(
+    fn uas_response(
         &self,
         h: CallHandle,
         code: u16,
@@ -312,7 +312,7 @@ impl Endpoint {
         Ok(())
     }
 
-    pub(super) fn arm_call(&mut self, h: CallHandle) {
+    fn arm_call(&mut self, h: CallHandle) {
         if let Some(c) = self.calls.get_mut(&h) {
             let next = c.ok.as_ref().map(|o| o.next.min(o.give_up));
             if next != c.armed {

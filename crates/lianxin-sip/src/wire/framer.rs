@@ -83,7 +83,7 @@ impl Framer {
         self.buf.len()
     }
 
-    /// Pop one whole message (its raw bytes, ready for [`parse`]), if one is complete.
+    /// Pop one whole message (its raw bytes, ready for [`parse`](super::parse)), if one is complete.
     pub fn pop(&mut self) -> Result<Option<Vec<u8>>, WireError> {
         let skip = skip_leading_crlf(&self.buf);
         if skip > 0 {

@@ -15,7 +15,7 @@ use super::name_addr::NameAddr;
 use super::params::split_outside_quotes;
 use super::uri::Uri;
 
-/// Parse one complete message: a UDP datagram, or one message popped from a [`Framer`].
+/// Parse one complete message: a UDP datagram, or one message popped from a [`Framer`](super::Framer).
 ///
 /// On UDP a missing Content-Length means "the rest of the datagram"; a body shorter than
 /// Content-Length is [`WireError::Truncated`]; bytes after Content-Length are ignored.
