@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use lianxin_ua::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
 use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
 use lianxin_ua::{
-    Credentials, EndReason, OutgoingCall, StaticCredentials, Transport, TrunkConfig, TrunkState,
-    Ua, UaConfig, UaEvent, UaHandle,
+    CallEvent, Credentials, EndReason, OutboundCall, OutgoingCall, StaticCredentials, Transport,
+    TrunkConfig, TrunkState, Ua, UaConfig, UaEvent, UaHandle,
 };
 use tokio::sync::mpsc;
 
@@ -474,11 +474,11 @@ fn start_raw(
 }
 
 /// Next event matching `pick`, within `secs`.
-fn next_event<T>(
+fn next_event<E, T>(
     rt: &tokio::runtime::Runtime,
-    events: &mut mpsc::Receiver<UaEvent>,
+    events: &mut mpsc::Receiver<E>,
     secs: u64,
-    mut pick: impl FnMut(&UaEvent) -> Option<T>,
+    mut pick: impl FnMut(&E) -> Option<T>,
 ) -> Option<T> {
     rt.block_on(async {
         tokio::time::timeout(Duration::from_secs(secs), async {
@@ -577,9 +577,9 @@ fn outbound_call(transport: Transport) {
     let callee = SippChild::spawn("", port, &args);
     // Give sipp a moment to listen (TCP connect is not retried).
     std::thread::sleep(Duration::from_millis(300));
-    let (rt, ua, mut events) = start_raw(|_| {});
+    let (rt, ua, _inbound) = start_raw(|_| {});
     let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 1);
-    let call = rt
+    let OutboundCall { call, mut events } = rt
         .block_on(ua.invite(OutgoingCall {
             target: format!("sip:household@127.0.0.1:{port}"),
             from: format!("sip:hotline@{}", ua.local_addr()),
@@ -588,11 +588,12 @@ fn outbound_call(transport: Transport) {
             transport,
             sdp: Some(lianxin_sdp::offer(&local).to_string().into_bytes()),
             credentials: None,
+            headers: Vec::new(),
         }))
         .expect("invite");
     let answered = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
-        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
+        CallEvent::Answered { sdp } => Some(sdp.clone()),
+        CallEvent::Failed { code, .. } => panic!("call failed with {code}"),
         _ => None,
     });
     let sdp = answered.expect("answered").expect("SDP in the 200");
@@ -600,7 +601,7 @@ fn outbound_call(transport: Transport) {
     lianxin_sdp::accept_answer(&local, &answer).expect("usable answer");
     rt.block_on(ua.hangup(call)).expect("hangup");
     let ended = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
+        CallEvent::Terminated { reason } => Some(*reason),
         _ => None,
     });
     assert_eq!(ended, Some(EndReason::LocalBye));
@@ -653,8 +654,8 @@ fn sip_outbound_late_offer_call() {
     let port = free_udp_port();
     let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
     std::thread::sleep(Duration::from_millis(300));
-    let (rt, ua, mut events) = start_raw(|_| {});
-    let call = rt
+    let (rt, ua, _inbound) = start_raw(|_| {});
+    let OutboundCall { call, mut events } = rt
         .block_on(ua.invite(OutgoingCall {
             target: format!("sip:household@127.0.0.1:{port}"),
             from: format!("sip:hotline@{}", ua.local_addr()),
@@ -663,11 +664,12 @@ fn sip_outbound_late_offer_call() {
             transport: Transport::Udp,
             sdp: None,
             credentials: None,
+            headers: Vec::new(),
         }))
         .expect("invite");
     let offer = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
-        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
+        CallEvent::Answered { sdp } => Some(sdp.clone()),
+        CallEvent::Failed { code, .. } => panic!("call failed with {code}"),
         _ => None,
     })
     .expect("answered")
@@ -680,7 +682,7 @@ fn sip_outbound_late_offer_call() {
     std::thread::sleep(Duration::from_millis(200));
     rt.block_on(ua.hangup(call)).expect("hangup");
     let ended = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
+        CallEvent::Terminated { reason } => Some(*reason),
         _ => None,
     });
     assert_eq!(ended, Some(EndReason::LocalBye));
