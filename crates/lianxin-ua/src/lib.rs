@@ -67,7 +67,6 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
-pub mod answer;
 pub mod config;
 mod driver;
 pub mod header;
@@ -77,7 +76,6 @@ mod route;
 mod tcp;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -451,44 +449,4 @@ impl UaHandle {
     pub async fn shutdown(&self) {
         let _ = self.tx.send(Command::Shutdown).await;
     }
-}
-
-/// Runs the UA alone with the built-in [`answer`] policy until Ctrl-C: the entry point
-/// for `lianxin serve --sip ADDR:PORT` before the hotline lands, and for the
-/// `sip_answer` example. Returns the policy's counters.
-pub async fn serve_standalone(
-    config: UaConfig,
-    credentials: SharedCredentials,
-    policy: answer::AnswerPolicy,
-) -> Result<answer::AnswerSnapshot, UaError> {
-    serve_until(config, credentials, policy, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-}
-
-/// Like [`serve_standalone`], until `shutdown` completes (the binary's Ctrl-C/SIGTERM
-/// future). A wildcard `policy.media_addr` is replaced by [`UaHandle::contact_ip`].
-pub async fn serve_until(
-    config: UaConfig,
-    credentials: SharedCredentials,
-    mut policy: answer::AnswerPolicy,
-    shutdown: impl Future<Output = ()>,
-) -> Result<answer::AnswerSnapshot, UaError> {
-    let (ua, events) = Ua::start(config, credentials).await?;
-    if policy.media_addr.is_unspecified() {
-        policy.media_addr = ua.contact_ip();
-    }
-    tracing::info!(
-        addr = %ua.local_addr(),
-        contact = %ua.contact_ip(),
-        "SIP user agent listening (UDP and TCP) with the stand-alone answer policy"
-    );
-    let stats = Arc::new(answer::AnswerStats::default());
-    let task = tokio::spawn(answer::run(ua.clone(), events, policy, stats.clone()));
-    shutdown.await;
-    tracing::info!("stopping SIP user agent");
-    ua.shutdown().await;
-    let _ = task.await;
-    Ok(stats.snapshot())
 }
