@@ -268,6 +268,29 @@ fn sip_dropping_an_answered_call_sends_bye() {
 }
 
 #[test]
+fn sip_outbound_call_whose_owner_stops_reading_is_hung_up() {
+    let port = free_udp_port();
+    // Built-in callee: 180, then 200 at once, then waits for a BYE (timeout: failure).
+    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
+    wait_listening(port, Transport::Udp);
+    // Room for one event: the 180 fills it, the 200 finds it full.
+    let (rt, ua, _inbound) = start_raw(|c| c.call_event_capacity = 1);
+    let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 6);
+    let mut out = rt
+        .block_on(ua.invite(household(&ua, port, Some(&local))))
+        .expect("invite");
+    // Not reading: the UA must not wait on us, and must not keep the call up.
+    assert_ok(&callee.wait());
+    let seen = events_until(&rt, &mut out.events, 5, |_| false);
+    assert!(
+        matches!(seen.as_slice(), [CallEvent::Progress { code: 180, .. }]),
+        "{seen:?}"
+    );
+    assert_no_outbound_left(&rt, &ua);
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
 fn sip_bad_extra_header_refuses_the_call_and_sends_nothing() {
     let (rt, ua, _inbound) = start_raw(|_| {});
     let mut call = household(&ua, 9, None);
