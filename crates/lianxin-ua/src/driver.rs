@@ -86,6 +86,35 @@ pub(crate) fn advertised_ip(bound: IpAddr) -> IpAddr {
     }
 }
 
+/// Attempts at finding a port free for both UDP and TCP when port 0 is asked.
+const BIND_ATTEMPTS: usize = 16;
+
+/// Binds UDP, and TCP on the same port unless disabled. For port 0 the kernel picks the
+/// UDP port, which may be taken on TCP: then another UDP port is tried.
+async fn bind(config: &UaConfig) -> Result<(UdpSocket, Option<TcpListener>, SocketAddr), UaError> {
+    let bind_err = |addr, source| UaError::Bind { addr, source };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let udp = bind_udp(config.listen).map_err(|e| bind_err(config.listen, e))?;
+        let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
+        if !config.tcp {
+            return Ok((udp, None, local));
+        }
+        match TcpListener::bind(local).await {
+            Ok(listener) => return Ok((udp, Some(listener), local)),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse
+                    && config.listen.port() == 0
+                    && attempt < BIND_ATTEMPTS =>
+            {
+                debug!(port = local.port(), "UDP port taken on TCP; trying another");
+            }
+            Err(e) => return Err(bind_err(local, e)),
+        }
+    }
+}
+
 /// Binds the sockets and spawns the task; returns the bound address and the contact host.
 pub(crate) async fn spawn(
     config: UaConfig,
@@ -93,16 +122,11 @@ pub(crate) async fn spawn(
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<UaEvent>,
 ) -> Result<(SocketAddr, String), UaError> {
-    let bind_err = |addr, source| UaError::Bind { addr, source };
-    let udp = bind_udp(config.listen).map_err(|e| bind_err(config.listen, e))?;
-    let local = udp.local_addr().map_err(|e| bind_err(config.listen, e))?;
+    let (udp, listener, local) = bind(&config).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_CAPACITY);
     let tcp_slots = tcp::slots();
-    if config.tcp {
-        let listener = TcpListener::bind(local)
-            .await
-            .map_err(|e| bind_err(local, e))?;
+    if let Some(listener) = listener {
         tokio::spawn(tcp::accept_loop(
             listener,
             tcp_tx.clone(),

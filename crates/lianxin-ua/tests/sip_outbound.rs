@@ -1,5 +1,6 @@
 //! Outbound calls through `UaHandle::invite` against sipp callees on 127.0.0.1: answer
-//! and hang-up (UDP, TCP, late offer), per-call event routing beside an inbound call,
+//! and hang-up (UDP, TCP, late offer), per-call event routing beside an inbound call
+//! (progress, early media, answer, INFO digits, re-INVITEs both ways, end),
 //! hang-up by dropping a call's receiver (CANCEL while ringing, ACK + BYE when a 2xx
 //! crosses the CANCEL, BYE once answered), extra INVITE headers.
 //!
@@ -153,6 +154,37 @@ fn sip_outbound_calls_and_an_inbound_call_each_hear_only_their_own_events() {
             "call sending {digit} saw {seen:?}"
         );
     }
+    // Each callee holds its call (re-INVITE), then takes ours: both on its own receiver.
+    for out in [&mut a, &mut b] {
+        let hold = events_until(&rt, &mut out.events, 10, |_| true);
+        let Some(CallEvent::Reinvite { sdp: Some(offer) }) = hold.first() else {
+            panic!("expected the callee's re-INVITE, saw {hold:?}");
+        };
+        let offer = SessionDescription::parse_bytes(offer).expect("valid re-INVITE offer");
+        let answer = lianxin_sdp::answer(&offer, &local).expect("common codec");
+        assert!(answer.remote.held, "the callee holds the call");
+        let body = answer.answer.to_string().into_bytes();
+        rt.block_on(ua.answer_reinvite(out.call, 200, Some(body)))
+            .expect("answer re-INVITE");
+        // Ours may go once the callee has ACKed our 200 (no event tells): retry.
+        let offer = lianxin_sdp::offer(&local).to_string().into_bytes();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Err(e) = rt.block_on(ua.reinvite(out.call, offer.clone())) {
+            assert!(Instant::now() < deadline, "re-INVITE refused: {e}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let result = events_until(&rt, &mut out.events, 10, |_| true);
+        assert!(
+            matches!(
+                result.as_slice(),
+                [CallEvent::ReinviteResult {
+                    code: 200,
+                    sdp: Some(_)
+                }]
+            ),
+            "{result:?}"
+        );
+    }
     for out in [&a, &b] {
         rt.block_on(ua.hangup(out.call)).expect("hangup");
     }
@@ -263,6 +295,29 @@ fn sip_dropping_an_answered_call_sends_bye() {
     assert_eq!(answered, Some(()));
     drop(out);
     assert_ok(&callee.wait());
+    assert_no_outbound_left(&rt, &ua);
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn sip_outbound_call_whose_owner_stops_reading_is_hung_up() {
+    let port = free_udp_port();
+    // Built-in callee: 180, then 200 at once, then waits for a BYE (timeout: failure).
+    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
+    wait_listening(port, Transport::Udp);
+    // Room for one event: the 180 fills it, the 200 finds it full.
+    let (rt, ua, _inbound) = start_raw(|c| c.call_event_capacity = 1);
+    let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 6);
+    let mut out = rt
+        .block_on(ua.invite(household(&ua, port, Some(&local))))
+        .expect("invite");
+    // Not reading: the UA must not wait on us, and must not keep the call up.
+    assert_ok(&callee.wait());
+    let seen = events_until(&rt, &mut out.events, 5, |_| false);
+    assert!(
+        matches!(seen.as_slice(), [CallEvent::Progress { code: 180, .. }]),
+        "{seen:?}"
+    );
     assert_no_outbound_left(&rt, &ua);
     rt.block_on(ua.shutdown());
 }
