@@ -13,6 +13,7 @@
 use crate::callerid::{CallerId, NumberKind};
 use crate::calls::{CallOutcome, Direction};
 use crate::db::{audit, from_ms, ms};
+use crate::outcome::Outcome;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -255,9 +256,9 @@ pub struct CampaignResult {
     pub created: DateTime<Utc>,
     /// Number dialled.
     pub number: String,
-    /// Dial state (pending, answered, no_answer, …).
+    /// Attempt state: `dialing` or an [`Outcome`] (`heard`, `no_answer`, …).
     pub state: String,
-    /// The notice was heard (是/否).
+    /// The notice was heard: someone answered (是/否).
     pub heard: bool,
 }
 
@@ -716,7 +717,7 @@ fn card(
             name: r.get(1)?,
             created: from_ms(r.get(2)?),
             number: r.get(3)?,
-            heard: state == "answered",
+            heard: Outcome::parse(&state).is_some_and(Outcome::reached),
             state,
         });
     }
