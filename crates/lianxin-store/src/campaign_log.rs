@@ -186,6 +186,10 @@ pub struct SavedAttempt {
     pub started: DateTime<Utc>,
     /// Ended.
     pub ended: Option<DateTime<Utc>>,
+    /// Seconds of the notice heard.
+    pub seconds_heard: Option<f64>,
+    /// Key pressed to confirm.
+    pub confirm_key: Option<char>,
 }
 
 /// A household of a campaign as saved.
@@ -237,7 +241,8 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let mut households = Vec::with_capacity(heads.len());
             let mut att = c.prepare_cached(
-                "SELECT attempt, number, state, created_ms, ended_ms FROM campaign_calls
+                "SELECT attempt, number, state, created_ms, ended_ms, heard_seconds, confirm_key
+                 FROM campaign_calls
                  WHERE campaign_id = ?1 AND household_id = ?2 ORDER BY attempt",
             )?;
             for (household_id, opted_out, outcome) in heads {
@@ -249,6 +254,10 @@ impl Store {
                             outcome: Outcome::parse(&r.get::<_, String>(2)?),
                             started: from_ms(r.get(3)?),
                             ended: r.get::<_, Option<i64>>(4)?.map(from_ms),
+                            seconds_heard: r.get(5)?,
+                            confirm_key: r
+                                .get::<_, Option<String>>(6)?
+                                .and_then(|k| k.chars().next()),
                         })
                     })?
                     .collect::<rusqlite::Result<_>>()?;
