@@ -19,6 +19,8 @@
 //! - [`dialrule`]: how a stored number is dialled on the trunk.
 //! - [`options`]: a campaign's options and the `[dialer]` defaults, validated.
 //! - [`progress`]: the counters consoles show.
+//! - [`journal`]: the thread that writes the events in batched transactions and confirms
+//!   attempt rows (the crate's one I/O module; it reads no clock).
 //!
 //! # Driving it
 //! The driver (a tokio task, later) creates a [`Campaign`] from the store's saved state
@@ -26,13 +28,13 @@
 //! feed what happened (`handle_logged`, `handle_progress`, `handle_answered`,
 //! `handle_rejected`, `handle_ended`, `handle_failed`, `handle_timeout`, or staff's
 //! `pause`/`resume`/`cancel`, or `stop` when the server stops), then drain
-//! events — writing them through the store's batched campaign log — then commands, then
-//! sleep until `poll_timeout`. An attempt's row is written **before** its INVITE leaves:
+//! events — queueing them on the [`Journal`], which writes them in batches — then
+//! commands, then sleep until `poll_timeout`. An attempt's row is written **before** its INVITE leaves:
 //! the machine emits [`Event::AttemptStarted`] and only gives the matching
 //! [`Command::Dial`] once the driver reports the row stored ([`Campaign::handle_logged`]).
 //!
 //! # What it is not
-//! No sockets, no clock, no SQL, no tasks. It does not play audio or speak SIP; it names
+//! No sockets, no clock, no SQL, no tasks (the journal's thread aside). It does not play audio or speak SIP; it names
 //! calls by [`CallId`] and the driver maps them to UA handles.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -40,6 +42,7 @@
 pub mod campaign;
 pub mod dialrule;
 pub mod governor;
+pub mod journal;
 pub mod options;
 pub mod outcome;
 pub mod plan;
@@ -49,6 +52,7 @@ pub mod window;
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};
 pub use dialrule::DialRule;
 pub use governor::Governor;
+pub use journal::{Journal, Stored};
 pub use options::{CampaignOptions, DialerConfig, Notice, OptionsError};
 pub use outcome::Outcome;
 pub use progress::Progress;

@@ -113,6 +113,23 @@ impl CampaignLogBatch<'_> {
         Ok(())
     }
 
+    /// Writes when an attempt was answered (so a crash during the notice still shows it).
+    pub fn attempt_answered(
+        &self,
+        campaign_id: i64,
+        household_id: i64,
+        attempt: u32,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE campaign_calls SET answered_ms = ?4
+                 WHERE campaign_id = ?1 AND household_id = ?2 AND attempt = ?3",
+            )?
+            .execute(params![campaign_id, household_id, attempt, ms(at)])?;
+        Ok(())
+    }
+
     /// Writes how an attempt ended.
     pub fn attempt_ended(&self, e: &AttemptEnd) -> Result<()> {
         let n = self
