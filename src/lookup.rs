@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
-use lianxin_store::screen::{HouseholdCard, HouseholdSummary};
+use lianxin_store::screen::{HouseholdCard, HouseholdHit};
 use lianxin_store::{CallerId, ScreenPop};
 use std::fmt::Write;
 
@@ -277,7 +277,7 @@ fn render_card(out: &mut String, c: &HouseholdCard, i: usize, total: usize) {
 }
 
 /// Search hits as text.
-pub fn render_search(hits: &[HouseholdSummary]) -> String {
+pub fn render_search(hits: &[HouseholdHit]) -> String {
     let mut out = String::new();
     if hits.is_empty() {
         out.push_str("No household found.\n");
@@ -287,11 +287,11 @@ pub fn render_search(hits: &[HouseholdSummary]) -> String {
         .iter()
         .map(|h| {
             vec![
-                h.household_id.to_string(),
+                h.id.to_string(),
                 h.code.clone(),
                 h.address.clone(),
                 h.members.join("、"),
-                h.phones.join(" "),
+                h.numbers.join(" "),
             ]
         })
         .collect();

@@ -1,7 +1,9 @@
 //! `lianxin import` is all-or-nothing: a bad row in the middle or a `kill -9` halfway
-//! leaves the database exactly as it was (issue 2).
+//! (with uncommitted rows already written to the WAL) leaves the database exactly as it was
+//! (issue 2).
 
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -132,6 +134,8 @@ fn kill_9_during_a_large_import_leaves_the_database_as_before() {
     let before = snapshot(&db, dir.path());
     let big = dir.path().join("big.csv");
     write_csv(&big, (100_000..700_000).map(row), false);
+    let wal = dir.path().join("t.db-wal");
+    let wal_before = wal_size(&wal);
     let mut child = bin()
         .arg("--db")
         .arg(&db)
@@ -140,18 +144,32 @@ fn kill_9_during_a_large_import_leaves_the_database_as_before() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Let it get well into the transaction, then kill it without warning.
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(1500) {
-        std::thread::sleep(Duration::from_millis(50));
+    // Kill it without warning once the import's transaction has provably reached the disk
+    // (uncommitted pages spill into the WAL when the page cache fills, about halfway
+    // through this file), while the process is still running.
+    let started = Instant::now();
+    let mut grown = 0;
+    while grown < SPILLED {
         assert!(
             child.try_wait().unwrap().is_none(),
-            "import finished before it could be killed"
+            "import finished after {:?} before it could be killed (WAL grew at most {grown} bytes)",
+            started.elapsed()
         );
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the import wrote nothing to the WAL in 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+        grown = grown.max(wal_size(&wal).saturating_sub(wal_before));
     }
     child.kill().unwrap(); // SIGKILL on Unix
     let status = child.wait().unwrap();
-    assert!(!status.success());
+    // Killed by the signal, not finished on its own between the last check and the kill.
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the import ended on its own ({status}) instead of being killed mid-transaction"
+    );
     assert_eq!(
         snapshot(&db, dir.path()),
         before,
@@ -163,6 +181,14 @@ fn kill_9_during_a_large_import_leaves_the_database_as_before() {
     assert!(run(&db, &["import", "residents", small.to_str().unwrap()])
         .status
         .success());
+}
+
+/// WAL bytes that show the killed import had written its uncommitted rows to disk.
+const SPILLED: u64 = 1 << 20;
+
+/// The size of the WAL file (0 when there is none).
+fn wal_size(wal: &Path) -> u64 {
+    std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
 }
 
 #[test]

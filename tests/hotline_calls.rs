@@ -12,13 +12,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::StreamExt;
-use serde_json::Value;
-use support::{free_port, free_rtp_port, http_get, http_post, scenario, Sipp};
-use tokio_tungstenite::tungstenite::Message;
+use support::audio::{tone_frames, ulaw_decode, ulaw_tone, FRAME};
+use support::console::Console;
+use support::{free_port, free_rtp_port, http_get, http_get_bytes, scenario, Sipp};
 
 const KNOWN_CALLER: &str = "65123456"; // 范先翔's landline in the demo community
 const UNKNOWN_CALLER: &str = "59999999"; // demo landlines are 6xxxxxxx
+/// The callers' voice: a tone no prompt has (the test prompts are 440 Hz).
+const VOICE_HZ: f64 = 1000.0;
+
+/// One second of a `freq` Hz tone as raw μ-law in `dir`, for sipp's `rtp_stream` (looped).
+fn write_voice(dir: &Path, freq: f64) -> PathBuf {
+    let path = dir.join(format!("voice-{freq}.ulaw"));
+    std::fs::write(&path, ulaw_tone(freq, 1, 8000.0)).expect("voice file");
+    path
+}
 
 /// One demo database per test binary; each server gets a copy.
 fn demo_db() -> &'static Path {
@@ -98,39 +106,45 @@ impl Server {
             "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\nvoicemail_max_secs = 3\n",
         )
         .expect("config");
-        let sip = free_port();
-        let http = free_port();
-        let rtp = free_rtp_port();
-        let log = std::fs::File::create(dir.join("server.log")).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-            .arg("--config")
-            .arg(dir.join("lianxin.toml"))
-            .arg("--db")
-            .arg(&db)
-            .args(["serve", "--demo", "--sip"])
-            .arg(format!("127.0.0.1:{sip}"))
-            .arg("--http")
-            .arg(format!("127.0.0.1:{http}"))
-            .arg("--rtp-ports")
-            .arg(format!("{}-{}", rtp, rtp + 40))
-            .arg("--prompts")
-            .arg(dir.join("prompts"))
-            .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start lianxin serve");
-        let server = Server {
-            child,
-            dir,
-            sip,
-            http,
-        };
-        let up = support::eventually(Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", http)).is_ok()
-        });
-        assert!(up, "server did not start:\n{}", server.log());
-        server
+        // Free ports are only free until someone else binds them: a server that lost one
+        // to a parallel test says so and exits, and is started again on other ports.
+        for _ in 0..3 {
+            let sip = free_port();
+            let http = free_port();
+            let rtp = free_rtp_port();
+            let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+            let mut child = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+                .arg("--config")
+                .arg(dir.join("lianxin.toml"))
+                .arg("--db")
+                .arg(&db)
+                .args(["serve", "--demo", "--sip"])
+                .arg(format!("127.0.0.1:{sip}"))
+                .arg("--http")
+                .arg(format!("127.0.0.1:{http}"))
+                .arg("--rtp-ports")
+                .arg(format!("{}-{}", rtp, rtp + 40))
+                .arg("--prompts")
+                .arg(dir.join("prompts"))
+                .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start lianxin serve");
+            match support::serve_ready(&mut child, &dir.join("server.log")) {
+                Ok(()) => {
+                    return Server {
+                        child,
+                        dir,
+                        sip,
+                        http,
+                    }
+                }
+                Err(log) if log.contains("in use") => continue,
+                Err(log) => panic!("server did not start:\n{log}"),
+            }
+        }
+        panic!("no free ports for the server in three tries");
     }
 
     fn log(&self) -> String {
@@ -178,7 +192,7 @@ impl Server {
         let dir = self.dir.join(name);
         let sc = scenario(file, vars, &dir);
         let mp = free_rtp_port();
-        Sipp::start(
+        let mut phone = Sipp::start(
             name,
             &self.dir,
             &[
@@ -195,7 +209,9 @@ impl Server {
                 "-m".into(),
                 "1".into(),
             ],
-        )
+        );
+        phone.wait_listening(port, Duration::from_secs(10));
+        phone
     }
 
     /// A caller (sipp UAC) dialling the demo hotline number.
@@ -257,93 +273,6 @@ fn sipp_args(scenario: &Path, server_port: u16, extra: &[&str]) -> Vec<String> {
     ];
     v.extend(extra.iter().map(|s| s.to_string()));
     v
-}
-
-/// A desk console: logged in over HTTP, connected over WebSocket.
-struct Console {
-    ws: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    token: String,
-}
-
-impl Console {
-    async fn connect(http: u16, user: &str, password: &str) -> Console {
-        let body = format!(r#"{{"username":"{user}","password":"{password}"}}"#);
-        let (status, resp) = http_post(http, "/api/login", &body, None);
-        assert_eq!(status, 200, "login failed: {resp}");
-        let v: Value = serde_json::from_str(&resp).expect("login json");
-        let token = v["token"].as_str().expect("token").to_string();
-        Console::with_token(http, token).await
-    }
-
-    async fn with_token(http: u16, token: String) -> Console {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{http}/ws?token={token}"))
-                .await
-                .expect("websocket connect");
-        Console { ws, token }
-    }
-
-    /// The first event of each of `types`, in whatever order they come, within `limit`.
-    async fn each(&mut self, types: &[&str], limit: Duration) -> Vec<Value> {
-        let deadline = Instant::now() + limit;
-        let mut found: Vec<Option<Value>> = vec![None; types.len()];
-        while found.iter().any(Option::is_none) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(Some(Ok(msg))) = tokio::time::timeout(left, self.ws.next()).await else {
-                panic!("not all of {types:?} within {limit:?}: got {found:?}");
-            };
-            if let Message::Text(t) = msg {
-                let v: Value = serde_json::from_str(&t).expect("event json");
-                if let Some(i) = types.iter().position(|ty| v["type"] == *ty) {
-                    found[i].get_or_insert(v);
-                }
-            }
-        }
-        found.into_iter().flatten().collect()
-    }
-
-    /// Whether an event of type `ty` arrives within `limit` (others are skipped).
-    async fn gets(&mut self, ty: &str, limit: Duration) -> bool {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let Ok(Some(Ok(msg))) = tokio::time::timeout(left, self.ws.next()).await else {
-                return false;
-            };
-            if let Message::Text(t) = msg {
-                let v: Value = serde_json::from_str(&t).expect("event json");
-                if v["type"] == ty {
-                    return true;
-                }
-            }
-        }
-    }
-
-    /// The next event of type `ty` (others are skipped), within `limit`.
-    async fn next(&mut self, ty: &str, limit: Duration) -> (Value, SystemTime) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let msg = tokio::time::timeout(left, self.ws.next())
-                .await
-                .unwrap_or_else(|_| panic!("no {ty} event within {limit:?}"))
-                .expect("websocket closed")
-                .expect("websocket error");
-            let at = SystemTime::now();
-            if let Message::Text(t) = msg {
-                let v: Value = serde_json::from_str(&t).expect("event json");
-                if v["type"] == ty {
-                    return (v, at);
-                }
-            }
-        }
-    }
-
-    async fn close(mut self) {
-        let _ = self.ws.close(None).await;
-    }
 }
 
 /// When sipp (run with TZ=UTC) logged the first received INVITE.
@@ -457,6 +386,8 @@ async fn acd_picks_longest_idle_operator_and_reoffers_on_no_answer() {
     server.register("8002", "demo8002", port_b);
     // 8002 becomes available first: longest idle, so it is offered the call first. Its
     // phone never answers; after the ring timeout the call goes to 8001, who answers.
+    // (The pause below is the difference in idle time under test, not a wait for a
+    // condition: without it both consoles could become available within one instant.)
     let mut c2 = Console::connect(server.http, "8002", "demo8002").await;
     c2.next("hello", Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -543,13 +474,19 @@ async fn voice_message_is_recorded_and_listed() {
     let server = Server::start("voicemail");
     let mut console = Console::connect(server.http, "8001", "demo8001").await;
     console.next("hello", Duration::from_secs(5)).await;
-    // Key 2: leave a message. The caller "speaks" (sipp sends the key's RTP) and hangs up.
+    // Key 2: leave a message. The caller speaks (sipp streams a 1 kHz tone as PCMU from
+    // 600 ms after the key) for 2.5 s and hangs up.
+    let voice = write_voice(&server.dir, VOICE_HZ);
     let mut caller = server.call(
         "caller",
-        "hotline/caller_hangup.xml",
+        "hotline/caller_talks_hangup.xml",
         KNOWN_CALLER,
         '2',
-        &[("DELAY_MS", "600".into()), ("HOLD_MS", "3000".into())],
+        &[
+            ("DELAY_MS", "600".into()),
+            ("HOLD_MS", "2500".into()),
+            ("AUDIO", voice.display().to_string()),
+        ],
     );
     // The message is stored when the caller hangs up, so it may be announced after the call
     // ended.
@@ -564,13 +501,27 @@ async fn voice_message_is_recorded_and_listed() {
     let (status, list) = http_get(server.http, "/api/voice-messages", Some(&token));
     assert_eq!(status, 200, "{list}");
     assert!(list.contains(&format!("\"id\":{id}")), "listed: {list}");
-    let (status, wav) = http_get(
+    let (status, wav) = http_get_bytes(
         server.http,
         &format!("/api/voice-messages/{id}/audio"),
         Some(&token),
     );
     assert_eq!(status, 200);
-    assert!(wav.starts_with("RIFF"), "a WAV file");
+    // What the caller said is in the message: at least 1 s of 20 ms frames carrying the
+    // caller's tone (the recording holds about 2 s of it).
+    let mut reader = hound::WavReader::new(std::io::Cursor::new(wav)).expect("a WAV file");
+    let spec = reader.spec();
+    assert_eq!((spec.sample_rate, spec.channels), (8000, 1), "{spec:?}");
+    let samples: Vec<i16> = reader
+        .samples::<i16>()
+        .collect::<Result<_, _>>()
+        .expect("16-bit samples");
+    let toned = tone_frames(&samples, VOICE_HZ);
+    assert!(
+        toned >= 50,
+        "the caller's {VOICE_HZ} Hz voice must be in the message: {toned} of {} frames",
+        samples.len() / FRAME
+    );
     let (status, _) = http_get(server.http, "/api/voice-messages", None);
     assert_eq!(status, 401, "voice messages only for logged-in staff");
     tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
@@ -594,12 +545,9 @@ async fn supervisor_listens_to_a_live_call() {
     );
     let mut console = Console::connect(server.http, "8001", "demo8001").await;
     console.next("hello", Duration::from_secs(5)).await;
-    // The caller's voice: one second of a mu-law square wave, looped by sipp.
-    let voice = server.dir.join("voice.ulaw");
-    let tone: Vec<u8> = (0..8000)
-        .map(|i| if (i / 10) % 2 == 0 { 0x10 } else { 0x90 })
-        .collect();
-    std::fs::write(&voice, tone).expect("voice file");
+    // The caller's voice: a 1 kHz tone, looped by sipp. The operator's phone sends no
+    // audio, so what the supervisor hears of the call is the caller's tone.
+    let voice = write_voice(&server.dir, VOICE_HZ);
     let mut caller = server.call(
         "caller",
         "hotline/caller_talks.xml",
@@ -622,7 +570,7 @@ async fn supervisor_listens_to_a_live_call() {
             ("CODE", "558001".into()),
             ("USER", "super".into()),
             ("MEDIA_PORT", media_port.to_string()),
-            ("HOLD_MS", "2000".into()),
+            ("HOLD_MS", "3000".into()),
         ],
         &server.dir.join("supervisor"),
     );
@@ -631,24 +579,28 @@ async fn supervisor_listens_to_a_live_call() {
         &server.dir,
         &sipp_args(&sc, server.sip, &["-m", "1", "-p", &sup_port.to_string()]),
     );
-    let heard = tokio::task::spawn_blocking(move || {
+    // Decode what reaches the supervisor's phone until 0.8 s of the caller's tone has
+    // arrived (the supervisor stays 3 s), at most 5 s.
+    let (toned, packets) = tokio::task::spawn_blocking(move || {
         let mut buf = [0u8; 2048];
+        let mut pcm = Vec::new();
         let mut packets = 0;
-        let until = Instant::now() + Duration::from_millis(2500);
-        while Instant::now() < until {
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until && tone_frames(&pcm, VOICE_HZ) < 40 {
             if let Ok(n) = media.recv(&mut buf) {
                 if n > 12 && buf[1] & 0x7f == 0 {
                     packets += 1;
+                    pcm.extend(buf[12..n].iter().map(|&b| ulaw_decode(b)));
                 }
             }
         }
-        packets
+        (tone_frames(&pcm, VOICE_HZ), packets)
     })
     .await
-    .expect("count packets");
+    .expect("listen as the supervisor");
     assert!(
-        heard >= 40,
-        "the supervisor must hear the conversation: {heard} RTP packets in 2.5 s"
+        toned >= 40,
+        "the supervisor must hear the caller's {VOICE_HZ} Hz voice: {toned} frames with it in {packets} PCMU packets"
     );
     let (ended, _) = console.next("call.ended", Duration::from_secs(20)).await;
     assert_eq!(ended["outcome"], "answered");

@@ -62,6 +62,24 @@ fn receive_all(sock: &UdpSocket, quiet: Duration) -> Vec<(Packet, SocketAddr)> {
     out
 }
 
+/// Receives `n` packets, or what arrives within `limit` if fewer come.
+fn receive_n(sock: &UdpSocket, n: usize, limit: Duration) -> Vec<(Packet, SocketAddr)> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 2048];
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        sock.set_read_timeout(Some(left)).unwrap();
+        if let Ok((len, from)) = sock.recv_from(&mut buf) {
+            out.push((parse(&buf[..len]), from));
+        }
+    }
+    out
+}
+
 fn wav_samples(name: &str) -> Vec<i16> {
     let mut r = hound::WavReader::open(prompts_dir().join(format!("{name}.wav"))).unwrap();
     let spec = r.spec();
@@ -197,12 +215,18 @@ async fn chained_play_list_and_stop() {
 
     // A looping item plays until stopped; no PlaybackFinished follows a stop.
     session.play(vec![PlayItem::Loop(tone.clone())]).unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Stop once the loop has gone past the tone's 20 frames.
+    let (mut packets, receiver) = tokio::task::spawn_blocking(move || {
+        (receive_n(&receiver, 26, Duration::from_secs(5)), receiver)
+    })
+    .await
+    .unwrap();
     session.stop_playback().unwrap();
-    let packets =
+    packets.extend(
         tokio::task::spawn_blocking(move || receive_all(&receiver, Duration::from_millis(300)))
             .await
-            .unwrap();
+            .unwrap(),
+    );
     assert!(
         packets.len() > 25,
         "looped past the 20-frame tone: {}",
@@ -338,6 +362,18 @@ fn count_for(sock: &UdpSocket, window: Duration) -> usize {
     n
 }
 
+/// Reads `sock` until nothing has arrived for `gap`, at most `limit`.
+fn quiet_for(sock: &UdpSocket, gap: Duration, limit: Duration) {
+    let until = std::time::Instant::now() + limit;
+    let mut last = std::time::Instant::now();
+    let mut buf = [0u8; 2048];
+    while last.elapsed() < gap && std::time::Instant::now() < until {
+        if sock.recv(&mut buf).is_ok() {
+            last = std::time::Instant::now();
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_sent_while_the_peer_holds_the_call() {
     let media = engine(36000);
@@ -355,9 +391,14 @@ async fn nothing_is_sent_while_the_peer_holds_the_call() {
     let tone = media.prompt("tone").unwrap();
     session.play(vec![PlayItem::Loop(tone)]).unwrap();
     session.set_sending(false).unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let (held, receiver) = tokio::task::spawn_blocking(move || {
-        let _ = count_for(&receiver, Duration::from_millis(150)); // sent before the hold
+        // What was sent before the hold took effect: until the stream pauses for 100 ms
+        // (at most 2 s; a hold that is not honoured then shows in the count below).
+        quiet_for(
+            &receiver,
+            Duration::from_millis(100),
+            Duration::from_secs(2),
+        );
         (count_for(&receiver, Duration::from_millis(400)), receiver)
     })
     .await

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use lianxin_media::g711::{alaw_decode, alaw_encode, ulaw_decode, ulaw_encode};
 use lianxin_media::{
-    Channels, Codec, MediaConfig, MediaEngine, MediaEvent, MediaHandle, PromptLibrary,
-    SessionParams,
+    Channels, Codec, MediaConfig, MediaEngine, MediaEvent, MediaHandle, MediaSession,
+    PromptLibrary, SessionParams,
 };
 
 fn engine(first_port: u16) -> MediaHandle {
@@ -76,6 +76,22 @@ fn expected(n: usize) -> Vec<i16> {
         .collect()
 }
 
+/// Waits (at most 5 s) until `session` has received `n` RTP packets.
+async fn received(session: &MediaSession, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let got = session.stats().await.unwrap().packets_received;
+        if got >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {got} of {n} packets received"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn read_wav(path: &Path) -> (hound::WavSpec, Vec<i16>) {
     let mut r = hound::WavReader::open(path).unwrap();
     (r.spec(), r.samples::<i16>().map(|s| s.unwrap()).collect())
@@ -103,7 +119,9 @@ async fn received_rtp_is_recorded_sample_for_sample() {
     })
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Every packet has reached the session (what is still in the jitter buffer is written
+    // when the recording stops).
+    received(&session, 50).await;
     session.stop_recording().unwrap();
     let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
         .await
@@ -167,13 +185,13 @@ async fn recording_stops_at_its_maximum_length() {
     session.close().await;
 }
 
-/// Runs in a child process (see `killed_recording_is_readable_up_to_last_flush`): records
-/// until killed.
-#[test]
-fn child_recorder() {
-    let Ok(path) = std::env::var("LIANXIN_MEDIA_TEST_RECORD") else {
-        return; // Only meaningful as the child.
-    };
+/// The test re-runs its own binary with only itself selected and this variable naming the
+/// WAV file: that child process records until it is killed.
+const CHILD_RECORDS_TO: &str = "LIANXIN_MEDIA_TEST_RECORD";
+
+/// The child's part of `killed_recording_is_readable_up_to_last_flush`: records into `path`,
+/// prints its port, and waits to be killed (it fails if nobody kills it within 30 s).
+fn record_until_killed(path: &Path) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let media = engine(36000);
@@ -185,33 +203,37 @@ fn child_recorder() {
             })
             .unwrap();
         session
-            .record(Path::new(&path), Duration::from_secs(60), Channels::Mono)
+            .record(path, Duration::from_secs(60), Channels::Mono)
             .unwrap();
         println!("PORT {}", session.local_port());
         tokio::time::sleep(Duration::from_secs(30)).await;
     });
+    panic!("the recording child was not killed within 30 s");
 }
 
 #[test]
 fn killed_recording_is_readable_up_to_last_flush() {
+    if let Some(path) = std::env::var_os(CHILD_RECORDS_TO) {
+        return record_until_killed(Path::new(&path));
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.wav");
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_recorder",
+            "killed_recording_is_readable_up_to_last_flush",
             "--nocapture",
             "--test-threads",
             "1",
         ])
-        .env("LIANXIN_MEDIA_TEST_RECORD", &path)
+        .env(CHILD_RECORDS_TO, &path)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let port: u16 = loop {
         let line = lines.next().expect("child prints its port").unwrap();
-        // The test harness prints "test child_recorder ... " on the same line.
+        // The test harness prints "test killed_recording_... ... " on the same line.
         if let Some(at) = line.find("PORT ") {
             break line[at + 5..].trim().parse().unwrap();
         }
@@ -311,14 +333,25 @@ async fn call_recording_has_caller_left_and_operator_right() {
         .record(&path, Duration::from_secs(60), Channels::CallerOperator)
         .unwrap();
     let (to_caller, to_operator) = (caller.local_addr(), operator.local_addr());
-    let a =
-        std::thread::spawn(move || send_frames_as(&caller_phone, to_caller, 30, Codec::Pcmu, 0));
-    let b = std::thread::spawn(move || {
-        send_frames_as(&operator_phone, to_operator, 30, Codec::Pcma, 100)
+    let a = std::thread::spawn(move || {
+        send_frames_as(&caller_phone, to_caller, 30, Codec::Pcmu, 0);
+        caller_phone
     });
-    a.join().unwrap();
-    b.join().unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let b = std::thread::spawn(move || {
+        send_frames_as(&operator_phone, to_operator, 30, Codec::Pcma, 100);
+        operator_phone
+    });
+    let (caller_phone, operator_phone) = (a.join().unwrap(), b.join().unwrap());
+    // The engine records each side in the tick it relays it to the other phone: once both
+    // phones have heard all 30 frames of the other, the recording holds them too.
+    tokio::task::spawn_blocking(move || {
+        for (phone, name) in [(&caller_phone, "caller"), (&operator_phone, "operator")] {
+            let heard = voiced_frames(phone, 30);
+            assert_eq!(heard, 30, "the {name}'s phone heard {heard} of 30 frames");
+        }
+    })
+    .await
+    .unwrap();
     caller.stop_recording().unwrap();
     let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
         .await
@@ -346,6 +379,30 @@ async fn call_recording_has_caller_left_and_operator_right() {
     assert!(voiced(&right) == operator_heard, "operator channel differs");
     caller.close().await;
     operator.close().await;
+}
+
+/// Counts the non-silent frames arriving on `sock` (either G.711 law) until `n` have come
+/// or it is quiet for 2 s.
+fn voiced_frames(sock: &UdpSocket, n: usize) -> usize {
+    sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 1500];
+    let mut voiced = 0;
+    while voiced < n {
+        let Ok((len, _)) = sock.recv_from(&mut buf) else {
+            break;
+        };
+        // A-law has no zero: its silence decodes to ±8.
+        let decode = if buf[1] & 0x7F == 8 {
+            alaw_decode
+        } else {
+            ulaw_decode
+        };
+        let silent = buf[12..len].iter().all(|&c| decode(c).abs() <= 8);
+        if !silent {
+            voiced += 1;
+        }
+    }
+    voiced
 }
 
 /// Collects what arrives on `sock` until it is quiet for 300 ms: decoded μ-law, silent

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Inbound load beside Asterisk: the rows "100 / 400 / 800 inbound calls, 20 s prompt, RTP
-# echoed" of /work/shared/bench/README.md, run against the real `lianxin serve` (release
-# build) on 127.0.0.1 with the shared scenario and exactly the command given there
-# (`-bg` replaced by a foreground run with `-nostdin` under `timeout`).
+# echoed" of deploy/bench/README.md, run against the real `lianxin serve` (release build)
+# on 127.0.0.1 with the reference scenario deploy/bench/inbound_uac.xml and exactly the
+# command given there (`-bg` replaced by a foreground run with `-nostdin` under `timeout`).
+# Everything it reads comes from this repository (and what it builds and generates).
 #
 # The server answers the information line "100" ([hotline.announcements] "100" =
 # "bench20s"), plays a 20-second prompt once and sends BYE; sipp echoes every RTP packet
@@ -48,7 +49,7 @@ SHORT_SECONDS=${SHORT_SECONDS:-60}
 SIP_PORT=${SIP_PORT:-15470}
 HTTP_PORT=${HTTP_PORT:-18470}
 RTP_PORTS=${RTP_PORTS:-20000-24999}
-SCENARIO=${SCENARIO:-/work/shared/bench/inbound_uac.xml}
+SCENARIO="$ROOT/deploy/bench/inbound_uac.xml"
 WORK=${WORK:-}
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }

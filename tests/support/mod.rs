@@ -1,7 +1,11 @@
 //! Shared helpers for the integration tests that talk to real peers on 127.0.0.1:
 //! free ports, sipp runs from templated scenarios, a minimal HTTP client for the console API,
-//! and a WebSocket console client. Every wait is bounded.
+//! a WebSocket console client (`console`) and known audio in and out (`audio`). Every wait
+//! is bounded, and waits are for a condition (a port bound, an event), not a fixed time.
 #![allow(dead_code)]
+
+pub mod audio;
+pub mod console;
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
@@ -85,6 +89,23 @@ impl Sipp {
         }
     }
 
+    /// Waits up to `limit` until this sipp has bound its UDP port `port` (it listens), and
+    /// panics if it has not (or exited first).
+    pub fn wait_listening(&mut self, port: u16, limit: Duration) {
+        let bound = eventually(limit, || {
+            UdpSocket::bind(("127.0.0.1", port)).is_err()
+                || matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("sipp {} exited before listening: {status}", self.name);
+        }
+        assert!(
+            bound,
+            "sipp {} not listening on {port} within {limit:?}",
+            self.name
+        );
+    }
+
     /// Waits up to `limit` for sipp to exit; returns its exit code (None on timeout, when
     /// it is killed).
     pub fn wait(&mut self, limit: Duration) -> Option<i32> {
@@ -143,6 +164,33 @@ pub fn http_get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
     http(port, "GET", path, None, token)
 }
 
+/// GETs a binary body (a WAV file) from the console API; returns (status, body bytes).
+pub fn http_get_bytes(port: u16, path: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let (status, head, body) = http_raw(port, "GET", path, None, token);
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    (status, if chunked { dechunk(&body) } else { body })
+}
+
+/// The payload of a `Transfer-Encoding: chunked` body.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..eol])
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.split(';').next()?.trim(), 16).ok())
+            .expect("chunk size");
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&body[start..start + size]);
+        body = &body[start + size + 2..];
+    }
+    out
+}
+
 fn http(
     port: u16,
     method: &str,
@@ -150,6 +198,18 @@ fn http(
     body: Option<&str>,
     token: Option<&str>,
 ) -> (u16, String) {
+    let (status, _, body) = http_raw(port, method, path, body, token);
+    (status, String::from_utf8_lossy(&body).to_string())
+}
+
+/// One request on its own connection: (status, header text, body bytes).
+fn http_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> (u16, String, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect http");
     s.set_read_timeout(Some(Duration::from_secs(10)))
         .expect("timeout");
@@ -164,17 +224,37 @@ fn http(
     s.write_all(req.as_bytes()).expect("write http");
     let mut resp = Vec::new();
     let _ = s.read_to_end(&mut resp);
-    let text = String::from_utf8_lossy(&resp).to_string();
-    let status = text
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(resp.len());
+    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let body = resp.get(split + 4..).unwrap_or_default().to_vec();
+    let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    (status, head, body)
+}
+
+/// Waits until the `lianxin serve` in `child` (its stderr going to `log`) says it is ready:
+/// Ok, or Err with its log when it exited first or was not ready within 60 s (then it is
+/// killed). Ready is the server's own word, not "something answers on its port": a port
+/// can be taken by another test's server.
+pub fn serve_ready(child: &mut Child, log: &Path) -> Result<(), String> {
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    let mut exited = false;
+    let ready = eventually(Duration::from_secs(60), || {
+        exited = matches!(child.try_wait(), Ok(Some(_)));
+        exited || read().contains("lianxin: ready")
+    });
+    if ready && !exited && read().contains("lianxin: ready") {
+        return Ok(());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err(read())
 }
 
 /// Waits until `f` is true, polling every 50 ms, at most `limit`.

@@ -1,8 +1,8 @@
 //! What the desk needs from the database, as a trait.
 //!
 //! The desk never talks SQL: everything it reads or changes about staff, households and
-//! voice messages goes through [`Directory`]. The server binary implements it for
-//! `lianxin_store::Store`; tests and demos use [`MemoryDirectory`]. The methods are
+//! voice messages goes through [`Directory`]. The desk implements it for
+//! `lianxin_store::Store` (module `store`); tests and demos use [`MemoryDirectory`]. The methods are
 //! synchronous (the store is SQLite); the HTTP layer calls them on tokio's blocking pool.
 
 use std::collections::HashMap;
@@ -10,35 +10,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use lianxin_store::{HouseholdHit, Role};
 use serde::Serialize;
-
-/// A staff member's role, as stored in the staff table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Hotline operator (热线值班员): takes calls, receives screen-pops.
-    Operator,
-    /// Block captain (包片主任): handles requests for a block; no pops.
-    Captain,
-    /// Residents' committee staff (居委会): campaigns and follow-up; no pops.
-    Committee,
-    /// Street-office supervisor (街道): takes calls, sees every operator's state.
-    Supervisor,
-    /// Administrator: accounts and settings; sees operators' states, no pops.
-    Admin,
-}
-
-impl Role {
-    /// Whether consoles of this role receive screen-pops and call events while on duty.
-    pub fn takes_calls(self) -> bool {
-        matches!(self, Role::Operator | Role::Supervisor)
-    }
-
-    /// Whether consoles of this role see every operator's state changes.
-    pub fn watches_operators(self) -> bool {
-        matches!(self, Role::Supervisor | Role::Admin)
-    }
-}
 
 /// A logged-in staff member, as shown to consoles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,23 +26,6 @@ pub struct Staff {
     pub role: Role,
     /// The operator's phone extension (SIP user), if any.
     pub extension: Option<String>,
-}
-
-/// One household found by a console search (name, address or number).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HouseholdHit {
-    /// Household id (used to attach a number).
-    pub id: i64,
-    /// Full address as shown to staff.
-    pub address: String,
-    /// Block (片区) name, if assigned.
-    pub block: Option<String>,
-    /// Block captain's name, if any.
-    pub captain: Option<String>,
-    /// Members' names.
-    pub members: Vec<String>,
-    /// The household's known numbers, as entered.
-    pub numbers: Vec<String>,
 }
 
 /// The result of attaching a number to a household.

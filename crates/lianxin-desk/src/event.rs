@@ -6,10 +6,11 @@
 //! (`docs/desk-protocol.md`).
 
 use chrono::{DateTime, Utc};
+use lianxin_store::CallOutcome;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{Staff, VoiceMessage};
-use crate::DeskError;
+use crate::error::DeskError;
 
 /// An operator's availability, as chosen on the console (or set by the hotline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,22 +68,6 @@ impl From<&Staff> for OperatorRef {
             extension: s.extension.clone(),
         }
     }
-}
-
-/// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CallOutcome {
-    /// An operator talked to the caller.
-    Answered,
-    /// The caller hung up before an operator answered (in menu or queue).
-    Abandoned,
-    /// The caller left a voice message.
-    VoiceMessage,
-    /// The call was refused (e.g. overload, not a hotline number).
-    Rejected,
-    /// Something failed on our side.
-    Failed,
 }
 
 /// The screen-pop card's content: the store's screen-pop record, held as opaque data.

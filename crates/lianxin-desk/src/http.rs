@@ -23,8 +23,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::app::App;
 use crate::directory::DirectoryError;
-use crate::server::App;
 use crate::session::Session;
 
 const CONSOLE_PAGE: &str = include_str!("console.html");

@@ -535,8 +535,8 @@ fn state_frame(staff: &Staff, state: OperatorState, on_duty: bool) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::Role;
-    use crate::event::{CallOutcome, Pop};
+    use crate::event::Pop;
+    use lianxin_store::{CallOutcome, Role};
     use serde_json::Value;
 
     fn staff(id: i64, role: Role) -> Arc<Staff> {

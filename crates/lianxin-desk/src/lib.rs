@@ -41,13 +41,19 @@
 //! - [`event`]: `DeskEvent` (hotline → desk) and `DeskCommand` (desk → hotline).
 //! - `protocol`: the wire form of the WebSocket protocol.
 //! - `hub`: consoles, operator states, live-call snapshot, fan-out.
-//! - `http`, `ws`: axum routes and the per-console socket task.
+//! - `server`: `Desk::start` and the `DeskHandle` the hotline keeps; `config`: `DeskConfig`.
+//! - `app`: the state every handler and console task shares (built only by `server`).
+//! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
+//! - `session`: log-in tokens; `error`: `DeskError`.
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod app;
+mod config;
 pub mod directory;
+mod error;
 pub mod event;
 mod http;
 mod hub;
@@ -58,32 +64,18 @@ mod session;
 mod store;
 mod ws;
 
+pub use config::DeskConfig;
 pub use directory::{
-    AttachedNumber, Directory, DirectoryError, HouseholdHit, MemoryDirectory, Role, Staff,
-    VoiceMessage,
+    AttachedNumber, Directory, DirectoryError, MemoryDirectory, Staff, VoiceMessage,
 };
+pub use error::DeskError;
 pub use event::{
-    CallOutcome, DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
+    DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
 };
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
-pub use server::{Desk, DeskConfig, DeskHandle, DeskStats};
+pub use server::{Desk, DeskHandle, DeskStats};
 
-/// Why the desk could not start or an event could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum DeskError {
-    /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address asked for.
-        addr: std::net::SocketAddr,
-        /// The OS error.
-        source: std::io::Error,
-    },
-    /// Another I/O failure while starting.
-    #[error("desk I/O error: {0}")]
-    Io(std::io::Error),
-    /// A screen-pop record could not be turned into data for consoles.
-    #[error("screen-pop record did not serialize: {0}")]
-    Encode(String),
-}
+/// The store's own types, which consoles see as they serialize: a staff member's role, a
+/// household search hit and how a call ended (one definition each, in `lianxin-store`).
+pub use lianxin_store::{CallOutcome, HouseholdHit, Role};

@@ -7,11 +7,12 @@
 //! console can show it.
 
 use chrono::{DateTime, Utc};
+use lianxin_store::CallOutcome;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::directory::{Staff, VoiceMessage};
-use crate::event::{CallOutcome, OperatorRef, OperatorState};
+use crate::event::{OperatorRef, OperatorState};
 
 /// The protocol version spoken by this server.
 pub const PROTOCOL_VERSION: u32 = 1;

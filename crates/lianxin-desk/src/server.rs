@@ -1,5 +1,5 @@
-//! Starting and driving the desk: configuration, the shared application state, and the
-//! handle the hotline keeps.
+//! Starting and driving the desk: `Desk::start` builds the shared state, binds the
+//! listener and serves the router; the hotline keeps the [`DeskHandle`] it returns.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -11,88 +11,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::App;
+use crate::config::DeskConfig;
 use crate::directory::Directory;
+use crate::error::DeskError;
 use crate::event::{DeskCommand, DeskEvent, OnDuty, OperatorState};
+use crate::http::router;
 use crate::hub::{Hub, HubConfig};
 use crate::latency::LatencySummary;
-use crate::session::Sessions;
-use crate::DeskError;
-
-/// Settings of the desk server. `DeskConfig::new(addr)` gives sensible defaults.
-#[derive(Debug, Clone)]
-pub struct DeskConfig {
-    /// Address for HTTP and WebSocket (port 0 picks a free port).
-    pub listen: SocketAddr,
-    /// A session ends after this long without use.
-    pub session_ttl: Duration,
-    /// Most sessions kept at once.
-    pub max_sessions: usize,
-    /// Most consoles connected at once.
-    pub max_consoles: usize,
-    /// Frames queued per console; a console whose queue is full is dropped.
-    pub console_queue: usize,
-    /// How often the server pings each console.
-    pub ping_interval: Duration,
-    /// A console that sends nothing (not even a pong) for this long is dropped.
-    pub pong_timeout: Duration,
-    /// A single frame write taking longer than this drops the console.
-    pub write_timeout: Duration,
-    /// tungstenite's `max_write_buffer_size` per socket, in bytes.
-    pub max_write_buffer: usize,
-    /// Largest message a console may send, in bytes.
-    pub max_incoming_message: usize,
-    /// Most live calls kept in the snapshot for late consoles.
-    pub max_live_calls: usize,
-    /// Capacity of the `DeskCommand` channel.
-    pub command_queue: usize,
-    /// State of a staff member at their first connection.
-    pub initial_state: OperatorState,
-    /// Most households returned by one search.
-    pub search_limit: usize,
-}
-
-impl DeskConfig {
-    /// Defaults, listening on `listen`.
-    pub fn new(listen: SocketAddr) -> Self {
-        DeskConfig {
-            listen,
-            session_ttl: Duration::from_secs(12 * 3600),
-            max_sessions: 10_000,
-            max_consoles: 1_000,
-            console_queue: 256,
-            ping_interval: Duration::from_secs(15),
-            pong_timeout: Duration::from_secs(45),
-            write_timeout: Duration::from_secs(10),
-            max_write_buffer: 4 << 20,
-            max_incoming_message: 64 << 10,
-            max_live_calls: 10_000,
-            command_queue: 1_024,
-            initial_state: OperatorState::Available,
-            search_limit: 20,
-        }
-    }
-}
-
-/// Shared state of every request handler and console task.
-pub(crate) struct App {
-    pub(crate) cfg: DeskConfig,
-    pub(crate) directory: Arc<dyn Directory>,
-    pub(crate) sessions: Sessions,
-    pub(crate) hub: Arc<Hub>,
-    commands: mpsc::Sender<DeskCommand>,
-}
-
-impl App {
-    /// Hands a command to the hotline. Waits only on the calling console's task, and
-    /// at most a few seconds: a hotline that stopped reading cannot wedge consoles.
-    pub(crate) async fn command(&self, cmd: DeskCommand) {
-        match tokio::time::timeout(Duration::from_secs(5), self.commands.send(cmd)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => tracing::debug!("desk command receiver gone; command dropped"),
-            Err(_) => tracing::warn!("desk command queue full for 5 s; command dropped"),
-        }
-    }
-}
 
 /// The desk server.
 #[derive(Debug)]
@@ -125,14 +51,8 @@ impl Desk {
             shutdown.clone(),
         ));
         let (tx, rx) = mpsc::channel(config.command_queue.max(1));
-        let app = Arc::new(App {
-            sessions: Sessions::new(config.session_ttl, config.max_sessions),
-            cfg: config,
-            directory,
-            hub: hub.clone(),
-            commands: tx,
-        });
-        let router = crate::http::router(app);
+        let app = Arc::new(App::new(config, directory, hub.clone(), tx));
+        let router = router(app);
         let stop = shutdown.clone();
         let server = tokio::spawn(async move {
             let served = axum::serve(listener, router)

@@ -102,7 +102,7 @@ impl Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::directory::Role;
+    use lianxin_store::Role;
 
     fn staff(id: i64) -> Staff {
         Staff {

@@ -1,16 +1,16 @@
 //! [`Directory`] for the real database, `lianxin_store::Store`.
 //!
-//! A thin mapping: store types become the desk's own types, store errors become
+//! A thin mapping. The search hit is the store's own type and goes through as it is;
+//! staff and voice messages become the desk's shapes (consoles see a staff member without
+//! their phone, a voice message as the console lists it). Store errors become
 //! [`DirectoryError`]s naming the request field at fault, with a Chinese message. No SQL
 //! here; the store audits changes itself.
 
 use std::path::PathBuf;
 
-use lianxin_store::{Store, StoreError};
+use lianxin_store::{HouseholdHit, Store, StoreError};
 
-use crate::directory::{
-    AttachedNumber, Directory, DirectoryError, HouseholdHit, Role, Staff, VoiceMessage,
-};
+use crate::directory::{AttachedNumber, Directory, DirectoryError, Staff, VoiceMessage};
 
 impl Directory for Store {
     fn verify_login(
@@ -19,7 +19,13 @@ impl Directory for Store {
         password: &str,
     ) -> Result<Option<Staff>, DirectoryError> {
         let staff = Store::verify_login(self, username, password).map_err(backend)?;
-        Ok(staff.map(staff_from))
+        Ok(staff.map(|s| Staff {
+            id: s.id,
+            username: s.username,
+            display_name: s.display_name,
+            role: s.role,
+            extension: s.extension,
+        }))
     }
 
     fn search_households(
@@ -27,18 +33,7 @@ impl Directory for Store {
         query: &str,
         limit: usize,
     ) -> Result<Vec<HouseholdHit>, DirectoryError> {
-        let hits = Store::search_households(self, query, limit).map_err(backend)?;
-        Ok(hits
-            .into_iter()
-            .map(|h| HouseholdHit {
-                id: h.household_id,
-                address: h.address,
-                block: None,
-                captain: None,
-                members: h.members,
-                numbers: h.phones,
-            })
-            .collect())
+        Store::search_households(self, query, limit).map_err(backend)
     }
 
     fn attach_number(
@@ -89,22 +84,52 @@ impl Directory for Store {
     }
 }
 
-fn staff_from(s: lianxin_store::Staff) -> Staff {
-    Staff {
-        id: s.id,
-        username: s.username,
-        display_name: s.display_name,
-        role: match s.role {
-            lianxin_store::Role::Operator => Role::Operator,
-            lianxin_store::Role::Captain => Role::Captain,
-            lianxin_store::Role::Committee => Role::Committee,
-            lianxin_store::Role::Supervisor => Role::Supervisor,
-            lianxin_store::Role::Admin => Role::Admin,
-        },
-        extension: s.extension,
-    }
-}
-
 fn backend(e: StoreError) -> DirectoryError {
     DirectoryError::Backend(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use lianxin_store::{CallOutcome, HouseholdHit, Role};
+
+    /// The store's types are the consoles' wire form: field names and enum spellings
+    /// as `docs/desk-protocol.md` shows them, byte for byte.
+    #[test]
+    fn store_types_serialize_as_the_protocol_shows() {
+        let hit = HouseholdHit {
+            id: 1,
+            code: "CYM000001".into(),
+            address: "内务部街27号".into(),
+            block: None,
+            captain: None,
+            members: vec!["范先翔".into(), "李国栋".into()],
+            numbers: vec!["01065123456".into(), "13912345678".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&hit).unwrap(),
+            r#"{"id":1,"address":"内务部街27号","block":null,"captain":null,"members":["范先翔","李国栋"],"numbers":["01065123456","13912345678"]}"#
+        );
+        let roles = [
+            Role::Operator,
+            Role::Captain,
+            Role::Committee,
+            Role::Supervisor,
+            Role::Admin,
+        ];
+        assert_eq!(
+            serde_json::to_string(&roles).unwrap(),
+            r#"["operator","captain","committee","supervisor","admin"]"#
+        );
+        let outcomes = [
+            CallOutcome::Answered,
+            CallOutcome::Abandoned,
+            CallOutcome::VoiceMessage,
+            CallOutcome::Rejected,
+            CallOutcome::Failed,
+        ];
+        assert_eq!(
+            serde_json::to_string(&outcomes).unwrap(),
+            r#"["answered","abandoned","voice_message","rejected","failed"]"#
+        );
+    }
 }

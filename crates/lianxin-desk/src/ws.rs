@@ -16,10 +16,10 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
+use crate::app::App;
 use crate::event::{DeskCommand, DisconnectReason};
 use crate::hub::{Frame, Registered};
 use crate::protocol::{parse_command, Incoming, Outgoing};
-use crate::server::App;
 use crate::session::Session;
 
 /// Runs a console until it goes away.

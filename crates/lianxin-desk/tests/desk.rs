@@ -24,6 +24,9 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// How long ago the test pretends the INVITE behind a timed pop arrived.
+const POP_AGE: Duration = Duration::from_millis(30);
+
 fn staff(id: i64, username: &str, name: &str, role: Role) -> Staff {
     Staff {
         id,
@@ -42,6 +45,7 @@ fn directory() -> Arc<MemoryDirectory> {
     dir.add_staff(staff(4, "liuzhu", "刘主任", Role::Supervisor), "mima4");
     dir.add_household(HouseholdHit {
         id: 10,
+        code: "HP0010".into(),
         address: "和平街12号院3号楼2单元501".into(),
         block: Some("第三片区".into()),
         captain: Some("孙梅".into()),
@@ -480,7 +484,10 @@ async fn pop_reaches_on_duty_console_and_not_away_console() {
     let duty: Vec<i64> = desk.on_duty().iter().map(|d| d.staff.id).collect();
     assert_eq!(duty, [1]);
 
-    desk.publish_at(ringing("call-1"), Instant::now());
+    // Published as if the INVITE had arrived 30 ms ago: the pop's one sample must count
+    // from that instant to the frame's write, no less and no more.
+    let invite_at = Instant::now() - POP_AGE;
+    desk.publish_at(ringing("call-1"), invite_at);
     let pop = next(&mut on).await;
     assert_eq!(pop["type"], "call.ringing");
     assert_eq!(pop["call_id"], "call-1");
@@ -524,10 +531,16 @@ async fn pop_reaches_on_duty_console_and_not_away_console() {
         (Some("answered"), Some(42))
     );
 
-    // the pop's write was timed
+    // the pop's write was timed: one sample (the on-duty console's frame), from the
+    // INVITE's instant to the write
     let lat = desk.pop_latencies();
-    assert_eq!(lat.count, 1);
-    assert!(lat.min <= lat.max);
+    let since_invite = invite_at.elapsed();
+    assert_eq!(lat.count, 1, "{lat:?}");
+    assert_eq!(lat.min, lat.max, "one sample: {lat:?}");
+    assert!(
+        lat.min >= POP_AGE && lat.max <= since_invite,
+        "the sample must lie between {POP_AGE:?} and {since_invite:?}: {lat:?}"
+    );
     desk.shutdown().await;
 }
 

@@ -1,7 +1,8 @@
 //! The hotline's tokio driver: one task that carries out what the machines decide.
 //!
 //! It owns every live hotline call and listens to four sources: SIP events from
-//! `lianxin-ua`, media events (all sessions' events merged onto one channel), console
+//! `lianxin-ua` (the inbound receiver, plus each operator leg's own events, forwarded
+//! onto one channel), media events (all sessions' events merged onto one channel), console
 //! commands from `lianxin-desk`, and time. For each input it feeds the per-call
 //! [`CallFlow`] and the shared [`Acd`], then carries out their commands against the UA,
 //! the media engine, the store and the desk. The call-flow rules live in those machines;
@@ -28,7 +29,7 @@ use lianxin_media::{Channels, MediaEvent, MediaHandle, MediaSession, PlayItem, S
 use lianxin_sdp::{LocalMedia, SdpVersions, SessionDescription};
 use lianxin_sip::CallHandle;
 use lianxin_store::{CallOutcome, CallUpdate, Direction, NewCall, NewVoiceMessage, Role, Store};
-use lianxin_ua::{OutgoingCall, UaEvent, UaHandle};
+use lianxin_ua::{CallEvent, OutboundCall, OutgoingCall, UaEvent, UaHandle};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -164,6 +165,9 @@ struct Driver {
     desk: DeskHandle,
     desk_commands: mpsc::Receiver<DeskCommand>,
     media_tx: mpsc::Sender<(u64, MediaEvent)>,
+    /// Operator legs' own SIP events, merged by their forwarders.
+    leg_tx: mpsc::Sender<(CallHandle, CallEvent)>,
+    leg_rx: mpsc::Receiver<(CallHandle, CallEvent)>,
     acd: Acd,
     calls: HashMap<CallKey, Call>,
     legs: HashMap<CallHandle, Leg>,
@@ -196,7 +200,10 @@ impl Driver {
                 (number.clone(), Arc::new(flow))
             })
             .collect();
+        let (leg_tx, leg_rx) = mpsc::channel(4096);
         Driver {
+            leg_tx,
+            leg_rx,
             flow_config: Arc::new(config.flow.clone()),
             acd: Acd::new(config.acd),
             config,
@@ -268,6 +275,7 @@ impl Driver {
                     Some(ev) => self.on_ua(ev).await,
                     None => break,
                 },
+                Some((call, ev)) = self.leg_rx.recv() => self.on_leg(call, ev).await,
                 Some((session, ev)) = media_rx.recv() => self.on_media(session, ev).await,
                 Some(cmd) = self.desk_commands.recv() => self.on_desk(cmd),
                 _ = sleep => {}
@@ -331,17 +339,6 @@ impl Driver {
             UaEvent::Dtmf { call, digit } => {
                 if let Some(Leg::Caller(key)) = self.legs.get(&call).copied() {
                     self.feed(key, Input::Digit(digit)).await;
-                }
-            }
-            UaEvent::Answered { call, sdp } => self.on_operator_answered(call, sdp).await,
-            UaEvent::Failed { call, code, reason } => {
-                let Some(Leg::Operator(key)) = self.legs.remove(&call) else {
-                    return;
-                };
-                tracing::info!(call = key, code, %reason, "operator phone did not take the call");
-                if let Some(leg) = self.take_operator_leg(key) {
-                    self.acd.offer_failed(Instant::now(), key, leg.staff_id);
-                    self.close_media(leg.media);
                 }
             }
             UaEvent::Terminated { call, reason } => match self.legs.remove(&call) {
@@ -419,6 +416,33 @@ impl Driver {
             other => tracing::debug!(event = ?other, "SIP event not used by the hotline"),
         }
         self.drain_acd().await;
+    }
+
+    /// An operator leg's own event (it placed the call with `invite`); in-dialog events
+    /// are handled like those of incoming calls.
+    async fn on_leg(&mut self, call: CallHandle, ev: CallEvent) {
+        let ev = match ev {
+            CallEvent::Answered { sdp } => {
+                self.on_operator_answered(call, sdp).await;
+                return self.drain_acd().await;
+            }
+            CallEvent::Failed { code, reason } => {
+                if let Some(Leg::Operator(key)) = self.legs.remove(&call) {
+                    tracing::info!(call = key, code, %reason, "operator phone did not take the call");
+                    if let Some(leg) = self.take_operator_leg(key) {
+                        self.acd.offer_failed(Instant::now(), key, leg.staff_id);
+                        self.close_media(leg.media);
+                    }
+                }
+                return self.drain_acd().await;
+            }
+            CallEvent::Progress { .. } => return,
+            CallEvent::Reinvite { sdp } => UaEvent::Reinvite { call, sdp },
+            CallEvent::ReinviteResult { code, sdp } => UaEvent::ReinviteResult { call, code, sdp },
+            CallEvent::Dtmf { digit } => UaEvent::Dtmf { call, digit },
+            CallEvent::Terminated { reason } => UaEvent::Terminated { call, reason },
+        };
+        self.on_ua(ev).await;
     }
 
     async fn on_incoming(&mut self, ic: lianxin_ua::IncomingCall) {
@@ -736,6 +760,19 @@ impl Driver {
         self.feed(key, Input::OperatorConnected).await;
     }
 
+    /// Feeds an operator leg's own events into this loop (dropping them hangs it up).
+    fn forward_leg(&self, out: OutboundCall) {
+        let OutboundCall { call, mut events } = out;
+        let tx = self.leg_tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = events.recv().await {
+                if tx.send((call, ev)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
     // ----- media -----
 
     fn forward_media(&mut self, session: u64, leg: Leg, mut events: mpsc::Receiver<MediaEvent>) {
@@ -1024,10 +1061,13 @@ impl Driver {
             transport: contact.transport,
             sdp: Some(offer),
             credentials: None,
+            headers: Vec::new(),
         };
         let call_id = call.call_id.clone();
         match self.ua.invite(outgoing).await {
-            Ok(handle) => {
+            Ok(out) => {
+                let handle = out.call;
+                self.forward_leg(out);
                 self.forward_media(session.id(), Leg::Operator(key), events);
                 self.legs.insert(handle, Leg::Operator(key));
                 if let Some(c) = self.calls.get_mut(&key) {

@@ -7,7 +7,8 @@
 //! `Instant::now`, `SystemTime::now` and the thread RNG here.
 //!
 //! # Layout
-//! - [`wire`]: framing (TCP by Content-Length, UDP datagrams), unfolding, compact header
+//! - [`wire`] (one file per concept: `framer`, `parser`, `uri`, `headers`, `message`,
+//!   `keys`, ...): framing (TCP by Content-Length, UDP datagrams), unfolding, compact header
 //!   names, comma lists, typed heads ([`wire::Request`], [`wire::Response`]), the RFC 3261
 //!   §17.2.3 [`wire::TransactionKey`] and the role-aware [`wire::DialogId`]. The parser is
 //!   our own (rsip 0.4 refuses 8 of the 25 valid RFC 4475 messages, see
@@ -19,7 +20,10 @@
 //! - [`auth`]: digest authentication (RFC 2617 / RFC 7616), both sides.
 //! - [`registrar`]: bindings table and the outbound-registration client machine.
 //! - [`endpoint`]: [`Endpoint`], which owns slabs of transactions and calls and routes every
-//!   message by key.
+//!   message by key; its files split the server side (`uas`), the client side (`uac`),
+//!   requests within a call (`in_dialog`) and outside calls (`requests`).
+//! - `transmit`: [`Transmit`], the output of every machine here (the transactions yield
+//!   it and the endpoint queues it), so neither imports the other for it.
 //!
 //! # How to drive it
 //! ```text
@@ -69,6 +73,7 @@ pub mod endpoint;
 pub mod registrar;
 pub mod timer;
 pub mod transaction;
+mod transmit;
 pub mod wire;
 
 pub use endpoint::{

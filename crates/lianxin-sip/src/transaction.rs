@@ -12,8 +12,8 @@
 //! - the INVITE client transaction ends on a 2xx; later 2xx retransmissions are matched by
 //!   dialog id in the endpoint, which re-sends the ACK (the UAC core's duty).
 
-use crate::endpoint::Transmit;
 use crate::timer::{Timer, TimerConfig, TimerTable};
+use crate::transmit::Transmit;
 use crate::wire::{Head, Method, Request, Response, Transport};
 use std::collections::VecDeque;
 use std::net::SocketAddr;

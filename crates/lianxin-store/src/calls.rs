@@ -36,19 +36,20 @@ impl Direction {
     }
 }
 
-/// How a call ended.
+/// How a call ended: in the call log, and in the consoles' `call.ended` (as its
+/// snake_case name, the same text as [`CallOutcome::as_str`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// An operator (or the callee) answered.
     Answered,
-    /// The caller hung up before anyone answered.
+    /// The caller hung up before anyone answered (in the menu or the queue).
     Abandoned,
     /// The caller left a voice message.
     VoiceMessage,
-    /// We rejected the call (busy, closed, overload).
+    /// We rejected the call (busy, closed, overload, not a hotline number).
     Rejected,
-    /// A technical failure.
+    /// A technical failure on our side.
     Failed,
 }
 

@@ -30,6 +30,7 @@
 pub mod bench;
 pub mod callerid;
 pub mod calls;
+mod campaign_history;
 pub mod campaign_log;
 pub mod campaigns;
 pub mod demo;
@@ -57,7 +58,7 @@ pub use campaigns::{
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
-pub use screen::{Alarm, HouseholdCard, HouseholdSummary, Member, ScreenPop};
+pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
 
 /// Everything that can go wrong in the store.

@@ -12,8 +12,9 @@
 
 use crate::callerid::{CallerId, NumberKind};
 use crate::calls::{CallOutcome, Direction};
+use crate::campaign_history::campaign_results;
+pub use crate::campaign_history::CampaignResult;
 use crate::db::{audit, from_ms, ms};
-use crate::outcome::Outcome;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -245,23 +246,6 @@ pub struct VoiceMessageSummary {
     pub open: bool,
 }
 
-/// A group-call notice dialled to the household.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CampaignResult {
-    /// Campaign id.
-    pub campaign_id: i64,
-    /// Campaign name.
-    pub name: String,
-    /// When the row was queued.
-    pub created: DateTime<Utc>,
-    /// Number dialled.
-    pub number: String,
-    /// Attempt state: `dialing` or an [`Outcome`] (`heard`, `no_answer`, …).
-    pub state: String,
-    /// The notice was heard: someone answered (是/否).
-    pub heard: bool,
-}
-
 /// Everything about one household, for the operator's screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HouseholdCard {
@@ -312,23 +296,27 @@ pub struct ScreenPop {
     pub matches: Vec<HouseholdCard>,
 }
 
-/// A search hit.
+/// One household found by [`Store::search_households`] (name, address, code or number).
+///
+/// Serialized, it is what consoles get from the desk's household search
+/// (`docs/desk-protocol.md`): `id`, `address`, `block`, `captain`, `members`, `numbers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HouseholdSummary {
-    /// Household id.
-    pub household_id: i64,
-    /// Household code.
+pub struct HouseholdHit {
+    /// Household id (used to attach a number).
+    pub id: i64,
+    /// Household code (shown by the CLI; not part of the consoles' search result).
+    #[serde(skip)]
     pub code: String,
-    /// Address text.
+    /// Full address as shown to staff.
     pub address: String,
-    /// Block name.
+    /// Block (片区) name, if assigned.
     pub block: Option<String>,
-    /// Block captain's name.
+    /// Block captain's name, if any.
     pub captain: Option<String>,
-    /// Member names.
+    /// Members' names.
     pub members: Vec<String>,
-    /// Normalized numbers.
-    pub phones: Vec<String>,
+    /// The household's numbers, normalized.
+    pub numbers: Vec<String>,
 }
 
 /// Builds the address text from its parts.
@@ -428,7 +416,7 @@ impl Store {
 
     /// Households whose member name, address or code contains `query`, or that own the
     /// number `query` stands for; at most `limit`.
-    pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdSummary>> {
+    pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdHit>> {
         let q = query.trim();
         if q.is_empty() || limit == 0 {
             return Ok(Vec::new());
@@ -489,11 +477,11 @@ impl Store {
                     .prepare_cached("SELECT name FROM residents WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                let phones = c
+                let numbers = c
                     .prepare_cached("SELECT normalized FROM phones WHERE household_id = ?1 ORDER BY id")?
                     .query_map([id], |r| r.get(0))?
                     .collect::<rusqlite::Result<Vec<String>>>()?;
-                out.push(HouseholdSummary { household_id: id, code, address, block, captain, members, phones });
+                out.push(HouseholdHit { id, code, address, block, captain, members, numbers });
             }
             Ok(out)
         })
@@ -704,23 +692,7 @@ fn card(
         });
     }
 
-    let mut st = c.prepare_cached(
-        "SELECT k.campaign_id, p.name, k.created_ms, k.number, k.state
-         FROM campaign_calls k JOIN campaigns p ON p.id = k.campaign_id
-         WHERE k.household_id = ?1 ORDER BY k.created_ms DESC, k.id DESC LIMIT 5",
-    )?;
-    let mut rows = st.query([hh])?;
-    while let Some(r) = rows.next()? {
-        let state: String = r.get(4)?;
-        card.campaign_results.push(CampaignResult {
-            campaign_id: r.get(0)?,
-            name: r.get(1)?,
-            created: from_ms(r.get(2)?),
-            number: r.get(3)?,
-            heard: Outcome::parse(&state).is_some_and(Outcome::reached),
-            state,
-        });
-    }
+    card.campaign_results = campaign_results(c, hh, HISTORY_CAMPAIGNS)?;
     Ok(Some(card))
 }
 

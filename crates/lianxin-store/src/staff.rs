@@ -17,23 +17,33 @@ use sha2::{Digest, Sha256};
 /// The SIP digest realm of every account.
 pub const SIP_REALM: &str = "lianxin";
 
-/// What a staff member may do.
+/// What a staff member may do. Consoles see it as its snake_case name (`operator`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// Hotline operator (热线值班员).
+    /// Hotline operator (热线值班员): takes calls, receives screen-pops.
     Operator,
-    /// Block captain (包片主任).
+    /// Block captain (包片主任): handles requests for a block; no pops.
     Captain,
-    /// Residents' committee staff (居委会).
+    /// Residents' committee staff (居委会): campaigns and follow-up; no pops.
     Committee,
-    /// Street-office supervisor (街道).
+    /// Street-office supervisor (街道): takes calls, sees every operator's state.
     Supervisor,
-    /// System administrator.
+    /// System administrator: accounts and settings; sees operators' states, no pops.
     Admin,
 }
 
 impl Role {
+    /// Whether staff of this role take hotline calls (and, on duty, get screen-pops).
+    pub fn takes_calls(self) -> bool {
+        matches!(self, Role::Operator | Role::Supervisor)
+    }
+
+    /// Whether staff of this role see every operator's state changes.
+    pub fn watches_operators(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin)
+    }
+
     /// The database text.
     pub fn as_str(self) -> &'static str {
         match self {

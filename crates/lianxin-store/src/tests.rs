@@ -152,7 +152,7 @@ fn unknown_anonymous_and_shared_numbers() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].members, vec!["宋桂英".to_string()]);
     assert_eq!(
-        hits[0].phones,
+        hits[0].numbers,
         vec!["01065120000".to_string(), "01065999999".to_string()]
     );
     assert_eq!(hits[0].block, None);

@@ -1,4 +1,5 @@
-//! Runs the SIP user agent alone with the built-in answer policy, until Ctrl-C.
+//! Runs the SIP user agent alone with the scripted answer policy
+//! (`tests/support/answer.rs`), until Ctrl-C.
 //!
 //! ```text
 //! cargo run -p lianxin-ua --example sip_answer -- --listen 127.0.0.1:5070 \
@@ -11,9 +12,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lianxin_ua::answer::AnswerPolicy;
+#[path = "../tests/support/answer.rs"]
+mod answer;
+
+use answer::AnswerPolicy;
 use lianxin_ua::ratelimit::RateLimitConfig;
-use lianxin_ua::{serve_standalone, StaticCredentials, UaConfig};
+use lianxin_ua::{StaticCredentials, UaConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -51,7 +55,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let stats = rt.block_on(serve_standalone(config, Arc::new(creds), policy))?;
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let stats = rt.block_on(answer::serve_until(config, Arc::new(creds), policy, ctrl_c))?;
     eprintln!("{stats:?}");
     Ok(())
 }

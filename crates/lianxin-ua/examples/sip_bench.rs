@@ -20,7 +20,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lianxin_ua::answer::{self, AnswerPolicy, AnswerStats};
+#[path = "../tests/support/answer.rs"]
+mod answer;
+
+use answer::{AnswerPolicy, AnswerStats};
 use lianxin_ua::ratelimit::RateLimitConfig;
 use lianxin_ua::{StaticCredentials, Ua, UaConfig};
 

@@ -32,8 +32,11 @@ pub struct UaConfig {
     /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
     /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
     pub max_transactions: usize,
-    /// Capacity of the event channel to the owner.
+    /// Capacity of the inbound event channel (incoming calls, registrations).
     pub event_capacity: usize,
+    /// Capacity of each outbound call's own event channel. A call has few events; one
+    /// whose channel fills up has an owner that stopped reading, and is hung up.
+    pub call_event_capacity: usize,
     /// Capacity of the command channel from handles.
     pub command_capacity: usize,
     /// Seed for tags, branches and nonces; `None` draws one from the OS.
@@ -56,6 +59,7 @@ impl UaConfig {
             max_calls: 4000,
             max_transactions: 400_000,
             event_capacity: 4096,
+            call_event_capacity: 32,
             command_capacity: 4096,
             seed: None,
             user_agent: concat!("lianxin/", env!("CARGO_PKG_VERSION")).to_string(),

@@ -4,6 +4,8 @@
 //! earliest deadline; feed it in; then drain `poll_transmit` and `poll_event` until both
 //! are empty. Events go to a local queue first and to the owner's bounded channel as room
 //! allows, so the task never waits on its owner (who may be waiting on a command answer).
+//! Events of outbound calls go to each call's own channel instead ([`crate::route`]),
+//! also without waiting; a call whose owner dropped its receiver is hung up here.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -25,10 +27,11 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
 use crate::ratelimit::{classify, RateLimiter, Verdict};
+use crate::route::{Route, Routes};
 use crate::tcp::{self, TcpIn};
 use crate::{
-    Command, Contact, EndReason, IncomingCall, SharedCredentials, TrunkState, UaConfig, UaError,
-    UaEvent, UaStats,
+    CallEvent, Command, Contact, EndReason, IncomingCall, OutboundCall, SharedCredentials,
+    TrunkState, UaConfig, UaError, UaEvent, UaStats,
 };
 
 /// How often lapsed registrations are swept.
@@ -147,8 +150,10 @@ pub(crate) async fn spawn(
     if let Some(t) = &config.trunk {
         limits.exempt.push(t.destination.ip());
     }
+    let (routes, dropped) = Routes::new(config.call_event_capacity);
     let driver = Driver {
         limiter: RateLimiter::new(limits),
+        routes,
         pending: VecDeque::new(),
         event_capacity: config.event_capacity.max(1),
         config,
@@ -171,7 +176,7 @@ pub(crate) async fn spawn(
         last_input: start,
         stats: UaStats::default(),
     };
-    tokio::spawn(driver.run(commands, events, tcp_rx));
+    tokio::spawn(driver.run(commands, events, tcp_rx, dropped));
     Ok((local, contact_host))
 }
 
@@ -195,6 +200,8 @@ struct Driver {
     trunk_state: Option<TrunkState>,
     pending: VecDeque<UaEvent>,
     event_capacity: usize,
+    /// Where the events of outbound calls go.
+    routes: Routes,
     next_expire: Instant,
     /// When the message being processed was read from its socket.
     last_input: Instant,
@@ -207,6 +214,7 @@ impl Driver {
         mut commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<UaEvent>,
         mut tcp_rx: mpsc::Receiver<TcpIn>,
+        mut dropped: mpsc::Receiver<CallHandle>,
     ) {
         let udp = self.udp.clone();
         let mut buf = vec![0u8; 65_536];
@@ -227,6 +235,7 @@ impl Driver {
                     Some(cmd) => self.command(now(), cmd),
                 },
                 _ = &mut sleep => self.timeout(now()),
+                Some(call) = dropped.recv() => self.abandon(now(), call),
                 Some(m) = tcp_rx.recv() => self.tcp_in(now(), m),
                 permit = events.reserve(), if has_pending => match permit {
                     Ok(permit) => {
@@ -440,21 +449,39 @@ impl Driver {
                 })));
             }
             Event::CallAcked { call, sdp } => self.push(UaEvent::Acked { call, sdp }),
+            Event::Reinvite { call, sdp } => match self.routes.route(call) {
+                Route::Inbound => self.push(UaEvent::Reinvite { call, sdp }),
+                Route::Outbound => self.for_call(now, call, CallEvent::Reinvite { sdp }),
+                Route::Abandoned => {
+                    let _ = self.endpoint.answer_reinvite(now, call, 488, None);
+                }
+            },
+            Event::ReinviteResult { call, code, sdp } => match self.routes.route(call) {
+                Route::Inbound => self.push(UaEvent::ReinviteResult { call, code, sdp }),
+                _ => self.for_call(now, call, CallEvent::ReinviteResult { code, sdp }),
+            },
+            Event::Progress { call, code, sdp } => {
+                self.for_call(now, call, CallEvent::Progress { code, sdp })
+            }
+            Event::Answered { call, sdp } => {
+                if self.routes.route(call) == Route::Abandoned {
+                    // A 2xx crossed our CANCEL (or came after the owner left): ACK, BYE.
+                    self.trace(call, "answered after its owner left: BYE");
+                    let _ = self.endpoint.ack(now, call, None);
+                    let _ = self.endpoint.bye(now, call);
+                } else {
+                    self.for_call(now, call, CallEvent::Answered { sdp });
+                }
+            }
+            Event::Failed { call, code, reason } => {
+                self.for_call(now, call, CallEvent::Failed { code, reason })
+            }
             Event::Cancelled { call } => {
                 self.trace(call, "cancelled by the caller");
                 self.push(UaEvent::Terminated {
                     call,
                     reason: EndReason::Cancelled,
                 });
-            }
-            Event::Reinvite { call, sdp } => self.push(UaEvent::Reinvite { call, sdp }),
-            Event::ReinviteResult { call, code, sdp } => {
-                self.push(UaEvent::ReinviteResult { call, code, sdp })
-            }
-            Event::Progress { call, code, sdp } => self.push(UaEvent::Progress { call, code, sdp }),
-            Event::Answered { call, sdp } => self.push(UaEvent::Answered { call, sdp }),
-            Event::Failed { call, code, reason } => {
-                self.push(UaEvent::Failed { call, code, reason })
             }
             Event::CallTerminated { call, reason } => {
                 let reason = match reason {
@@ -463,9 +490,15 @@ impl Driver {
                     TerminationReason::AckTimeout => EndReason::AckTimeout,
                     TerminationReason::DialogLost => EndReason::DialogLost,
                 };
-                self.push(UaEvent::Terminated { call, reason });
+                match self.routes.route(call) {
+                    Route::Inbound => self.push(UaEvent::Terminated { call, reason }),
+                    _ => self.for_call(now, call, CallEvent::Terminated { reason }),
+                }
             }
-            Event::Dtmf { call, digit, .. } => self.push(UaEvent::Dtmf { call, digit }),
+            Event::Dtmf { call, digit, .. } => match self.routes.route(call) {
+                Route::Inbound => self.push(UaEvent::Dtmf { call, digit }),
+                _ => self.for_call(now, call, CallEvent::Dtmf { digit }),
+            },
             Event::IncomingRequest {
                 request,
                 message,
@@ -529,6 +562,43 @@ impl Driver {
         }
     }
 
+    /// Hands an event of an outbound call to its owner; an abandoned call's events are
+    /// dropped (its final one forgets it); an owner that stopped reading loses the call.
+    fn for_call(&mut self, now: Instant, call: CallHandle, event: CallEvent) {
+        match self.routes.route(call) {
+            Route::Outbound => {
+                if !self.routes.deliver(call, event) {
+                    warn!(
+                        call = call.0,
+                        "outbound call's owner is not reading: hanging up"
+                    );
+                    self.abandon(now, call);
+                }
+            }
+            Route::Abandoned => {
+                if event.is_final() {
+                    self.routes.forget(call);
+                }
+            }
+            Route::Inbound => debug!(call = call.0, ?event, "outbound event of an unknown call"),
+        }
+    }
+
+    /// The owner of an outbound call dropped its receiver (or stopped reading): hang the
+    /// call up however fits its state. A late-offer call answered but not yet ACKed gets
+    /// its ACK first. A 2xx that crosses the CANCEL is handled in [`Driver::event`].
+    fn abandon(&mut self, now: Instant, call: CallHandle) {
+        if !self.routes.abandon(call) {
+            return;
+        }
+        self.trace(call, "owner dropped the call: hanging up");
+        let _ = self.endpoint.ack(now, call, None);
+        if let Err(e) = self.endpoint.hangup(now, call) {
+            debug!(call = call.0, error = %e, "abandoned call already over");
+            self.routes.forget(call);
+        }
+    }
+
     fn trace(&self, call: CallHandle, what: &str) {
         if let Some(id) = self.endpoint.call_id(call) {
             debug!(call_id = %id, "{what}");
@@ -577,6 +647,11 @@ impl Driver {
             }
             Command::Invite(c, r) => {
                 let c = *c;
+                let headers = c
+                    .headers
+                    .into_iter()
+                    .map(|(n, v)| Header::new(n, v))
+                    .collect();
                 let invite = OutgoingInvite {
                     target: c.target,
                     from: c.from,
@@ -586,9 +661,15 @@ impl Driver {
                     transport: c.transport,
                     sdp: c.sdp,
                     credentials: c.credentials,
-                    headers: Vec::new(),
+                    headers,
                 };
-                let _ = r.send(ep.invite(now, invite).map_err(Into::into));
+                let placed = ep.invite(now, invite).map(|call| OutboundCall {
+                    call,
+                    events: self.routes.open(call),
+                });
+                // An `invite` caller that went away drops the receiver: the watcher
+                // then hangs the call up.
+                let _ = r.send(placed.map_err(Into::into));
             }
             Command::Ack(call, sdp, r) => {
                 let _ = r.send(ep.ack(now, call, sdp).map_err(Into::into));
@@ -599,6 +680,7 @@ impl Driver {
             Command::Stats(r) => {
                 let mut s = self.stats;
                 s.calls = self.endpoint.calls();
+                s.outbound = self.routes.len();
                 s.transactions = self.endpoint.transactions();
                 s.registered_users = self.registrar.users();
                 let _ = r.send(s);

@@ -6,16 +6,48 @@
 //! request may in, feeds the endpoint, sends whatever `poll_transmit` gives back (TCP: on
 //! the connection the peer opened, or a new one for outbound), hands events to the owner and
 //! sleeps until `poll_timeout`. No protocol logic lives here: who answers what is the
-//! owner's business (the hotline, the dialer, or the built-in [`answer`] policy).
+//! owner's business (the hotline, the dialer, or the tests' scripted answer policy).
+//!
+//! # Who hears what
+//!
+//! Events are routed per call, so that several owners can share one UA:
+//! - **The inbound receiver** (returned by [`Ua::start`], one owner: the hotline) gets
+//!   incoming calls ([`UaEvent::IncomingCall`]) and everything in their dialogs (ACK,
+//!   re-INVITE and our re-INVITE's result, INFO digits, BYE/CANCEL/end), phones'
+//!   registrations and the trunk registration state.
+//! - **Each outbound call** placed with [`UaHandle::invite`] gets its own bounded
+//!   receiver ([`OutboundCall::events`]) with its progress (1xx, early media), answer,
+//!   failure, re-INVITEs, digits and end ([`CallEvent`]); none of it reaches the inbound
+//!   receiver. Dropping that receiver hangs the call up (CANCEL or BYE), and a receiver
+//!   left full is treated the same way: the UA task never waits on an owner.
 //!
 //! # Using it
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), lianxin_ua::UaError> {
 //! use std::sync::Arc;
-//! use lianxin_ua::{Ua, UaConfig, UaEvent, StaticCredentials};
+//! use lianxin_ua::{CallEvent, OutgoingCall, StaticCredentials, Transport, Ua, UaConfig, UaEvent};
 //! let config = UaConfig::new("127.0.0.1:5070".parse().unwrap());
 //! let (ua, mut events) = Ua::start(config, Arc::new(StaticCredentials::default())).await?;
+//! // An outbound call reports on its own receiver; dropping it hangs the call up.
+//! let mut out = ua
+//!     .invite(OutgoingCall {
+//!         target: "sip:1001@192.0.2.10".into(),
+//!         from: "sip:hotline@192.0.2.1".into(),
+//!         from_display: None,
+//!         destination: "192.0.2.10:5060".parse().unwrap(),
+//!         transport: Transport::Udp,
+//!         sdp: None,
+//!         credentials: None,
+//!         headers: vec![("X-Lianxin-Campaign".into(), "42".into())],
+//!     })
+//!     .await?;
+//! tokio::spawn(async move {
+//!     while let Some(event) = out.events.recv().await {
+//!         if let CallEvent::Answered { .. } = event { /* bridge it */ }
+//!     }
+//! });
+//! // Incoming calls and registrations come on the inbound receiver.
 //! while let Some(event) = events.recv().await {
 //!     if let UaEvent::IncomingCall(call) = event {
 //!         ua.ringing(call.call).await?;
@@ -27,21 +59,23 @@
 //!
 //! # Layout
 //! - [`config`]: [`UaConfig`], trunk registration settings.
+//! - [`outbound`]: [`OutgoingCall`], [`OutboundCall`] and [`CallEvent`].
+//! - [`header`]: checks on the extra headers of outbound INVITEs.
 //! - [`ratelimit`]: sans-IO token buckets per source IP.
-//! - [`answer`]: the stand-alone answer policy (100, 180, 200 with SDP, BYE after a hold
-//!   time) used by tests, the benchmark and `lianxin serve --sip` before the hotline lands.
-//! - `driver` and `tcp` (private): the task and the TCP connection tasks.
+//! - `driver`, `route` and `tcp` (private): the task, the per-call routing table and the
+//!   TCP connection tasks.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
-pub mod answer;
 pub mod config;
 mod driver;
+pub mod header;
+pub mod outbound;
 pub mod ratelimit;
+mod route;
 mod tcp;
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -49,9 +83,11 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 pub use config::{TrunkConfig, UaConfig};
+pub use header::HeaderError;
 pub use lianxin_sip::auth::{Algorithm, Credentials};
 pub use lianxin_sip::registrar::CredentialStore;
 pub use lianxin_sip::{CallHandle, Party, Transport};
+pub use outbound::{CallEvent, OutboundCall, OutgoingCall};
 
 /// Errors of the call-control API.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +106,9 @@ pub enum UaError {
     /// The SIP core refused the command (unknown call, wrong state, bad URI …).
     #[error(transparent)]
     Endpoint(#[from] lianxin_sip::EndpointError),
+    /// An extra header of an outbound INVITE was refused (nothing was sent).
+    #[error(transparent)]
+    Header(#[from] HeaderError),
 }
 
 /// A registered contact of a user (from the registrar).
@@ -135,7 +174,9 @@ pub enum TrunkState {
     Failed(u16),
 }
 
-/// What the UA tells its owner.
+/// What the UA tells the owner of the inbound receiver: incoming calls and their
+/// in-dialog events, registrations, trunk state. Outbound calls report on their own
+/// receiver ([`CallEvent`]).
 #[derive(Debug, Clone)]
 pub enum UaEvent {
     /// A new incoming call: answer with `ringing`/`answer`/`reject`.
@@ -146,31 +187,6 @@ pub enum UaEvent {
         call: CallHandle,
         /// SDP in the ACK.
         sdp: Option<Vec<u8>>,
-    },
-    /// An outgoing call got a provisional response.
-    Progress {
-        /// The call.
-        call: CallHandle,
-        /// 101..=199.
-        code: u16,
-        /// Early-media SDP.
-        sdp: Option<Vec<u8>>,
-    },
-    /// An outgoing call was answered (already ACKed).
-    Answered {
-        /// The call.
-        call: CallHandle,
-        /// SDP in the 200.
-        sdp: Option<Vec<u8>>,
-    },
-    /// An outgoing call failed (3xx–6xx, 408 on timeout).
-    Failed {
-        /// The call.
-        call: CallHandle,
-        /// Final status.
-        code: u16,
-        /// Reason phrase.
-        reason: String,
     },
     /// A re-INVITE (hold/unhold) arrived: answer with [`UaHandle::answer_reinvite`].
     Reinvite {
@@ -213,30 +229,13 @@ pub enum UaEvent {
     TrunkRegistration(TrunkState),
 }
 
-/// An outbound call for [`UaHandle::invite`].
-#[derive(Debug, Clone)]
-pub struct OutgoingCall {
-    /// Request-URI, e.g. `sip:13800138000@trunk.example.com`.
-    pub target: String,
-    /// From URI.
-    pub from: String,
-    /// From display name.
-    pub from_display: Option<String>,
-    /// Where to send (the trunk or the phone's registered source).
-    pub destination: SocketAddr,
-    /// Transport.
-    pub transport: Transport,
-    /// SDP offer; `None` for a late offer.
-    pub sdp: Option<Vec<u8>>,
-    /// Digest credentials for a 401/407 challenge.
-    pub credentials: Option<Credentials>,
-}
-
 /// Counters of the UA task.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UaStats {
     /// Live calls in the SIP core.
     pub calls: usize,
+    /// Outbound calls the UA still routes (open, or being hung up after their owner left).
+    pub outbound: usize,
     /// Live transactions.
     pub transactions: usize,
     /// Messages dropped by the rate limit.
@@ -303,7 +302,7 @@ pub(crate) enum Command {
     ),
     Invite(
         Box<OutgoingCall>,
-        oneshot::Sender<Result<CallHandle, UaError>>,
+        oneshot::Sender<Result<OutboundCall, UaError>>,
     ),
     Contacts(String, oneshot::Sender<Vec<Contact>>),
     Stats(oneshot::Sender<UaStats>),
@@ -418,13 +417,19 @@ impl UaHandle {
             .await?
     }
 
-    /// Starts an outbound call; its progress comes as events.
-    pub async fn invite(&self, call: OutgoingCall) -> Result<CallHandle, UaError> {
+    /// Starts an outbound call. Its events come on the returned call's own receiver,
+    /// never on the inbound one; dropping that receiver hangs the call up (see
+    /// [`OutboundCall`]). Extra headers are checked first: a bad one refuses the call
+    /// with [`UaError::Header`] and nothing is sent.
+    pub async fn invite(&self, call: OutgoingCall) -> Result<OutboundCall, UaError> {
+        for (name, value) in &call.headers {
+            header::check(name, value)?;
+        }
         self.ask(|r| Command::Invite(Box::new(call), r)).await?
     }
 
     /// Sends the ACK with the SDP answer for an outgoing late-offer call, after
-    /// [`UaEvent::Answered`] brought the offer (every other ACK is automatic).
+    /// [`CallEvent::Answered`] brought the offer (every other ACK is automatic).
     pub async fn ack(&self, call: CallHandle, sdp: Option<Vec<u8>>) -> Result<(), UaError> {
         self.ask(|r| Command::Ack(call, sdp, r)).await?
     }
@@ -444,44 +449,4 @@ impl UaHandle {
     pub async fn shutdown(&self) {
         let _ = self.tx.send(Command::Shutdown).await;
     }
-}
-
-/// Runs the UA alone with the built-in [`answer`] policy until Ctrl-C: the entry point
-/// for `lianxin serve --sip ADDR:PORT` before the hotline lands, and for the
-/// `sip_answer` example. Returns the policy's counters.
-pub async fn serve_standalone(
-    config: UaConfig,
-    credentials: SharedCredentials,
-    policy: answer::AnswerPolicy,
-) -> Result<answer::AnswerSnapshot, UaError> {
-    serve_until(config, credentials, policy, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-}
-
-/// Like [`serve_standalone`], until `shutdown` completes (the binary's Ctrl-C/SIGTERM
-/// future). A wildcard `policy.media_addr` is replaced by [`UaHandle::contact_ip`].
-pub async fn serve_until(
-    config: UaConfig,
-    credentials: SharedCredentials,
-    mut policy: answer::AnswerPolicy,
-    shutdown: impl Future<Output = ()>,
-) -> Result<answer::AnswerSnapshot, UaError> {
-    let (ua, events) = Ua::start(config, credentials).await?;
-    if policy.media_addr.is_unspecified() {
-        policy.media_addr = ua.contact_ip();
-    }
-    tracing::info!(
-        addr = %ua.local_addr(),
-        contact = %ua.contact_ip(),
-        "SIP user agent listening (UDP and TCP) with the stand-alone answer policy"
-    );
-    let stats = Arc::new(answer::AnswerStats::default());
-    let task = tokio::spawn(answer::run(ua.clone(), events, policy, stats.clone()));
-    shutdown.await;
-    tracing::info!("stopping SIP user agent");
-    ua.shutdown().await;
-    let _ = task.await;
-    Ok(stats.snapshot())
 }

@@ -1,5 +1,7 @@
-//! The stand-alone answer policy: what `lianxin serve --sip` does before the hotline's
-//! call flow exists, and what the sipp tests and the benchmark call.
+//! The scripted answer policy: what the sipp tests (`tests/sip_ua.rs`), the `sip_answer`
+//! example and the `sip_bench` benchmark put behind the UA. It is not part of the
+//! library: the hotline is the real owner of incoming calls. Examples include this file
+//! with `#[path]`, so every target compiles only what it uses (hence `dead_code`).
 //!
 //! For every admitted INVITE: 180 at once (the SIP core already sent 100), then after
 //! [`AnswerPolicy::ring`] a 200 with an SDP answer from `lianxin-sdp` (or an offer when the
@@ -9,8 +11,10 @@
 //!
 //! It is an ordinary consumer of [`UaHandle`] and [`UaEvent`], so it also shows how the
 //! hotline drives the UA.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,7 +24,10 @@ use lianxin_sdp::{accept_answer, answer, offer, LocalMedia, SdpVersions, Session
 use tokio::sync::mpsc;
 use tracing::{debug, info_span, Instrument};
 
-use crate::{CallHandle, EndReason, IncomingCall, UaEvent, UaHandle};
+use lianxin_ua::{
+    CallHandle, EndReason, IncomingCall, SharedCredentials, Ua, UaConfig, UaError, UaEvent,
+    UaHandle,
+};
 
 /// Settings of the answer policy.
 #[derive(Debug, Clone)]
@@ -215,4 +222,31 @@ async fn handle_call(
             debug!("hold time over: BYE");
         }
     }
+}
+
+/// Runs a UA with this policy until `shutdown` completes (the `sip_answer` example's
+/// Ctrl-C). A wildcard `policy.media_addr` is replaced by [`UaHandle::contact_ip`].
+/// Returns the policy's counters.
+pub async fn serve_until(
+    config: UaConfig,
+    credentials: SharedCredentials,
+    mut policy: AnswerPolicy,
+    shutdown: impl Future<Output = ()>,
+) -> Result<AnswerSnapshot, UaError> {
+    let (ua, events) = Ua::start(config, credentials).await?;
+    if policy.media_addr.is_unspecified() {
+        policy.media_addr = ua.contact_ip();
+    }
+    tracing::info!(
+        addr = %ua.local_addr(),
+        contact = %ua.contact_ip(),
+        "SIP user agent listening (UDP and TCP) with the scripted answer policy"
+    );
+    let stats = Arc::new(AnswerStats::default());
+    let task = tokio::spawn(run(ua.clone(), events, policy, stats.clone()));
+    shutdown.await;
+    tracing::info!("stopping SIP user agent");
+    ua.shutdown().await;
+    let _ = task.await;
+    Ok(stats.snapshot())
 }

@@ -1,23 +1,27 @@
-//! The SIP user agent against sipp on 127.0.0.1: calls, CANCEL, retransmissions, lost ACK,
-//! codecs, late offer, REGISTER with digest, OPTIONS, garbage, rate limit, TCP.
+//! The SIP user agent against sipp on 127.0.0.1, as the called side: calls, CANCEL,
+//! retransmissions, lost ACK, codecs, late offer, REGISTER with digest (as registrar and
+//! to a trunk), OPTIONS, garbage, rate limit, TCP. Outbound calls: `sip_outbound.rs`.
 //!
-//! Each test starts the UA in-process (port 0) with the built-in answer policy on its own
-//! tokio runtime, runs one sipp scenario from `tests/sipp/` on free ports with `-m 1` and a
-//! global timeout, and checks sipp's exit code and the policy's counters. Every wait is
-//! bounded; sipp is killed after 40 s if its own timeout did not fire.
+//! Each test starts the UA in-process (port 0) with the scripted answer policy
+//! (`support/answer.rs`) or none, on its own tokio runtime, runs one sipp scenario from
+//! `tests/sipp/` on free ports with `-m 1` and a global timeout, and checks sipp's exit
+//! code and the policy's counters. Every wait is bounded; sipp is killed after 40 s if its
+//! own timeout did not fire.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lianxin_ua::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
+mod support;
+
 use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
 use lianxin_ua::{
-    Credentials, EndReason, OutgoingCall, StaticCredentials, Transport, TrunkConfig, TrunkState,
-    Ua, UaConfig, UaEvent, UaHandle,
+    Credentials, StaticCredentials, Transport, TrunkConfig, TrunkState, Ua, UaConfig, UaEvent,
+    UaHandle,
 };
+use support::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
+use support::raw::{next_event, start_raw};
+use support::sipp::{assert_ok, free_udp_port, sipp, SippChild};
 use tokio::sync::mpsc;
 
 struct Server {
@@ -74,158 +78,6 @@ impl Drop for Server {
         let ua = self.ua.clone();
         self.rt.block_on(async move { ua.shutdown().await });
     }
-}
-
-fn free_udp_port() -> u16 {
-    for _ in 0..200 {
-        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let p = s.local_addr().expect("addr").port();
-        if p != 5060 && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok() {
-            return p;
-        }
-    }
-    panic!("no free port");
-}
-
-/// `tests/sipp/<name>.xml`, found from this package's directory upwards (the test is
-/// built by the root package and by `lianxin-ua`).
-/// A free block of four UDP ports (sipp's audio and video RTP/RTCP at `-mp`, +1, +2, +3).
-fn free_media_ports() -> u16 {
-    for _ in 0..500 {
-        let first = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let p = first.local_addr().expect("addr").port();
-        if p & 1 == 1 || p > 65_000 {
-            continue;
-        }
-        let rest: Vec<_> = (1..4)
-            .map(|i| UdpSocket::bind(("127.0.0.1", p + i)))
-            .collect();
-        if rest.iter().all(Result::is_ok) {
-            return p;
-        }
-    }
-    panic!("no free media ports");
-}
-
-fn scenario(name: &str) -> PathBuf {
-    let mut dir: Option<&Path> = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let p = d.join("tests/sipp").join(format!("{name}.xml"));
-        if p.exists() {
-            return p;
-        }
-        dir = d.parent();
-    }
-    panic!("scenario {name} not found");
-}
-
-struct SippRun {
-    code: Option<i32>,
-    dir: tempfile::TempDir,
-}
-
-impl SippRun {
-    /// Reads a column of the last line of the `-trace_counts` CSV.
-    fn count(&self, column: &str) -> u64 {
-        let file = std::fs::read_dir(self.dir.path())
-            .expect("dir")
-            .filter_map(Result::ok)
-            .find(|e| e.file_name().to_string_lossy().ends_with("_counts.csv"))
-            .expect("counts file");
-        let text = std::fs::read_to_string(file.path()).expect("read counts");
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().expect("header").split(';').collect();
-        let last: Vec<&str> = lines.last().expect("row").split(';').collect();
-        let i = header.iter().position(|h| *h == column).expect("column");
-        last[i].parse().expect("number")
-    }
-
-    fn errors(&self) -> String {
-        std::fs::read_dir(self.dir.path())
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().ends_with("_errors.log"))
-                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .unwrap_or_default()
-    }
-}
-
-/// Runs one sipp call of `name` against `server`; `extra` are more sipp arguments.
-fn sipp(server: SocketAddr, name: &str, extra: &[&str]) -> SippRun {
-    let mut args = vec![server.to_string()];
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let port = free_udp_port();
-    SippChild::spawn(name, port, &args).wait()
-}
-
-/// A running sipp.
-struct SippChild {
-    child: std::process::Child,
-    dir: tempfile::TempDir,
-}
-
-impl SippChild {
-    /// Starts sipp with scenario `name` (empty: a built-in one given in `args`) on local
-    /// port `port`; `args` are appended.
-    fn spawn(name: &str, port: u16, args: &[String]) -> SippChild {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let media = free_media_ports().to_string();
-        let control = free_udp_port().to_string();
-        let port = port.to_string();
-        let mut cmd = Command::new("sipp");
-        cmd.current_dir(dir.path());
-        if !name.is_empty() {
-            cmd.arg("-sf").arg(scenario(name));
-        }
-        let child = cmd
-            .args([
-                "-m",
-                "1",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-mp",
-                &media,
-                "-cp",
-                &control,
-            ])
-            .args(["-s", "100", "-timeout", "20s", "-timeout_error", "-nostdin"])
-            .args(["-trace_err", "-trace_counts"])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sipp is installed (Debian package sip-tester)");
-        SippChild { child, dir }
-    }
-
-    /// Waits for sipp to end (killed after 40 s).
-    fn wait(mut self) -> SippRun {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        let code = loop {
-            if let Some(status) = self.child.try_wait().expect("wait sipp") {
-                break status.code();
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        SippRun {
-            code,
-            dir: self.dir,
-        }
-    }
-}
-
-fn assert_ok(run: &SippRun) {
-    assert_eq!(run.code, Some(0), "sipp failed:\n{}", run.errors());
 }
 
 fn holding(ms: u64) -> AnswerPolicy {
@@ -391,9 +243,14 @@ fn sip_register_wrong_password_fails() {
 fn sip_garbage_during_call_does_not_disturb_it() {
     let server = Server::start(AnswerPolicy::default());
     let target = server.addr();
+    let stats = server.stats.clone();
     let junk = std::thread::spawn(move || {
         let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        std::thread::sleep(Duration::from_millis(300));
+        // Garbage while the call is up: wait for it (bounded) rather than guess.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while stats.snapshot().acked == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let samples: [&[u8]; 8] = [
             b"",
             b"\r\n\r\n",
@@ -450,49 +307,6 @@ fn sip_scanner_flood_is_rate_limited_and_calls_go_through() {
     let stats = server.rt.block_on(server.ua.stats()).expect("stats");
     assert!(stats.rate_limited >= 2000, "dropped {}", stats.rate_limited);
     assert_eq!(server.settled(|s| s.remote_bye == 1).remote_bye, 1);
-}
-
-/// A UA without the answer policy: the test reads the events itself.
-fn start_raw(
-    tweak: impl FnOnce(&mut UaConfig),
-) -> (tokio::runtime::Runtime, UaHandle, mpsc::Receiver<UaEvent>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
-    config.rate_limit = RateLimitConfig::unlimited();
-    tweak(&mut config);
-    let (ua, events) = rt
-        .block_on(Ua::start(
-            config,
-            Arc::new(StaticCredentials::default().with("1001", "secret")),
-        ))
-        .expect("start UA");
-    (rt, ua, events)
-}
-
-/// Next event matching `pick`, within `secs`.
-fn next_event<T>(
-    rt: &tokio::runtime::Runtime,
-    events: &mut mpsc::Receiver<UaEvent>,
-    secs: u64,
-    mut pick: impl FnMut(&UaEvent) -> Option<T>,
-) -> Option<T> {
-    rt.block_on(async {
-        tokio::time::timeout(Duration::from_secs(secs), async {
-            while let Some(e) = events.recv().await {
-                if let Some(t) = pick(&e) {
-                    return Some(t);
-                }
-            }
-            None
-        })
-        .await
-        .ok()
-        .flatten()
-    })
 }
 
 fn trunk_config(port: u16) -> TrunkConfig {
@@ -558,57 +372,6 @@ fn sip_trunk_registration_refreshed_before_expiry() {
 }
 
 #[test]
-fn sip_outbound_call_answered_and_hung_up() {
-    outbound_call(Transport::Udp);
-}
-
-#[test]
-fn sip_outbound_call_over_tcp() {
-    outbound_call(Transport::Tcp);
-}
-
-fn outbound_call(transport: Transport) {
-    let port = free_udp_port();
-    // sipp's built-in callee: 180, 200 with SDP, waits for our BYE.
-    let mut args = vec!["-sn".to_string(), "uas".to_string()];
-    if transport == Transport::Tcp {
-        args.extend(["-t".to_string(), "t1".to_string()]);
-    }
-    let callee = SippChild::spawn("", port, &args);
-    // Give sipp a moment to listen (TCP connect is not retried).
-    std::thread::sleep(Duration::from_millis(300));
-    let (rt, ua, mut events) = start_raw(|_| {});
-    let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 1);
-    let call = rt
-        .block_on(ua.invite(OutgoingCall {
-            target: format!("sip:household@127.0.0.1:{port}"),
-            from: format!("sip:hotline@{}", ua.local_addr()),
-            from_display: Some("hotline".into()),
-            destination: SocketAddr::from(([127, 0, 0, 1], port)),
-            transport,
-            sdp: Some(lianxin_sdp::offer(&local).to_string().into_bytes()),
-            credentials: None,
-        }))
-        .expect("invite");
-    let answered = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
-        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
-        _ => None,
-    });
-    let sdp = answered.expect("answered").expect("SDP in the 200");
-    let answer = lianxin_sdp::SessionDescription::parse_bytes(&sdp).expect("valid SDP");
-    lianxin_sdp::accept_answer(&local, &answer).expect("usable answer");
-    rt.block_on(ua.hangup(call)).expect("hangup");
-    let ended = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
-        _ => None,
-    });
-    assert_eq!(ended, Some(EndReason::LocalBye));
-    assert_ok(&callee.wait());
-    rt.block_on(ua.shutdown());
-}
-
-#[test]
 fn sip_register_reports_bindings_and_unregister() {
     let (rt, ua, mut events) = start_raw(|_| {});
     let registrar = ua.local_addr();
@@ -645,46 +408,6 @@ fn sip_register_reports_bindings_and_unregister() {
     assert_ok(&run.join().expect("sipp thread"));
     let contacts = rt.block_on(ua.contacts("1001")).expect("contacts");
     assert!(contacts.is_empty(), "{contacts:?}");
-    rt.block_on(ua.shutdown());
-}
-
-#[test]
-fn sip_outbound_late_offer_call() {
-    let port = free_udp_port();
-    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
-    std::thread::sleep(Duration::from_millis(300));
-    let (rt, ua, mut events) = start_raw(|_| {});
-    let call = rt
-        .block_on(ua.invite(OutgoingCall {
-            target: format!("sip:household@127.0.0.1:{port}"),
-            from: format!("sip:hotline@{}", ua.local_addr()),
-            from_display: None,
-            destination: SocketAddr::from(([127, 0, 0, 1], port)),
-            transport: Transport::Udp,
-            sdp: None,
-            credentials: None,
-        }))
-        .expect("invite");
-    let offer = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Answered { call: c, sdp } if *c == call => Some(sdp.clone()),
-        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
-        _ => None,
-    })
-    .expect("answered")
-    .expect("the 200 carries the offer");
-    let offer = lianxin_sdp::SessionDescription::parse_bytes(&offer).expect("valid SDP");
-    let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 2);
-    let negotiated = lianxin_sdp::answer(&offer, &local).expect("common codec");
-    rt.block_on(ua.ack(call, Some(negotiated.answer.to_string().into_bytes())))
-        .expect("ack");
-    std::thread::sleep(Duration::from_millis(200));
-    rt.block_on(ua.hangup(call)).expect("hangup");
-    let ended = next_event(&rt, &mut events, 10, |e| match e {
-        UaEvent::Terminated { call: c, reason } if *c == call => Some(*reason),
-        _ => None,
-    });
-    assert_eq!(ended, Some(EndReason::LocalBye));
-    assert_ok(&callee.wait());
     rt.block_on(ua.shutdown());
 }
 

@@ -1,0 +1,63 @@
+//! The desk's settings: where it listens and the bounds that keep a slow or hostile
+//! console from costing the server more than its share (sessions, consoles, queues,
+//! buffers, message sizes, timeouts).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::event::OperatorState;
+
+/// Settings of the desk server. `DeskConfig::new(addr)` gives sensible defaults.
+#[derive(Debug, Clone)]
+pub struct DeskConfig {
+    /// Address for HTTP and WebSocket (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// A session ends after this long without use.
+    pub session_ttl: Duration,
+    /// Most sessions kept at once.
+    pub max_sessions: usize,
+    /// Most consoles connected at once.
+    pub max_consoles: usize,
+    /// Frames queued per console; a console whose queue is full is dropped.
+    pub console_queue: usize,
+    /// How often the server pings each console.
+    pub ping_interval: Duration,
+    /// A console that sends nothing (not even a pong) for this long is dropped.
+    pub pong_timeout: Duration,
+    /// A single frame write taking longer than this drops the console.
+    pub write_timeout: Duration,
+    /// tungstenite's `max_write_buffer_size` per socket, in bytes.
+    pub max_write_buffer: usize,
+    /// Largest message a console may send, in bytes.
+    pub max_incoming_message: usize,
+    /// Most live calls kept in the snapshot for late consoles.
+    pub max_live_calls: usize,
+    /// Capacity of the `DeskCommand` channel.
+    pub command_queue: usize,
+    /// State of a staff member at their first connection.
+    pub initial_state: OperatorState,
+    /// Most households returned by one search.
+    pub search_limit: usize,
+}
+
+impl DeskConfig {
+    /// Defaults, listening on `listen`.
+    pub fn new(listen: SocketAddr) -> Self {
+        DeskConfig {
+            listen,
+            session_ttl: Duration::from_secs(12 * 3600),
+            max_sessions: 10_000,
+            max_consoles: 1_000,
+            console_queue: 256,
+            ping_interval: Duration::from_secs(15),
+            pong_timeout: Duration::from_secs(45),
+            write_timeout: Duration::from_secs(10),
+            max_write_buffer: 4 << 20,
+            max_incoming_message: 64 << 10,
+            max_live_calls: 10_000,
+            command_queue: 1_024,
+            initial_state: OperatorState::Available,
+            search_limit: 20,
+        }
+    }
+}
