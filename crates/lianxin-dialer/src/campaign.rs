@@ -27,10 +27,10 @@ use crate::options::{CampaignOptions, OptionsError};
 use crate::outcome::{self, Cancelled, Outcome};
 use crate::plan::{Plan, Step};
 use crate::progress::Progress;
+pub use crate::state::State;
 use crate::Now;
 use chrono::{DateTime, Utc};
 use lianxin_store::{AttemptEnd, AttemptStart, CampaignStatus, HouseholdFinal, SavedCampaign};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -41,39 +41,6 @@ pub type CallId = u64;
 pub const CANCEL_GRACE: Duration = Duration::from_secs(32);
 /// How long the log may take to confirm an attempt row before the attempt is given up.
 pub const LOG_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Where the campaign is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Dialling (or waiting for the calling window).
-    Running,
-    /// No new calls; calls in flight finish.
-    Paused,
-    /// Every household has a final outcome.
-    Finished,
-    /// Cancelled by staff.
-    Cancelled,
-    /// The server is stopping; the campaign resumes when it starts again.
-    Stopped,
-}
-
-impl State {
-    /// The status to store (`None` for stopped: the stored one stays, to resume).
-    pub fn status(self) -> Option<CampaignStatus> {
-        match self {
-            State::Running => Some(CampaignStatus::Running),
-            State::Paused => Some(CampaignStatus::Paused),
-            State::Finished => Some(CampaignStatus::Finished),
-            State::Cancelled => Some(CampaignStatus::Cancelled),
-            State::Stopped => None,
-        }
-    }
-
-    fn active(self) -> bool {
-        matches!(self, State::Running | State::Paused)
-    }
-}
 
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@
 //! - [`window`]: the calling window in China time.
 //! - [`dialrule`]: how a stored number is dialled on the trunk.
 //! - [`options`]: a campaign's options and the `[dialer]` defaults, validated.
-//! - [`progress`]: the counters consoles show.
+//! - [`progress`]: the counters consoles show; [`state`]: where a campaign is.
 //! - [`journal`]: the thread that writes the events in batched transactions and confirms
 //!   attempt rows (the crate's one I/O module; it reads no clock).
 //!
@@ -47,6 +47,7 @@ pub mod options;
 pub mod outcome;
 pub mod plan;
 pub mod progress;
+pub mod state;
 pub mod window;
 
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};

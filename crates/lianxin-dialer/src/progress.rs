@@ -4,7 +4,7 @@
 //! driver throttles how often it publishes them (twice a second is plenty) without the
 //! machine knowing.
 
-use crate::campaign::State;
+use crate::state::State;
 use serde::Serialize;
 
 /// A campaign's live figures.
