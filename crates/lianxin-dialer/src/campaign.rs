@@ -142,6 +142,8 @@ enum Phase {
 struct Call {
     household: usize,
     attempt: u32,
+    number: String,
+    dialled: String,
     phase: Phase,
     answered: Option<DateTime<Utc>>,
     deadline: Option<Instant>,
@@ -298,19 +300,19 @@ impl Campaign {
         }
         c.phase = Phase::Dialling;
         c.deadline = Some(now.at + self.options.ring_timeout);
-        let h = &self.households[c.household];
-        let number = h.plan.number().unwrap_or_default().to_owned();
         self.commands.push_back(Command::Dial {
             call,
-            household: h.id,
+            household: self.households[c.household].id,
             attempt: c.attempt,
-            dialled: self.rule.apply(&number),
-            number,
+            number: c.number.clone(),
+            dialled: c.dialled.clone(),
         });
     }
 
     /// The attempt row of `call` could not be stored: the call is not placed, and the
-    /// household is tried again after the retry pause (the attempt never happened).
+    /// household is tried again after the retry pause. The attempt does not count against
+    /// its retries, but its number is not used again (the row may exist after all, e.g.
+    /// when a duplicate was refused), so attempt numbers may have a gap.
     pub fn handle_log_failed(&mut self, now: Now, call: CallId) {
         self.now = now;
         let Some(c) = self.calls.remove(&call) else {
@@ -318,7 +320,6 @@ impl Campaign {
         };
         self.governor.finished();
         self.dialled = self.dialled.saturating_sub(1);
-        self.households[c.household].plan.unstart(c.attempt);
         self.schedule(now.at + self.options.retry_pause, c.household);
         self.pump(now);
     }
@@ -419,7 +420,23 @@ impl Campaign {
                 continue;
             };
             match (c.phase, c.cancelled) {
-                (Phase::Logging, _) => self.handle_log_failed(now, id),
+                (Phase::Logging, _) => {
+                    // The log did not confirm in time. If the row is written after all,
+                    // this closes it (the journal writes in order); the call never leaves.
+                    self.events.push_back(Event::AttemptEnded(AttemptEnd {
+                        campaign_id: self.id,
+                        household_id: self.households[c.household].id,
+                        attempt: c.attempt,
+                        outcome: Outcome::Failed,
+                        sip_code: None,
+                        reason: "attempt row not stored in time; not dialled".into(),
+                        answered: None,
+                        seconds_heard: None,
+                        confirm_key: None,
+                        at: now.utc,
+                    }));
+                    self.handle_log_failed(now, id);
+                }
                 (Phase::Dialling | Phase::Ringing, None) => {
                     c.cancelled = Some(Cancelled::RingTimeout);
                     c.deadline = Some(now.at + CANCEL_GRACE);
@@ -576,11 +593,14 @@ impl Campaign {
         let call = self.next_call;
         self.next_call += 1;
         self.dialled += 1;
+        let dialled = self.rule.apply(&number);
         self.calls.insert(
             call,
             Call {
                 household: idx,
                 attempt,
+                number: number.clone(),
+                dialled: dialled.clone(),
                 phase: Phase::Logging,
                 answered: None,
                 deadline: Some(now.at + LOG_TIMEOUT),
@@ -593,7 +613,7 @@ impl Campaign {
                 campaign_id: self.id,
                 household_id: h.id,
                 attempt,
-                dialled: self.rule.apply(&number),
+                dialled,
                 number,
                 at: now.utc,
             },

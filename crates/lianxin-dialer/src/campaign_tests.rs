@@ -280,6 +280,32 @@ fn the_attempt_row_is_written_before_the_invite_leaves() {
     sim.drain();
     assert_eq!(sim.dials().len(), 1);
     assert_eq!(sim.c.progress().dialled, 1);
+    // After the pause it is tried again with a new attempt number, never a reused one.
+    sim.advance(secs(300));
+    let again = *sim.unlogged.last().unwrap();
+    assert_eq!(sim.calls[&again], (2, 2));
+}
+
+#[test]
+fn an_attempt_row_not_confirmed_in_time_is_closed_and_not_dialled() {
+    let c = Campaign::new(t0(), &saved(settings(), households(1)), DialRule::default()).unwrap();
+    let mut sim = Sim {
+        c,
+        now: t0(),
+        events: Vec::new(),
+        commands: Vec::new(),
+        calls: BTreeMap::new(),
+        unlogged: Vec::new(),
+        auto_log: false,
+    };
+    sim.drain();
+    let call = sim.unlogged[0];
+    sim.advance(crate::campaign::LOG_TIMEOUT);
+    assert_eq!(sim.ended(), [(1, 1, Outcome::Failed)]);
+    sim.c.handle_logged(sim.now, call); // too late: ignored
+    sim.drain();
+    assert!(sim.dials().is_empty());
+    assert!(sim.finals().is_empty(), "not counted against the household");
 }
 
 #[test]
