@@ -1,8 +1,9 @@
--- Lianxin database schema, version 1.
+-- Lianxin database schema, version 2.
 --
 -- The one source of truth for the schema: embedded into lianxin-store with include_str!
--- and applied when PRAGMA user_version is 0. Later versions add numbered migrations in
--- crates/lianxin-store/src/schema.rs; this file always describes a fresh database.
+-- and applied when PRAGMA user_version is 0. Older files are upgraded in place by the
+-- numbered migrations in crates/lianxin-store/src/migrations/ (v2.sql: group-call
+-- campaigns); this file always describes a fresh database of the newest version.
 --
 -- Conventions: times are UTC unix milliseconds in *_ms columns; dates of birth are
 -- 'YYYY-MM-DD' text; phone numbers are stored twice, as entered (raw) and normalized
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS households (
     dwelling    TEXT NOT NULL CHECK (dwelling IN ('bungalow','flat')),
     block_id    INTEGER REFERENCES blocks(id),
     notes       TEXT NOT NULL DEFAULT '',
-    created_ms  INTEGER NOT NULL
+    created_ms  INTEGER NOT NULL,
+    no_notices  INTEGER NOT NULL DEFAULT 0     -- 1: asked for no non-urgent group-call notices
 );
 CREATE INDEX IF NOT EXISTS households_block ON households(block_id);
 
@@ -176,41 +178,91 @@ CREATE TABLE IF NOT EXISTS voice_messages (
 CREATE INDEX IF NOT EXISTS voice_messages_household ON voice_messages(household_id, created_ms);
 CREATE INDEX IF NOT EXISTS voice_messages_status ON voice_messages(status, created_ms);
 
--- Group-call notice campaigns (电话群拨).
+-- Group-call notice campaigns (电话群拨). Options are columns so a restarted server
+-- resumes a campaign exactly as it was started.
 CREATE TABLE IF NOT EXISTS campaigns (
-    id           INTEGER PRIMARY KEY,
-    name         TEXT NOT NULL,
-    prompt       TEXT NOT NULL,                -- name of the recorded notice
-    created_by   INTEGER REFERENCES staff(id),
-    created_ms   INTEGER NOT NULL,
-    status       TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft','running','done','cancelled')),
-    started_ms   INTEGER,
-    finished_ms  INTEGER
+    id               INTEGER PRIMARY KEY,
+    name             TEXT NOT NULL,
+    prompt           TEXT NOT NULL,            -- the notice: a prompt name or an audio file
+    created_by       INTEGER REFERENCES staff(id),
+    created_ms       INTEGER NOT NULL,
+    status           TEXT NOT NULL DEFAULT 'draft'
+                     CHECK (status IN ('draft','running','paused','finished','cancelled')),
+    started_ms       INTEGER,
+    finished_ms      INTEGER,
+    caller_id        TEXT NOT NULL DEFAULT '', -- number presented to households
+    max_calls        INTEGER NOT NULL DEFAULT 100,
+    calls_per_second REAL NOT NULL DEFAULT 0,  -- new calls per second; 0 = unlimited
+    ring_timeout_ms  INTEGER NOT NULL DEFAULT 30000,
+    retries          INTEGER NOT NULL DEFAULT 2,
+    retry_pause_ms   INTEGER NOT NULL DEFAULT 300000,
+    number_strategy  TEXT NOT NULL DEFAULT 'first' CHECK (number_strategy IN ('first','each')),
+    window_open      TEXT,                     -- 'HH:MM' Asia/Shanghai; NULL = any time
+    window_close     TEXT,
+    urgent           INTEGER NOT NULL DEFAULT 0,
+    confirm_key      INTEGER NOT NULL DEFAULT 0 -- 1: the notice ends with "press 1"
 );
+CREATE INDEX IF NOT EXISTS campaigns_status ON campaigns(status);
 CREATE TABLE IF NOT EXISTS campaign_groups (
     campaign_id  INTEGER NOT NULL REFERENCES campaigns(id),
     group_id     INTEGER NOT NULL REFERENCES phone_groups(id),
     PRIMARY KEY (campaign_id, group_id)
 ) WITHOUT ROWID;
--- One row per household/number dial attempt; written before and after every dial so the
--- per-household log survives a crash mid-campaign.
+-- The households of a campaign (each once, however many chosen groups it is in), fixed
+-- when the campaign is created, with the final outcome once there is one.
+CREATE TABLE IF NOT EXISTS campaign_households (
+    campaign_id    INTEGER NOT NULL REFERENCES campaigns(id),
+    household_id   INTEGER NOT NULL REFERENCES households(id),
+    opted_out      INTEGER NOT NULL DEFAULT 0, -- no non-urgent notices, so not called
+    outcome        TEXT CHECK (outcome IN ('heard','hung_up_early','no_answer','busy','declined',
+                       'invalid_number','failed','interrupted','cancelled','opted_out','no_number')),
+    reached        INTEGER,                    -- 1 是 / 0 否; NULL until final
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    seconds_heard  REAL,
+    confirmed      TEXT,                       -- key pressed to confirm hearing it
+    finished_ms    INTEGER,
+    PRIMARY KEY (campaign_id, household_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS campaign_households_household ON campaign_households(household_id);
+-- One row per household and attempt, written before the INVITE leaves ('dialing') and
+-- when the attempt ends, so the per-household log survives a crash mid-campaign.
 CREATE TABLE IF NOT EXISTS campaign_calls (
     id             INTEGER PRIMARY KEY,
     campaign_id    INTEGER NOT NULL REFERENCES campaigns(id),
     household_id   INTEGER NOT NULL REFERENCES households(id),
-    number         TEXT NOT NULL,              -- normalized
-    attempt        INTEGER NOT NULL DEFAULT 1,
-    state          TEXT NOT NULL DEFAULT 'pending'
-                   CHECK (state IN ('pending','dialing','answered','no_answer','busy','failed','cancelled')),
-    created_ms     INTEGER NOT NULL,
+    attempt        INTEGER NOT NULL,
+    number         TEXT NOT NULL,              -- normalized, as stored for the household
+    dialled        TEXT NOT NULL DEFAULT '',   -- as sent to the trunk (after the dial rule)
+    state          TEXT NOT NULL DEFAULT 'dialing'
+                   CHECK (state IN ('dialing','heard','hung_up_early','no_answer','busy','declined',
+                       'invalid_number','failed','interrupted','cancelled')),
+    created_ms     INTEGER NOT NULL,           -- attempt started (row written)
     dialed_ms      INTEGER,
-    answered_ms    INTEGER,
+    answered_ms    INTEGER,                    -- 200 OK
     ended_ms       INTEGER,
+    sip_code       INTEGER,                    -- final response code, if any
+    reason         TEXT NOT NULL DEFAULT '',
     heard_seconds  REAL,
-    call_id        INTEGER REFERENCES calls(id)
+    confirm_key    TEXT,
+    call_id        INTEGER REFERENCES calls(id),
+    UNIQUE (campaign_id, household_id, attempt)
 );
 CREATE INDEX IF NOT EXISTS campaign_calls_campaign ON campaign_calls(campaign_id, state);
 CREATE INDEX IF NOT EXISTS campaign_calls_household ON campaign_calls(household_id, created_ms);
+-- Households a finished campaign did not reach, on their block captain's list.
+CREATE TABLE IF NOT EXISTS follow_ups (
+    id                INTEGER PRIMARY KEY,
+    campaign_id       INTEGER NOT NULL REFERENCES campaigns(id),
+    household_id      INTEGER NOT NULL REFERENCES households(id),
+    captain_staff_id  INTEGER REFERENCES staff(id), -- NULL: the block has no captain account
+    created_ms        INTEGER NOT NULL,
+    status            TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open','done')),
+    done_ms           INTEGER,
+    done_by           INTEGER REFERENCES staff(id),
+    note              TEXT NOT NULL DEFAULT '',
+    UNIQUE (campaign_id, household_id)
+);
+CREATE INDEX IF NOT EXISTS follow_ups_captain ON follow_ups(captain_staff_id, status);
 
 -- Who changed what: written by every mutating staff action (staff_id NULL = command line).
 CREATE TABLE IF NOT EXISTS audit (

@@ -286,9 +286,14 @@ impl PromptLibrary {
         prompt
     }
 
-    /// The prompt called `name`, if loaded.
+    /// The prompt called `name`, if loaded. Notices are named with either separator
+    /// (`notice-security` finds `notice_security.wav`, and the other way round).
     pub fn get(&self, name: &str) -> Option<Arc<Prompt>> {
-        self.prompts.get(name).cloned()
+        self.prompts
+            .get(name)
+            .or_else(|| self.prompts.get(&name.replace('-', "_")))
+            .or_else(|| self.prompts.get(&name.replace('_', "-")))
+            .cloned()
     }
 
     /// The prompt called `name`, or an error naming the file that should hold it.
@@ -511,6 +516,9 @@ mod tests {
         let lib = PromptLibrary::load_dir(&dir, &Default::default()).unwrap();
         lib.require(names::HOTLINE).unwrap();
         lib.require(&[names::NOTICE_SECURITY]).unwrap();
+        // The demo's campaigns name their notices with hyphens.
+        lib.require(&["notice-security", "notice-heating", "notice-fraud"])
+            .unwrap();
         assert!(lib.prompt(names::GREETING).unwrap().duration() > Duration::from_secs(1));
     }
 }

@@ -8,19 +8,19 @@
 
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The full schema of a fresh database (version [`SCHEMA_VERSION`]).
 const SCHEMA: &str = include_str!("../../../schema.sql");
 
 /// Migrations from version N-1 to N, for N = 2, 3, … (index 0 upgrades 1 → 2).
-const MIGRATIONS: &[&str] = &[];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/v2.sql")];
 
 /// Options for [`Store::open_with`].
 #[derive(Debug, Clone)]
@@ -299,6 +299,16 @@ fn migrate(conn: &Connection) -> Result<()> {
     if version == SCHEMA_VERSION {
         return Ok(());
     }
+    // Migrations rebuild tables (SQLite cannot change a CHECK constraint in place), which
+    // needs foreign keys off; the pragma is a no-op inside a transaction, so set it first,
+    // and check every reference before committing.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+    let out = migrate_in_transaction(conn, version);
+    conn.execute_batch("PRAGMA foreign_keys = ON")?;
+    out
+}
+
+fn migrate_in_transaction(conn: &Connection, version: i64) -> Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let run = || -> Result<()> {
         if version == 0 {
@@ -307,6 +317,14 @@ fn migrate(conn: &Connection) -> Result<()> {
             for step in &MIGRATIONS[(version - 1) as usize..] {
                 conn.execute_batch(step)?;
             }
+            let broken: Option<String> = conn
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()?;
+            if let Some(table) = broken {
+                return Err(StoreError::Invalid(format!(
+                    "migration from version {version} left a broken reference in {table}"
+                )));
+            }
         }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         Ok(())
@@ -314,7 +332,11 @@ fn migrate(conn: &Connection) -> Result<()> {
     match run() {
         Ok(()) => {
             conn.execute_batch("COMMIT")?;
-            tracing::info!(version = SCHEMA_VERSION, "database schema ready");
+            tracing::info!(
+                from = version,
+                version = SCHEMA_VERSION,
+                "database schema ready"
+            );
             Ok(())
         }
         Err(e) => {
@@ -349,6 +371,143 @@ mod tests {
         drop(s);
         let s = Store::open(&p).unwrap();
         s.integrity_check().unwrap();
+    }
+
+    /// Columns of every table, and the index names, as SQLite reports them.
+    fn shape(s: &Store) -> Vec<String> {
+        s.read(|c| {
+            let mut out = Vec::new();
+            let mut st = c.prepare(
+                "SELECT type, name, tbl_name FROM sqlite_master
+                 WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+            )?;
+            let rows: Vec<(String, String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (kind, name, table) in rows {
+                out.push(format!("{kind} {name} on {table}"));
+                if kind == "table" {
+                    let mut cols = c.prepare(&format!("PRAGMA table_xinfo({name})"))?;
+                    let cols: Vec<String> = cols
+                        .query_map([], |r| {
+                            Ok(format!(
+                                "  {} {} notnull={} default={:?} pk={}",
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, i64>(3)?,
+                                r.get::<_, Option<String>>(4)?,
+                                r.get::<_, i64>(5)?
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<_>>()?;
+                    out.extend(cols);
+                    let mut fks = c.prepare(&format!("PRAGMA foreign_key_list({name})"))?;
+                    let fks: Vec<String> = fks
+                        .query_map([], |r| {
+                            Ok(format!(
+                                "  fk {} -> {}",
+                                r.get::<_, String>(3)?,
+                                r.get::<_, String>(2)?
+                            ))
+                        })?
+                        .collect::<rusqlite::Result<_>>()?;
+                    out.extend(fks);
+                }
+            }
+            Ok(out)
+        })
+        .unwrap()
+    }
+
+    /// A version 1 database with a campaign of three households, as the demo wrote them.
+    fn v1_database(p: &Path) {
+        let c = Connection::open(p).unwrap();
+        c.execute_batch(include_str!("migrations/schema_v1.sql"))
+            .unwrap();
+        c.execute_batch(
+            "PRAGMA user_version = 1;
+             INSERT INTO staff (id, username, display_name, role, created_ms) VALUES (1, 'cap', '王队长', 'captain', 0);
+             INSERT INTO blocks (id, name, captain_staff_id) VALUES (1, '一片', 1);
+             INSERT INTO households (id, code, street, dwelling, block_id, created_ms) VALUES
+                 (1, 'H1', '内务部街', 'bungalow', 1, 0), (2, 'H2', '内务部街', 'flat', 1, 0),
+                 (3, 'H3', '内务部街', 'flat', NULL, 0);
+             INSERT INTO phone_groups (id, name, created_ms) VALUES (1, '平房住户', 0);
+             INSERT INTO campaigns (id, name, prompt, created_ms, status, started_ms, finished_ms)
+                 VALUES (1, '夏夜治安提示', 'notice-security', 0, 'done', 10, 20);
+             INSERT INTO campaign_groups VALUES (1, 1);
+             INSERT INTO campaign_calls (campaign_id, household_id, number, state, created_ms, heard_seconds)
+                 VALUES (1, 1, '01065123456', 'answered', 5, 31.5),
+                        (1, 2, '01065123457', 'busy', 5, NULL),
+                        (1, 2, '01065123457', 'no_answer', 6, NULL),
+                        (1, 3, '13912345678', 'dialing', 5, NULL);",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn version_1_database_migrates_in_place_to_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(dir.path().join("fresh.db")).unwrap();
+        let old = dir.path().join("v1.db");
+        v1_database(&old);
+        let s = Store::open(&old).unwrap();
+        let v: i64 = s
+            .read(|c| Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        assert_eq!(shape(&s), shape(&fresh));
+        s.integrity_check().unwrap();
+        // Foreign keys are back on for the connections that serve.
+        let fk: i64 = s
+            .read(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let (status, attempts): (String, Vec<(i64, i64, String)>) = s
+            .read(|c| {
+                let st = c.query_row("SELECT status FROM campaigns WHERE id = 1", [], |r| r.get(0))?;
+                let mut q = c.prepare(
+                    "SELECT household_id, attempt, state FROM campaign_calls ORDER BY household_id, attempt",
+                )?;
+                let rows = q
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok((st, rows))
+            })
+            .unwrap();
+        assert_eq!(status, "finished");
+        let want = [
+            (1, 1, "heard"),
+            (2, 1, "busy"),
+            (2, 2, "no_answer"),
+            (3, 1, "interrupted"),
+        ];
+        let want: Vec<(i64, i64, String)> = want
+            .iter()
+            .map(|(h, a, st)| (*h, *a, st.to_string()))
+            .collect();
+        assert_eq!(attempts, want);
+        let households: Vec<(i64, String, i64, i64)> = s
+            .read(|c| {
+                let mut q = c.prepare(
+                    "SELECT household_id, outcome, reached, attempts FROM campaign_households ORDER BY household_id",
+                )?;
+                let rows = q
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        assert_eq!(
+            households,
+            vec![
+                (1, "heard".to_string(), 1, 1),
+                (2, "no_answer".to_string(), 0, 2),
+                (3, "interrupted".to_string(), 0, 1)
+            ]
+        );
+        // Reopening does not migrate again.
+        drop(s);
+        Store::open(&old).unwrap().integrity_check().unwrap();
     }
 
     #[test]

@@ -20,6 +20,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rusqlite::params;
 use std::io::Write;
 
+mod campaigns;
+
 /// A small deterministic PRNG (SplitMix64): the same seed gives the same community on
 /// every platform and every version of the `rand` crate.
 #[derive(Debug, Clone)]
@@ -1060,62 +1062,6 @@ impl Store {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![h, raw, norm, t, 15_000 + k as i64 * 7_000, format!("voicemail/demo-{}.wav", k + 1)],
                 )?;
-            }
-            Ok(())
-        })
-    }
-
-    fn demo_campaigns(&self, now: DateTime<Utc>, staff: &[(&str, i64)]) -> Result<()> {
-        let by = staff_id(staff, "staff");
-        const DAY: i64 = 86_400_000;
-        let now_ms = ms(now);
-        let campaigns = [
-            ("夏夜治安提示", "notice-security", GROUPS[18], 120, 0.77),
-            ("冬季供暖通知", "notice-heating", GROUPS[6], 60, 0.85),
-            ("防范电信诈骗宣传", "notice-fraud", GROUPS[3], 10, 0.8),
-        ];
-        let mut rng = DemoRng::new(7);
-        self.write(|tx| {
-            for (name, prompt, group, days, p) in campaigns {
-                let start = now_ms - days * DAY;
-                tx.execute(
-                    "INSERT INTO campaigns (name, prompt, created_by, created_ms, status, started_ms, finished_ms)
-                     VALUES (?1, ?2, ?3, ?4, 'done', ?5, ?6)",
-                    params![name, prompt, by, start - 600_000, start, start + 900_000],
-                )?;
-                let cid = tx.last_insert_rowid();
-                tx.execute(
-                    "INSERT INTO campaign_groups (campaign_id, group_id) SELECT ?1, id FROM phone_groups WHERE name = ?2",
-                    params![cid, group],
-                )?;
-                let targets: Vec<(i64, String)> = tx
-                    .prepare(
-                        "SELECT m.household_id, (SELECT normalized FROM phones p WHERE p.household_id = m.household_id ORDER BY p.id LIMIT 1)
-                         FROM group_members m JOIN phone_groups g ON g.id = m.group_id
-                         WHERE g.name = ?1 ORDER BY m.household_id",
-                    )?
-                    .query_map([group], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?)))?
-                    .filter_map(|r| match r {
-                        Ok((h, Some(n))) => Some(Ok((h, n))),
-                        Ok(_) => None,
-                        Err(e) => Some(Err(e)),
-                    })
-                    .collect::<rusqlite::Result<_>>()?;
-                for (hh, number) in targets {
-                    let dialed = start + rng.range(0, 5_000);
-                    let answered = rng.chance(p);
-                    let (state, ans, heard) = if answered {
-                        ("answered", Some(dialed + rng.range(3_000, 20_000)), Some(rng.range(20, 45) as f64))
-                    } else {
-                        (*rng.pick(&["no_answer", "no_answer", "busy"]), None, None)
-                    };
-                    tx.execute(
-                        "INSERT INTO campaign_calls (campaign_id, household_id, number, state, created_ms, dialed_ms,
-                            answered_ms, ended_ms, heard_seconds)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![cid, hh, number, state, start, dialed, ans, dialed + 45_000, heard],
-                    )?;
-                }
             }
             Ok(())
         })

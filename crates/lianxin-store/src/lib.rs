@@ -14,6 +14,9 @@
 //! - [`screen`]: the screen-pop lookup and household search.
 //! - [`staff`]: accounts, argon2 login, SIP digest credentials.
 //! - [`calls`]: call log and voice messages.
+//! - [`campaigns`]: group-call campaigns: create, preview, targets, reports, follow-ups;
+//!   [`campaign_log`]: their attempts, written in batches, and the saved state to resume;
+//!   [`outcome`]: the words they are logged in.
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
 //! - [`demo`]: the deterministic demo community and the benchmark data generator.
 //! - [`pii`]: a redacting wrapper for logging numbers and names.
@@ -27,8 +30,12 @@
 pub mod bench;
 pub mod callerid;
 pub mod calls;
+mod campaign_history;
+pub mod campaign_log;
+pub mod campaigns;
 pub mod demo;
 pub mod import;
+pub mod outcome;
 pub mod pii;
 pub mod screen;
 pub mod staff;
@@ -40,8 +47,17 @@ pub use calls::{
     CallLogBatch, CallOutcome, CallRecord, CallUpdate, Direction, NewCall, NewVoiceMessage,
     VoiceMessage,
 };
+pub use campaign_log::{
+    AttemptEnd, AttemptStart, CampaignLogBatch, HouseholdFinal, SavedAttempt, SavedCampaign,
+    SavedHousehold,
+};
+pub use campaigns::{
+    AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary, FollowUp,
+    HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
+};
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
+pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
 
@@ -93,5 +109,7 @@ pub enum StoreError {
 /// Shorthand for results of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+#[cfg(test)]
+mod campaign_tests;
 #[cfg(test)]
 mod tests;

@@ -12,6 +12,8 @@
 
 use crate::callerid::{CallerId, NumberKind};
 use crate::calls::{CallOutcome, Direction};
+use crate::campaign_history::campaign_results;
+pub use crate::campaign_history::CampaignResult;
 use crate::db::{audit, from_ms, ms};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
@@ -242,23 +244,6 @@ pub struct VoiceMessageSummary {
     pub duration_ms: u64,
     /// Not yet handled.
     pub open: bool,
-}
-
-/// A group-call notice dialled to the household.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CampaignResult {
-    /// Campaign id.
-    pub campaign_id: i64,
-    /// Campaign name.
-    pub name: String,
-    /// When the row was queued.
-    pub created: DateTime<Utc>,
-    /// Number dialled.
-    pub number: String,
-    /// Dial state (pending, answered, no_answer, …).
-    pub state: String,
-    /// The notice was heard (是/否).
-    pub heard: bool,
 }
 
 /// Everything about one household, for the operator's screen.
@@ -707,23 +692,7 @@ fn card(
         });
     }
 
-    let mut st = c.prepare_cached(
-        "SELECT k.campaign_id, p.name, k.created_ms, k.number, k.state
-         FROM campaign_calls k JOIN campaigns p ON p.id = k.campaign_id
-         WHERE k.household_id = ?1 ORDER BY k.created_ms DESC, k.id DESC LIMIT 5",
-    )?;
-    let mut rows = st.query([hh])?;
-    while let Some(r) = rows.next()? {
-        let state: String = r.get(4)?;
-        card.campaign_results.push(CampaignResult {
-            campaign_id: r.get(0)?,
-            name: r.get(1)?,
-            created: from_ms(r.get(2)?),
-            number: r.get(3)?,
-            heard: state == "answered",
-            state,
-        });
-    }
+    card.campaign_results = campaign_results(c, hh, HISTORY_CAMPAIGNS)?;
     Ok(Some(card))
 }
 
