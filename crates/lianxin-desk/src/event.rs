@@ -148,6 +148,8 @@ pub enum DeskEvent {
     },
     /// A new voice message was recorded.
     VoicemailNew(VoiceMessage),
+    /// A group-call campaign changed (from the dialer).
+    Campaign(crate::campaigns::CampaignUpdate),
     /// The hotline changed an operator's state (e.g. after-call work when a call ends).
     OperatorState {
         /// Whose state.
@@ -183,7 +185,9 @@ impl DeskEvent {
             | DeskEvent::CallOffered { call_id, .. }
             | DeskEvent::CallAnswered { call_id, .. }
             | DeskEvent::CallEnded { call_id, .. } => Some(call_id),
-            DeskEvent::VoicemailNew(_) | DeskEvent::OperatorState { .. } => None,
+            DeskEvent::VoicemailNew(_)
+            | DeskEvent::Campaign(_)
+            | DeskEvent::OperatorState { .. } => None,
         }
     }
 }

@@ -61,6 +61,8 @@ pub(crate) struct Hub {
     shutdown: CancellationToken,
     pub(crate) latency: LatencyHistogram,
     pub(crate) counters: Counters,
+    /// The dialer, once the binary has handed it over (`DeskHandle::set_campaigns`).
+    pub(crate) campaigns: OnceLock<Arc<dyn crate::campaigns::CampaignControl>>,
 }
 
 #[derive(Default)]
@@ -116,6 +118,7 @@ impl Hub {
             shutdown,
             latency: LatencyHistogram::new(),
             counters: Counters::default(),
+            campaigns: OnceLock::new(),
         }
     }
 
@@ -387,6 +390,11 @@ impl Hub {
                 let mut st = self.lock();
                 st.calls.remove(&call_id);
                 self.deliver(&mut st, Audience::OnDuty, frame(text));
+            }
+            DeskEvent::Campaign(update) => {
+                // Not on the wire yet: the desk side of issue 9 (campaign.* frames) comes
+                // with the campaign HTTP API.
+                tracing::debug!(?update, "campaign update (no console frame yet)");
             }
             DeskEvent::VoicemailNew(vm) => {
                 let text = Outgoing::Voicemail { voice_message: &vm }.encode();

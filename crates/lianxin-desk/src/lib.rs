@@ -45,12 +45,14 @@
 //! - `app`: the state every handler and console task shares (built only by `server`).
 //! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
 //! - `session`: log-in tokens; `error`: `DeskError`.
+//! - [`campaigns`]: the dialer seen from the desk (`CampaignControl`, `CampaignUpdate`).
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod app;
+pub mod campaigns;
 mod config;
 pub mod directory;
 mod error;
@@ -64,6 +66,10 @@ mod session;
 mod store;
 mod ws;
 
+pub use campaigns::{
+    CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,
+    CampaignState, CampaignUpdate,
+};
 pub use config::DeskConfig;
 pub use directory::{
     AttachedNumber, Directory, DirectoryError, MemoryDirectory, Staff, VoiceMessage,

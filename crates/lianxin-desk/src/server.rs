@@ -113,6 +113,12 @@ impl DeskHandle {
         self.local_addr
     }
 
+    /// Hands the desk the dialer it forwards campaign requests to (once; later calls
+    /// are ignored). Until then campaign requests are answered 503.
+    pub fn set_campaigns(&self, campaigns: Arc<dyn crate::campaigns::CampaignControl>) {
+        let _ = self.hub.campaigns.set(campaigns);
+    }
+
     /// Sends an event to the consoles that should see it. Never blocks: a console that
     /// cannot keep up is disconnected.
     pub fn publish(&self, event: DeskEvent) {
