@@ -7,6 +7,7 @@
 mod bench;
 mod config;
 mod console;
+mod liveness;
 mod lookup;
 mod serve;
 mod staff;

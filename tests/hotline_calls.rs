@@ -278,10 +278,9 @@ impl Console {
     }
 
     async fn with_token(http: u16, token: String) -> Console {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{http}/ws?token={token}"))
-                .await
-                .expect("websocket connect");
+        let (ws, _) = tokio_tungstenite::connect_async(support::ws_url(http, &token))
+            .await
+            .expect("websocket connect");
         Console { ws, token }
     }
 
