@@ -38,6 +38,25 @@ pub struct Config {
     /// without registering, a trusted proxy. Everyone else is limited per source address
     /// (a SIP scanner's flood cannot starve real calls).
     pub rate_limit_exempt: Vec<std::net::IpAddr>,
+    /// The desk consoles (`[desk]`).
+    pub desk: DeskSection,
+}
+
+/// `[desk]`: limits of the consoles' side.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeskSection {
+    /// Most consoles (WebSockets) one staff member may have open at once; keeps one
+    /// stolen or shared log-in from taking every console slot. Default 4.
+    pub max_consoles_per_staff: usize,
+}
+
+impl Default for DeskSection {
+    fn default() -> Self {
+        DeskSection {
+            max_consoles_per_staff: 4,
+        }
+    }
 }
 
 /// `[trunk]`: outbound registration to the carrier's SIP trunk.
@@ -121,6 +140,7 @@ impl Default for Config {
             hotline: HotlineSection::default(),
             trunk: None,
             rate_limit_exempt: Vec::new(),
+            desk: DeskSection::default(),
         }
     }
 }

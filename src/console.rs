@@ -13,6 +13,7 @@ use chrono_tz::Asia::Shanghai;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Options of `lianxin console`.
@@ -38,8 +39,17 @@ pub struct ConsoleArgs {
 /// Logs in, connects and prints events.
 pub async fn run(args: &ConsoleArgs) -> anyhow::Result<()> {
     let token = login(args).await?;
-    let url = format!("ws://{}/ws?token={token}", args.http);
-    let (mut ws, _) = tokio_tungstenite::connect_async(&url)
+    // The token goes in the Authorization header, never in the URL (proxy logs).
+    let mut request = format!("ws://{}/ws", args.http)
+        .into_client_request()
+        .context("bad console address")?;
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}")
+            .parse()
+            .context("the log-in answer has a malformed token")?,
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
         .with_context(|| format!("cannot open the console WebSocket at {}", args.http))?;
     eprintln!(

@@ -7,7 +7,9 @@
 mod bench;
 mod config;
 mod console;
+mod liveness;
 mod lookup;
+mod memory;
 mod serve;
 mod staff;
 
@@ -153,6 +155,7 @@ const DEFAULT_DB: &str = "lianxin.db";
 const DEMO_DB: &str = "lianxin-demo.db";
 
 fn main() -> ExitCode {
+    memory::tune();
     let cli = Cli::parse();
     // The server logs what it does (calls, registrations); one-shot commands only warn.
     let default_level = if matches!(cli.command, Command::Serve(_)) {

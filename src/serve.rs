@@ -4,6 +4,11 @@
 //! WebSocket for the consoles), the SIP user agent and the hotline that drives them, and
 //! runs until Ctrl-C or SIGTERM. Each part gets its own handle; one cancellation token
 //! reaches the hotline task, and every part is shut down in order on the way out.
+//!
+//! If a core part stops on its own (the hotline task ends or panics, the UA task is gone,
+//! the desk's HTTP server ends), `run` logs which, shuts the rest down and returns an
+//! error, so the process exits non-zero and systemd restarts it (see `liveness`).
+//! `GET /healthz` on the console port reports the same parts while running.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -21,6 +26,7 @@ use lianxin_ua::{Ua, UaConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::liveness;
 
 /// Options of `lianxin serve` (each overrides the config file).
 #[derive(Debug, Clone, clap::Args)]
@@ -177,13 +183,11 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     let media = MediaEngine::start(media_config).context("cannot start the media engine")?;
 
     let directory: Arc<dyn Directory> = Arc::new(store.clone());
-    let (desk, desk_commands) = Desk::start(DeskConfig::new(http), directory)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot serve the console on {http} (is the port in use? pass --http ADDR:PORT)"
-            )
-        })?;
+    let mut desk_config = DeskConfig::new(http);
+    desk_config.max_consoles_per_staff = config.desk.max_consoles_per_staff.max(1);
+    let (desk, desk_commands) = Desk::start(desk_config, directory).await.with_context(|| {
+        format!("cannot serve the console on {http} (is the port in use? pass --http ADDR:PORT)")
+    })?;
 
     let mut ua_config = UaConfig::new(sip);
     ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
@@ -234,7 +238,8 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         announcements: config.hotline.announcements.clone(),
     };
     let stop = CancellationToken::new();
-    let hotline = tokio::spawn(Hotline::run(
+    let hotline_ended = CancellationToken::new();
+    let run_hotline = Hotline::run(
         hotline_config,
         Handles {
             ua: ua.clone(),
@@ -245,7 +250,18 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
             desk_commands,
         },
         stop.clone(),
-    ));
+    );
+    // Cancelled however the task ends: returning, or a panic unwinding through it.
+    let ended_guard = hotline_ended.clone().drop_guard();
+    let hotline = tokio::spawn(async move {
+        let _ended = ended_guard;
+        run_hotline.await;
+    });
+    desk.add_health_probe(Arc::new(liveness::SipProbe(ua.clone())));
+    desk.add_health_probe(Arc::new(liveness::TaskProbe {
+        name: "hotline",
+        ended: hotline_ended.clone(),
+    }));
 
     let counts = store.counts()?;
     eprintln!(
@@ -276,13 +292,22 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     eprintln!("lianxin: ready. Press Ctrl-C to stop.");
     tracing::info!(sip = %ua.local_addr(), http = %desk.local_addr(), "lianxin serving");
 
-    shutdown_signal().await;
-    tracing::info!("shutting down");
+    let failed = tokio::select! {
+        _ = shutdown_signal() => None,
+        part = liveness::watch(&ua, &desk, &hotline_ended) => Some(part),
+    };
+    match failed {
+        Some(part) => tracing::error!(part, "a core part stopped; ending the server"),
+        None => tracing::info!("shutting down"),
+    }
     stop.cancel();
     let _ = tokio::time::timeout(Duration::from_secs(5), hotline).await;
     ua.shutdown().await;
     desk.shutdown().await;
     media.shutdown();
+    if let Some(part) = failed {
+        anyhow::bail!("the {part} part stopped unexpectedly; the server ended (a supervisor such as systemd should restart it)");
+    }
     eprintln!("lianxin: stopped");
     Ok(())
 }

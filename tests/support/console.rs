@@ -31,10 +31,9 @@ impl Console {
 
     /// Connects the WebSocket with an existing session token.
     pub async fn with_token(http: u16, token: String) -> Console {
-        let (ws, _) =
-            tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{http}/ws?token={token}"))
-                .await
-                .expect("websocket connect");
+        let (ws, _) = tokio_tungstenite::connect_async(super::ws_url(http, &token))
+            .await
+            .expect("websocket connect");
         Console { ws, token }
     }
 

@@ -257,6 +257,16 @@ pub fn serve_ready(child: &mut Child, log: &Path) -> Result<(), String> {
     Err(read())
 }
 
+/// The console WebSocket's URL with a fresh one-use ticket (`POST /api/ticket`, the token
+/// in the header): session tokens never go in URLs.
+pub fn ws_url(port: u16, token: &str) -> String {
+    let (status, body) = http_post(port, "/api/ticket", "", Some(token));
+    assert_eq!(status, 200, "ticket refused: {body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("ticket json");
+    let ticket = v["ticket"].as_str().expect("ticket");
+    format!("ws://127.0.0.1:{port}/ws?ticket={ticket}")
+}
+
 /// Waits until `f` is true, polling every 50 ms, at most `limit`.
 pub fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;

@@ -20,6 +20,7 @@ use lianxin_desk::{CallOutcome, Desk, DeskConfig, DeskEvent, MemoryDirectory, Ro
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::main]
@@ -58,7 +59,15 @@ async fn main() {
     let mut readers = Vec::new();
     for i in 0..consoles {
         let token = login(addr, &format!("op{i}")).await;
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}"))
+        // The token goes in the header, never in the URL.
+        let mut req = format!("ws://{addr}/ws")
+            .into_client_request()
+            .expect("ws request");
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .expect("console connects");
         let received = received.clone();

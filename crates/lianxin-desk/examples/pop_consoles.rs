@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 /// What one console saw.
@@ -78,8 +79,18 @@ async fn main() {
     let mut hellos = Vec::new();
     for i in 0..n {
         let token = &tokens[i % tokens.len()];
-        let url = format!("ws://{addr}/ws?token={token}");
-        let (mut ws, _) = match tokio_tungstenite::connect_async(url).await {
+        // The token goes in the header, never in the URL.
+        let mut req = match format!("ws://{addr}/ws").into_client_request() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("pop_consoles: bad address {addr}: {e}");
+                std::process::exit(1);
+            }
+        };
+        if let Ok(v) = format!("Bearer {token}").parse() {
+            req.headers_mut().insert("authorization", v);
+        }
+        let (mut ws, _) = match tokio_tungstenite::connect_async(req).await {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("pop_consoles: console {i} cannot connect: {e}");

@@ -1,5 +1,6 @@
 //! The state every HTTP handler and console task shares: settings, the directory, the
-//! session table, the hub, and the sender of commands to the hotline.
+//! session and ticket tables, the log-in throttle and password-check threads, the health
+//! probes, the hub, and the sender of commands to the hotline.
 //!
 //! Built once by `Desk::start` and handed to the router as axum state; handlers and socket
 //! tasks read it, none of them builds it.
@@ -9,36 +10,67 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use crate::checker::PasswordChecker;
 use crate::config::DeskConfig;
 use crate::directory::Directory;
 use crate::event::DeskCommand;
+use crate::health::HealthBoard;
 use crate::hub::Hub;
 use crate::session::Sessions;
+use crate::throttle::LoginThrottle;
+use crate::ticket::Tickets;
 
 /// Shared state of every request handler and console task.
 pub(crate) struct App {
     pub(crate) cfg: DeskConfig,
     pub(crate) directory: Arc<dyn Directory>,
     pub(crate) sessions: Sessions,
+    pub(crate) tickets: Tickets,
+    pub(crate) throttle: LoginThrottle,
+    pub(crate) checker: PasswordChecker,
+    pub(crate) health: Arc<HealthBoard>,
     pub(crate) hub: Arc<Hub>,
     commands: mpsc::Sender<DeskCommand>,
 }
 
 impl App {
-    /// The state of a desk started with `cfg`; a fresh, empty session table.
+    /// The state of a desk started with `cfg`: fresh, empty session and ticket tables,
+    /// and the password-check threads started.
     pub(crate) fn new(
         cfg: DeskConfig,
         directory: Arc<dyn Directory>,
         hub: Arc<Hub>,
+        health: Arc<HealthBoard>,
         commands: mpsc::Sender<DeskCommand>,
-    ) -> App {
-        App {
+    ) -> std::io::Result<App> {
+        Ok(App {
             sessions: Sessions::new(cfg.session_ttl, cfg.max_sessions),
+            tickets: Tickets::new(cfg.ticket_ttl, cfg.max_sessions),
+            throttle: LoginThrottle::new(cfg.login_by_addr, cfg.login_by_user),
+            checker: PasswordChecker::start(cfg.password_threads, cfg.password_queue)?,
+            health,
             cfg,
             directory,
             hub,
             commands,
+        })
+    }
+
+    /// Ends the sessions of `staff_id` opened under another fingerprint than `current`
+    /// (all of them when `None`) and closes their consoles.
+    pub(crate) fn revoke_stale(&self, staff_id: i64, current: Option<&str>) {
+        let tokens = self.sessions.revoke_stale(staff_id, current);
+        if tokens.is_empty() {
+            return;
         }
+        for t in &tokens {
+            self.hub.kick_token(t);
+        }
+        tracing::info!(
+            staff = staff_id,
+            sessions = tokens.len(),
+            "sessions ended: the account changed"
+        );
     }
 
     /// Hands a command to the hotline. Waits only on the calling console's task, and

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::event::OperatorState;
+use crate::throttle::ThrottlePolicy;
 
 /// Settings of the desk server. `DeskConfig::new(addr)` gives sensible defaults.
 #[derive(Debug, Clone)]
@@ -18,6 +19,22 @@ pub struct DeskConfig {
     pub max_sessions: usize,
     /// Most consoles connected at once.
     pub max_consoles: usize,
+    /// Most consoles one staff member may have open at once (a further one is refused),
+    /// so one token can never take the whole of `max_consoles`.
+    pub max_consoles_per_staff: usize,
+    /// How long a ticket from `POST /api/ticket` stays valid (it is also single-use).
+    pub ticket_ttl: Duration,
+    /// Failed log-ins per source address before waits begin, and how they grow.
+    pub login_by_addr: ThrottlePolicy,
+    /// Failed log-ins per user name before waits begin, and how they grow.
+    pub login_by_user: ThrottlePolicy,
+    /// Threads that check passwords (Argon2, about 19 MiB each while checking).
+    pub password_threads: usize,
+    /// Log-ins that may wait for a password thread; beyond that they get 503 at once.
+    pub password_queue: usize,
+    /// How often every session's account is re-read, so a changed password, role or
+    /// disabled account closes its open consoles.
+    pub session_recheck: Duration,
     /// Frames queued per console; a console whose queue is full is dropped.
     pub console_queue: usize,
     /// How often the server pings each console.
@@ -48,6 +65,25 @@ impl DeskConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             max_sessions: 10_000,
             max_consoles: 1_000,
+            max_consoles_per_staff: 4,
+            ticket_ttl: Duration::from_secs(30),
+            login_by_addr: ThrottlePolicy {
+                free: 10,
+                base: Duration::from_secs(1),
+                max_wait: Duration::from_secs(300),
+                forget: Duration::from_secs(900),
+                max_keys: 10_000,
+            },
+            login_by_user: ThrottlePolicy {
+                free: 5,
+                base: Duration::from_secs(1),
+                max_wait: Duration::from_secs(300),
+                forget: Duration::from_secs(900),
+                max_keys: 10_000,
+            },
+            password_threads: 2,
+            password_queue: 8,
+            session_recheck: Duration::from_secs(3),
             console_queue: 256,
             ping_interval: Duration::from_secs(15),
             pong_timeout: Duration::from_secs(45),

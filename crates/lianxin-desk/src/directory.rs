@@ -28,6 +28,16 @@ pub struct Staff {
     pub extension: Option<String>,
 }
 
+/// A successful log-in: who it is and the fingerprint of their account at that moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The staff member.
+    pub staff: Staff,
+    /// An opaque digest of what the session depends on (password, role, active flag);
+    /// see [`Directory::fingerprint`].
+    pub fingerprint: String,
+}
+
 /// The result of attaching a number to a household.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttachedNumber {
@@ -97,9 +107,19 @@ pub enum DirectoryError {
 /// given staff id.
 pub trait Directory: Send + Sync + 'static {
     /// Checks a log-in. `Ok(None)` when the user is unknown or the password is wrong
-    /// (the caller must not learn which).
+    /// (the caller must not learn which, neither from the answer nor from the time it
+    /// takes). The fingerprint is read with the same row.
     fn verify_login(&self, username: &str, password: &str)
-        -> Result<Option<Staff>, DirectoryError>;
+        -> Result<Option<Login>, DirectoryError>;
+
+    /// The current fingerprint of a staff account: changes whenever its password, role
+    /// or active flag does; `None` when the account is gone or disabled. Must be cheap
+    /// (one indexed read): the desk calls it on every request and every few seconds for
+    /// every open session.
+    fn fingerprint(&self, staff_id: i64) -> Result<Option<String>, DirectoryError>;
+
+    /// A trivial read, for `/healthz`: `Ok` while the database answers.
+    fn ping(&self) -> Result<(), DirectoryError>;
 
     /// Finds households by name, address or number; at most `limit` hits.
     fn search_households(
@@ -133,7 +153,8 @@ pub struct MemoryDirectory {
 
 #[derive(Debug, Default)]
 struct Memory {
-    staff: Vec<(Staff, String)>,
+    /// Staff, plain-text password, and a version bumped by every change.
+    staff: Vec<(Staff, String, u64)>,
     households: Vec<HouseholdHit>,
     voice: Vec<(VoiceMessage, PathBuf)>,
     attached: HashMap<String, i64>,
@@ -147,7 +168,24 @@ impl MemoryDirectory {
 
     /// Adds a staff account with a plain-text password.
     pub fn add_staff(&self, staff: Staff, password: &str) {
-        self.lock().staff.push((staff, password.to_owned()));
+        self.lock().staff.push((staff, password.to_owned(), 0));
+    }
+
+    /// Changes a staff member's password (their sessions end); false if unknown.
+    pub fn set_password(&self, username: &str, password: &str) -> bool {
+        let mut mem = self.lock();
+        match mem
+            .staff
+            .iter_mut()
+            .find(|(s, _, _)| s.username == username)
+        {
+            Some(entry) => {
+                entry.1 = password.to_owned();
+                entry.2 += 1;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Adds a household.
@@ -177,13 +215,29 @@ impl Directory for MemoryDirectory {
         &self,
         username: &str,
         password: &str,
-    ) -> Result<Option<Staff>, DirectoryError> {
+    ) -> Result<Option<Login>, DirectoryError> {
         Ok(self
             .lock()
             .staff
             .iter()
-            .find(|(s, p)| s.username == username && p == password)
-            .map(|(s, _)| s.clone()))
+            .find(|(s, p, _)| s.username == username && p == password)
+            .map(|(s, _, v)| Login {
+                staff: s.clone(),
+                fingerprint: memory_fingerprint(s, *v),
+            }))
+    }
+
+    fn fingerprint(&self, staff_id: i64) -> Result<Option<String>, DirectoryError> {
+        Ok(self
+            .lock()
+            .staff
+            .iter()
+            .find(|(s, _, _)| s.id == staff_id)
+            .map(|(s, _, v)| memory_fingerprint(s, *v)))
+    }
+
+    fn ping(&self) -> Result<(), DirectoryError> {
+        Ok(())
     }
 
     fn search_households(
@@ -252,4 +306,8 @@ impl Directory for MemoryDirectory {
             .find(|(m, _)| m.id == id)
             .map(|(_, p)| p.clone()))
     }
+}
+
+fn memory_fingerprint(s: &Staff, version: u64) -> String {
+    format!("{}:{version}:{}", s.id, s.role.as_str())
 }

@@ -1,39 +1,42 @@
-//! HTTP routes: the console page, log-in, the resident look-ups, the server figures
-//! (`/api/stats`, supervisors and admins) and the WebSocket upgrade.
+//! HTTP routes: the console page, `/healthz`, log-in and tickets (handlers in `auth`),
+//! the resident look-ups, the server figures (`/api/stats`, supervisors and admins) and
+//! the WebSocket upgrade.
 //!
 //! Every error is JSON `{"error": "<中文 message>", "field": "<field>"}` with the right
-//! status, so the console can show the message next to the field at fault. Everything
-//! but `/`, `/api/login` and `/api/logout` needs a session token, given as
-//! `Authorization: Bearer <token>` or `?token=<token>` (the WebSocket and `<audio>`
-//! cannot set headers).
+//! status (see `api`). Everything but `/`, `/healthz`, `/api/login` and `/api/logout`
+//! needs a session: the token in `Authorization: Bearer <token>`, or — for the WebSocket
+//! and `<audio>`, which cannot set headers — a one-use `?ticket=` (never the token in
+//! the URL).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
+use crate::api::{blocking, id_param, json_object, text_field, ApiError};
 use crate::app::App;
-use crate::directory::DirectoryError;
+use crate::auth::{self, Authed};
+use crate::hub::Refused;
 use crate::session::Session;
+use crate::ws::refused_message;
 
 const CONSOLE_PAGE: &str = include_str!("console.html");
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(console_page))
-        .route("/api/login", post(login))
-        .route("/api/logout", post(logout))
+        .route("/healthz", get(healthz))
+        .route("/api/login", post(auth::login))
+        .route("/api/logout", post(auth::logout))
+        .route("/api/ticket", post(auth::ticket))
         .route("/api/session", get(session_info))
         .route("/api/households/search", get(search))
         .route("/api/households/{id}/numbers", post(attach_number))
@@ -48,144 +51,6 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// An API error: status, message for the user, and the field at fault.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    message: Cow<'static, str>,
-    field: &'static str,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError {
-            status,
-            message: message.into(),
-            field,
-        }
-    }
-
-    fn bad(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, field, message)
-    }
-
-    fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server",
-            "服务器内部错误，请稍后再试",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": self.message, "field": self.field })),
-        )
-            .into_response()
-    }
-}
-
-impl From<DirectoryError> for ApiError {
-    fn from(e: DirectoryError) -> Self {
-        match e {
-            DirectoryError::NotFound { field } => {
-                ApiError::new(StatusCode::NOT_FOUND, field, "找不到该记录，请确认后再试")
-            }
-            DirectoryError::Invalid { field, message } => ApiError::bad(field, message),
-            DirectoryError::Conflict { field, message } => {
-                ApiError::new(StatusCode::CONFLICT, field, message)
-            }
-            DirectoryError::Backend(detail) => {
-                tracing::error!(%detail, "directory failed");
-                ApiError::internal()
-            }
-        }
-    }
-}
-
-/// Runs a directory call on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, DirectoryError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "directory task failed");
-            Err(ApiError::internal())
-        }
-    }
-}
-
-/// A request from a logged-in staff member.
-pub(crate) struct Authed(Session);
-
-impl FromRequestParts<Arc<App>> for Authed {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let token = token_of(&parts.headers, &parts.uri)
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "token", "请先登录"))?;
-        app.sessions
-            .check(token, Instant::now())
-            .map(Authed)
-            .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "token", "登录已过期，请重新登录")
-            })
-    }
-}
-
-fn token_of<'a>(headers: &'a HeaderMap, uri: &'a Uri) -> Option<&'a str> {
-    if let Some(h) = headers.get(header::AUTHORIZATION) {
-        if let Some(t) = h.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
-            return Some(t.trim());
-        }
-    }
-    uri.query()?
-        .split('&')
-        .find_map(|kv| kv.strip_prefix("token="))
-}
-
-/// Parses a JSON object body, naming `body` on failure.
-fn json_object(
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Map<String, Value>, ApiError> {
-    let body = body.map_err(|e| ApiError::new(e.status(), "body", "请求内容过大或无法读取"))?;
-    match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(ApiError::bad("body", "请求内容必须是 JSON 对象")),
-    }
-}
-
-/// A required, non-empty string field of at most `max` characters.
-fn text_field(
-    obj: &Map<String, Value>,
-    field: &'static str,
-    missing: &'static str,
-    max: usize,
-) -> Result<String, ApiError> {
-    match obj.get(field) {
-        Some(Value::String(s)) if !s.trim().is_empty() => {
-            if s.chars().count() > max {
-                Err(ApiError::bad(field, format!("内容太长，最多{max}个字符")))
-            } else {
-                Ok(s.clone())
-            }
-        }
-        Some(Value::String(_)) | None | Some(Value::Null) => Err(ApiError::bad(field, missing)),
-        Some(_) => Err(ApiError::bad(field, "格式不正确，应为文字")),
-    }
-}
-
-fn id_param(raw: &str, message: &'static str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::bad("id", message))
-}
-
 async fn console_page() -> impl IntoResponse {
     (
         [
@@ -197,48 +62,6 @@ async fn console_page() -> impl IntoResponse {
         ],
         Html(CONSOLE_PAGE),
     )
-}
-
-async fn login(
-    State(app): State<Arc<App>>,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let obj = json_object(body)?;
-    let username = text_field(&obj, "username", "请输入用户名", 64)?;
-    let password = text_field(&obj, "password", "请输入密码", 128)?;
-    let dir = app.directory.clone();
-    let user = username.trim().to_owned();
-    let staff = blocking(move || dir.verify_login(&user, &password)).await?;
-    let Some(staff) = staff else {
-        tracing::info!("desk log-in refused");
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "password",
-            "用户名或密码不正确",
-        ));
-    };
-    let session = app.sessions.open(staff, Instant::now()).map_err(|_| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "username",
-            "登录人数过多，请稍后再试",
-        )
-    })?;
-    tracing::info!(staff = session.staff.id, "desk log-in");
-    Ok(Json(json!({
-        "token": &*session.token,
-        "staff": &*session.staff,
-        "expires_in_s": app.sessions.ttl().as_secs(),
-    })))
-}
-
-async fn logout(State(app): State<Arc<App>>, headers: HeaderMap, uri: Uri) -> StatusCode {
-    if let Some(token) = token_of(&headers, &uri) {
-        if app.sessions.close(token) {
-            app.hub.kick_token(token);
-        }
-    }
-    StatusCode::NO_CONTENT
 }
 
 async fn session_info(State(app): State<Arc<App>>, Authed(s): Authed) -> Json<Value> {
@@ -316,9 +139,11 @@ async fn voice_messages(
 
 async fn voice_audio(
     State(app): State<Arc<App>>,
-    Authed(s): Authed,
+    headers: HeaderMap,
+    uri: Uri,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let s = auth::session_of(&app, &headers, &uri).await?;
     let id = id_param(&id, "留言编号不正确")?;
     let dir = app.directory.clone();
     let path = blocking(move || dir.voice_message_audio(id))
@@ -396,11 +221,7 @@ async fn websocket(
     uri: Uri,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let token = token_of(&headers, &uri)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "token", "请先登录"))?;
-    let session = app.sessions.check(token, Instant::now()).ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "token", "登录已过期，请重新登录")
-    })?;
+    let session = auth::session_of(&app, &headers, &uri).await?;
     let upgrade = upgrade.map_err(|_| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
@@ -408,12 +229,24 @@ async fn websocket(
             "此地址只接受 WebSocket 连接",
         )
     })?;
+    if app.hub.staff_console_count(session.staff.id) >= app.cfg.max_consoles_per_staff {
+        tracing::info!(
+            staff = session.staff.id,
+            "console refused: too many of theirs"
+        );
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ws",
+            refused_message(Refused::PerStaff),
+        ));
+    }
     if app.hub.console_count() >= app.cfg.max_consoles {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "ws",
-            "在线控制台过多，请稍后再试",
-        ));
+            refused_message(Refused::Full),
+        )
+        .retry_after(5));
     }
     let max_write = app.cfg.max_write_buffer.max(2 << 10);
     let max_in = app.cfg.max_incoming_message.max(1 << 10);
@@ -424,6 +257,23 @@ async fn websocket(
         .max_message_size(max_in)
         .max_frame_size(max_in)
         .on_upgrade(move |socket| crate::ws::run(socket, app2, session)))
+}
+
+/// `GET /healthz`: 200 while every part answers, 503 otherwise; each part by name.
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let (ok, parts) = app.health.check(app.directory.clone()).await;
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({ "status": if ok { "ok" } else { "failing" }, "parts": parts });
+    (
+        status,
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(body),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -43,6 +43,7 @@ pub(crate) struct Frame {
 pub(crate) struct HubConfig {
     pub(crate) queue: usize,
     pub(crate) max_consoles: usize,
+    pub(crate) max_consoles_per_staff: usize,
     pub(crate) max_live_calls: usize,
     pub(crate) initial_state: OperatorState,
 }
@@ -93,9 +94,14 @@ pub(crate) struct Registered {
     pub(crate) consoles: usize,
 }
 
-/// The console table is full.
+/// Why a console was not registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct HubFull;
+pub(crate) enum Refused {
+    /// The console table is full.
+    Full,
+    /// The staff member already has `max_consoles_per_staff` consoles open.
+    PerStaff,
+}
 
 /// Who should receive a frame.
 #[derive(Debug, Clone, Copy)]
@@ -131,10 +137,13 @@ impl Hub {
         &self,
         staff: Arc<Staff>,
         token: Arc<str>,
-    ) -> Result<Registered, HubFull> {
+    ) -> Result<Registered, Refused> {
         let mut st = self.lock();
+        if count_consoles(&st, staff.id) >= self.cfg.max_consoles_per_staff {
+            return Err(Refused::PerStaff);
+        }
         if st.consoles.len() >= self.cfg.max_consoles {
-            return Err(HubFull);
+            return Err(Refused::Full);
         }
         let state = *st.states.entry(staff.id).or_insert(self.cfg.initial_state);
         let on_duty = on_duty(&staff, state);
@@ -207,6 +216,11 @@ impl Hub {
     /// Number of open consoles.
     pub(crate) fn console_count(&self) -> usize {
         self.lock().consoles.len()
+    }
+
+    /// Number of consoles a staff member has open.
+    pub(crate) fn staff_console_count(&self, staff_id: i64) -> usize {
+        count_consoles(&self.lock(), staff_id)
     }
 
     /// Number of live calls in the snapshot.
@@ -562,6 +576,7 @@ mod tests {
             HubConfig {
                 queue,
                 max_consoles: 100,
+                max_consoles_per_staff: 100,
                 max_live_calls: 100,
                 initial_state: OperatorState::Available,
             },

@@ -34,6 +34,10 @@
 //!   `pong_timeout` is dropped; each socket's write buffer is capped.
 //! - A console that connects late or reconnects receives the live calls in `hello`.
 //! - Resident data goes only to logged-in staff; pops only to call-taking staff on duty.
+//! - Log-in cannot be brute-forced or used to exhaust memory (throttled per address and
+//!   user name; passwords checked on a fixed number of threads); a session ends when its
+//!   account's password, role or active flag changes; one staff member holds at most
+//!   `max_consoles_per_staff` consoles; no session token is ever accepted in a URL.
 //!
 //! # Layout
 //!
@@ -44,26 +48,39 @@
 //! - `server`: `Desk::start` and the `DeskHandle` the hotline keeps; `config`: `DeskConfig`.
 //! - `app`: the state every handler and console task shares (built only by `server`).
 //! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
-//! - `session`: log-in tokens; `error`: `DeskError`.
+//! - `api`: the error answer and body parsing the handlers share.
+//! - `auth`: log-in, log-out, tickets and the `Authed` extractor; `session`: log-in
+//!   tokens with their account fingerprint; `ticket`: one-use URL tickets; `throttle`:
+//!   failed log-ins per address and user name; `checker`: the password-check threads;
+//!   `recheck`: the task that ends sessions of changed accounts.
+//! - `health`: `/healthz` and the [`HealthProbe`]s the binary registers.
+//! - `error`: `DeskError`.
 //! - [`campaigns`]: the dialer seen from the desk (`CampaignControl`, `CampaignUpdate`).
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod api;
 mod app;
+mod auth;
 pub mod campaigns;
+mod checker;
 mod config;
 pub mod directory;
 mod error;
 pub mod event;
+mod health;
 mod http;
 mod hub;
 pub mod latency;
 mod protocol;
+mod recheck;
 mod server;
 mod session;
 mod store;
+mod throttle;
+mod ticket;
 mod ws;
 
 pub use campaigns::{
@@ -72,15 +89,17 @@ pub use campaigns::{
 };
 pub use config::DeskConfig;
 pub use directory::{
-    AttachedNumber, Directory, DirectoryError, MemoryDirectory, Staff, VoiceMessage,
+    AttachedNumber, Directory, DirectoryError, Login, MemoryDirectory, Staff, VoiceMessage,
 };
 pub use error::DeskError;
 pub use event::{
     DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
 };
+pub use health::HealthProbe;
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
 pub use server::{Desk, DeskHandle, DeskStats};
+pub use throttle::ThrottlePolicy;
 
 /// The store's own types, which consoles see as they serialize: a staff member's role, a
 /// household search hit and how a call ended (one definition each, in `lianxin-store`).

@@ -16,6 +16,7 @@ use crate::config::DeskConfig;
 use crate::directory::Directory;
 use crate::error::DeskError;
 use crate::event::{DeskCommand, DeskEvent, OnDuty, OperatorState};
+use crate::health::{HealthBoard, HealthProbe};
 use crate::http::router;
 use crate::hub::{Hub, HubConfig};
 use crate::latency::LatencySummary;
@@ -45,16 +46,25 @@ impl Desk {
             HubConfig {
                 queue: config.console_queue,
                 max_consoles: config.max_consoles,
+                max_consoles_per_staff: config.max_consoles_per_staff.max(1),
                 max_live_calls: config.max_live_calls,
                 initial_state: config.initial_state,
             },
             shutdown.clone(),
         ));
         let (tx, rx) = mpsc::channel(config.command_queue.max(1));
-        let app = Arc::new(App::new(config, directory, hub.clone(), tx));
-        let router = router(app);
+        let health = Arc::new(HealthBoard::default());
+        let app = Arc::new(
+            App::new(config, directory, hub.clone(), health.clone(), tx).map_err(DeskError::Io)?,
+        );
+        tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
+        let router = router(app).into_make_service_with_connect_info::<SocketAddr>();
         let stop = shutdown.clone();
+        let ended = CancellationToken::new();
+        let ended_by_server = ended.clone();
         let server = tokio::spawn(async move {
+            // Marks the server ended however this task ends (return or panic).
+            let _ended = ended_by_server.drop_guard();
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
@@ -66,8 +76,10 @@ impl Desk {
         Ok((
             DeskHandle {
                 hub,
+                health,
                 local_addr,
                 shutdown,
+                ended,
                 server: Arc::new(Mutex::new(Some(server))),
             },
             rx,
@@ -79,8 +91,10 @@ impl Desk {
 #[derive(Clone)]
 pub struct DeskHandle {
     hub: Arc<Hub>,
+    health: Arc<HealthBoard>,
     local_addr: SocketAddr,
     shutdown: CancellationToken,
+    ended: CancellationToken,
     server: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -162,6 +176,18 @@ impl DeskHandle {
             frames_written: c.frames_written.load(Ordering::Relaxed),
             dropped_slow: c.dropped_slow.load(Ordering::Relaxed),
         }
+    }
+
+    /// Adds a part of the server to what `GET /healthz` checks (the desk itself and the
+    /// database are always checked).
+    pub fn add_health_probe(&self, probe: Arc<dyn HealthProbe>) {
+        self.health.add(probe);
+    }
+
+    /// Resolves when the HTTP server has ended, for whatever reason (shutdown, an
+    /// error, a panic). The binary treats an unexpected end as fatal.
+    pub async fn ended(&self) {
+        self.ended.cancelled().await;
     }
 
     /// Stops accepting connections, disconnects every console and waits (at most 5 s)

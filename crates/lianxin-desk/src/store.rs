@@ -10,22 +10,33 @@ use std::path::PathBuf;
 
 use lianxin_store::{HouseholdHit, Store, StoreError};
 
-use crate::directory::{AttachedNumber, Directory, DirectoryError, Staff, VoiceMessage};
+use crate::directory::{AttachedNumber, Directory, DirectoryError, Login, Staff, VoiceMessage};
 
 impl Directory for Store {
     fn verify_login(
         &self,
         username: &str,
         password: &str,
-    ) -> Result<Option<Staff>, DirectoryError> {
-        let staff = Store::verify_login(self, username, password).map_err(backend)?;
-        Ok(staff.map(|s| Staff {
-            id: s.id,
-            username: s.username,
-            display_name: s.display_name,
-            role: s.role,
-            extension: s.extension,
+    ) -> Result<Option<Login>, DirectoryError> {
+        let found = Store::verify_login_fingerprint(self, username, password).map_err(backend)?;
+        Ok(found.map(|(s, fingerprint)| Login {
+            staff: Staff {
+                id: s.id,
+                username: s.username,
+                display_name: s.display_name,
+                role: s.role,
+                extension: s.extension,
+            },
+            fingerprint,
         }))
+    }
+
+    fn fingerprint(&self, staff_id: i64) -> Result<Option<String>, DirectoryError> {
+        Store::staff_fingerprint(self, staff_id).map_err(backend)
+    }
+
+    fn ping(&self) -> Result<(), DirectoryError> {
+        Store::staff(self, 0).map(|_| ()).map_err(backend)
     }
 
     fn search_households(

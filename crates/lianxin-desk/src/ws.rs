@@ -18,7 +18,7 @@ use tokio::time::{timeout, Instant};
 
 use crate::app::App;
 use crate::event::{DeskCommand, DisconnectReason};
-use crate::hub::{Frame, Registered};
+use crate::hub::{Frame, Refused, Registered};
 use crate::protocol::{parse_command, Incoming, Outgoing};
 use crate::session::Session;
 
@@ -27,18 +27,23 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, session: Session) {
     let staff = session.staff.clone();
     let reg = match app.hub.register(staff.clone(), session.token.clone()) {
         Ok(r) => r,
-        Err(_) => {
-            tracing::warn!(staff = staff.id, "console refused: too many consoles");
+        Err(refused) => {
+            tracing::warn!(staff = staff.id, ?refused, "console refused");
             let mut socket = socket;
             let text = Outgoing::Error {
                 field: "ws",
-                message: "在线控制台过多，请稍后再试",
+                message: refused_message(refused),
                 id: None,
             }
             .encode();
             let _ = timeout(
                 Duration::from_secs(1),
                 socket.send(Message::Text(text.into())),
+            )
+            .await;
+            let _ = timeout(
+                Duration::from_millis(500),
+                socket.send(Message::Close(None)),
             )
             .await;
             return;
@@ -85,6 +90,14 @@ pub(crate) async fn run(socket: WebSocket, app: Arc<App>, session: Session) {
         consoles,
     })
     .await;
+}
+
+/// What a refused console is told, in Chinese.
+pub(crate) fn refused_message(refused: Refused) -> &'static str {
+    match refused {
+        Refused::Full => "在线控制台过多，请稍后再试",
+        Refused::PerStaff => "您已打开的控制台过多，请先关闭其他窗口再试",
+    }
 }
 
 /// Most frames written before one flush when a console's queue has several waiting.

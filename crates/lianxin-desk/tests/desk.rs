@@ -135,8 +135,16 @@ async fn login(addr: SocketAddr, user: &str, password: &str) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
+/// A one-use ticket for a URL (`POST /api/ticket` with the token in the header).
+async fn ticket(addr: SocketAddr, token: &str) -> String {
+    let (status, v) = http_json(addr, "POST", "/api/ticket", Some(token), None).await;
+    assert_eq!(status, 200, "{v}");
+    v["ticket"].as_str().unwrap().to_owned()
+}
+
 async fn connect(addr: SocketAddr, token: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}"))
+    let ticket = ticket(addr, token).await;
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?ticket={ticket}"))
         .await
         .unwrap();
     ws
@@ -392,10 +400,11 @@ async fn voice_messages_are_listed_and_played() {
     .await;
     assert_eq!(s, 200);
     assert_eq!(body, audio);
+    let t = ticket(addr, &token).await;
     let (s, body) = http(
         addr,
         "GET",
-        &format!("/api/voice-messages/1/audio?token={token}"),
+        &format!("/api/voice-messages/1/audio?ticket={t}"),
         None,
         None,
     )
@@ -598,8 +607,9 @@ async fn stalled_console_is_dropped_without_holding_up_others() {
     let sock = TcpSocket::new_v4().unwrap();
     sock.set_recv_buffer_size(4096).unwrap();
     let stream = sock.connect(addr).await.unwrap();
+    let t = ticket(addr, &token).await;
     let (_stalled, _) =
-        tokio_tungstenite::client_async(format!("ws://{addr}/ws?token={token}"), stream)
+        tokio_tungstenite::client_async(format!("ws://{addr}/ws?ticket={t}"), stream)
             .await
             .unwrap();
     command(

@@ -106,7 +106,10 @@ async fn demo_database_pops_known_and_unknown_callers() {
     assert_eq!(v["staff"]["role"], "operator");
     let token = v["token"].as_str().unwrap().to_owned();
 
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?token={token}"))
+    let (status, v) = http_json(addr, "POST", "/api/ticket", Some(&token), "").await;
+    assert_eq!(status, 200, "{v}");
+    let ticket = v["ticket"].as_str().unwrap().to_owned();
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws?ticket={ticket}"))
         .await
         .unwrap();
     assert_eq!(next(&mut ws).await["type"], "hello");

@@ -169,6 +169,28 @@ fn staff_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
     })
 }
 
+/// Hex SHA-256 over the fields a session depends on (see `Store::staff_fingerprint`).
+fn fingerprint(id: i64, username: &str, hash: &str, role: Role, active: i64) -> String {
+    let text = format!("{id}\0{username}\0{hash}\0{}\0{active}", role.as_str());
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// An Argon2 hash (default parameters, like every real one) of a password nobody has,
+/// checked for unknown users so they cost as much time as known ones.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let salt = SaltString::encode_b64(b"lianxin-dummy-salt").ok();
+        salt.and_then(|salt| {
+            Argon2::default()
+                .hash_password(b"lianxin: no such user", &salt)
+                .ok()
+                .map(|h| h.to_string())
+        })
+        .unwrap_or_default()
+    })
+}
+
 impl Store {
     /// Creates a staff account; `by` is the staff member doing it (`None`: command line).
     pub fn create_staff(&self, new: &NewStaff<'_>, by: Option<i64>) -> Result<i64> {
@@ -236,23 +258,69 @@ impl Store {
     /// Checks a login; `Ok(None)` for an unknown user, a wrong password or an inactive
     /// account.
     pub fn verify_login(&self, username: &str, password: &str) -> Result<Option<Staff>> {
+        Ok(self
+            .verify_login_fingerprint(username, password)?
+            .map(|(staff, _)| staff))
+    }
+
+    /// Like [`verify_login`](Self::verify_login), with the account's
+    /// [fingerprint](Self::staff_fingerprint) read in the same row, so a session opened
+    /// with it ends when the password, role or active flag changes afterwards.
+    ///
+    /// An unknown user, an inactive account or one without a password costs the same
+    /// Argon2 check as a known one (against a fixed dummy hash), so the time taken does
+    /// not tell which user names exist.
+    pub fn verify_login_fingerprint(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<(Staff, String)>> {
         let found = self.read(|c| {
             Ok(c.prepare_cached(&format!(
-                "SELECT {STAFF_COLS}, password_hash FROM staff WHERE username = ?1 AND active = 1"
+                "SELECT {STAFF_COLS}, password_hash, active FROM staff WHERE username = ?1 AND active = 1"
             ))?
-            .query_row([username], |r| Ok((staff_row(r)?, r.get::<_, String>(6)?)))
+            .query_row([username], |r| {
+                let staff = staff_row(r)?;
+                let hash: String = r.get(6)?;
+                let active: i64 = r.get(7)?;
+                let print = fingerprint(staff.id, &staff.username, &hash, staff.role, active);
+                Ok((staff, hash, print))
+            })
             .optional()?)
         })?;
-        let Some((staff, hash)) = found else {
-            return Ok(None);
+        let (staff, hash, print) = match found {
+            Some((s, h, p)) if PasswordHash::new(&h).is_ok() => (Some(s), h, p),
+            _ => (None, dummy_hash().to_owned(), String::new()),
         };
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            return Ok(None);
+        let ok = match PasswordHash::new(&hash) {
+            Ok(parsed) => Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => false,
         };
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-            .then_some(staff))
+        Ok(staff.filter(|_| ok).map(|s| (s, print)))
+    }
+
+    /// A digest of what a log-in session depends on in a staff row: user name, password
+    /// hash, role and active flag. `None` when the account is gone or inactive. One
+    /// indexed read; the desk compares it with the value seen at log-in to end sessions
+    /// after `lianxin staff passwd` or any other change, even from another process.
+    pub fn staff_fingerprint(&self, id: i64) -> Result<Option<String>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT username, password_hash, role, active FROM staff WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                let username: String = r.get(0)?;
+                let hash: String = r.get(1)?;
+                let role: String = r.get(2)?;
+                let active: i64 = r.get(3)?;
+                let role = Role::parse(&role).unwrap_or(Role::Operator);
+                Ok((active == 1).then(|| fingerprint(id, &username, &hash, role, active)))
+            })
+            .optional()?
+            .flatten())
+        })
     }
 
     /// The digest credentials of an active account with a password.
@@ -330,6 +398,13 @@ mod tests {
         assert_eq!(staff.role, Role::Operator);
         assert!(s.verify_login("8001", "wrong").unwrap().is_none());
         assert!(s.verify_login("nobody", "demo8001").unwrap().is_none());
+        let print = s.staff_fingerprint(id).unwrap().unwrap();
+        let (_, at_login) = s
+            .verify_login_fingerprint("8001", "demo8001")
+            .unwrap()
+            .unwrap();
+        assert_eq!(print, at_login);
+        assert_eq!(s.staff_fingerprint(999).unwrap(), None);
 
         let cred = s.sip_credentials("8001").unwrap().unwrap();
         // HA1 = MD5("8001:lianxin:demo8001"), computed independently with md5sum.
@@ -341,9 +416,47 @@ mod tests {
         s.set_staff_password(id, "new-pass", Some(id)).unwrap();
         assert!(s.verify_login("8001", "demo8001").unwrap().is_none());
         assert!(s.verify_login("8001", "new-pass").unwrap().is_some());
+        assert_ne!(s.staff_fingerprint(id).unwrap().unwrap(), print);
         assert_ne!(s.sip_credentials("8001").unwrap().unwrap().ha1_md5, expect);
         // create + set_password were both audited.
         assert_eq!(s.counts().unwrap().audit, 2);
+    }
+
+    /// Unknown user names cost an Argon2 check too (against the dummy hash), so timing
+    /// does not tell which names exist (was 1.5 ms against 23.5 ms).
+    #[test]
+    fn unknown_users_cost_as_much_as_known_ones() {
+        let (_d, s) = store();
+        s.create_staff(
+            &NewStaff {
+                username: "8001",
+                display_name: "于燕妮",
+                role: Role::Operator,
+                extension: Some("8001"),
+                phone: None,
+                password: Some("demo8001"),
+            },
+            None,
+        )
+        .unwrap();
+        let time = |user: &str| {
+            let mut runs: Vec<std::time::Duration> = (0..5)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    assert!(s.verify_login(user, "wrong").unwrap().is_none());
+                    t.elapsed()
+                })
+                .collect();
+            runs.sort();
+            runs[2]
+        };
+        let _ = time("nobody"); // the dummy hash is made on first use
+        let known = time("8001");
+        let unknown = time("nobody");
+        assert!(
+            unknown * 3 > known,
+            "unknown {unknown:?} vs known {known:?}"
+        );
     }
 
     #[test]
@@ -364,5 +477,6 @@ mod tests {
         assert!(s.verify_login("cap2", "").unwrap().is_none());
         assert!(s.sip_credentials("cap2").unwrap().is_none());
         assert!(s.set_staff_password(999, "x", None).is_err());
+        assert!(!dummy_hash().is_empty());
     }
 }
