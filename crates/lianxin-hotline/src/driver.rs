@@ -532,7 +532,7 @@ impl Driver {
             Some(o) => match lianxin_sdp::answer(o, &local) {
                 Ok(n) => (
                     SessionParams {
-                        codec: media_codec(n.remote.codec),
+                        codec: n.remote.codec,
                         telephone_event_pt: n.remote.telephone_event,
                         remote: n.remote.address,
                     },
@@ -850,12 +850,7 @@ impl Driver {
             return;
         }
         if let Some(state) = state {
-            let presence = match state {
-                lianxin_desk::OperatorState::Available => Presence::Available,
-                lianxin_desk::OperatorState::Busy => Presence::Busy,
-                lianxin_desk::OperatorState::AfterCall => Presence::AfterCall,
-                lianxin_desk::OperatorState::Away => Presence::Away,
-            };
+            let presence: Presence = state;
             tracing::info!(operator = staff.id, ?presence, "operator presence");
             self.acd.set_presence(now, staff.id, presence);
         }
@@ -1313,7 +1308,7 @@ impl Driver {
             return;
         };
         let (session, events) = match self.media.open(SessionParams {
-            codec: media_codec(first.remote.codec),
+            codec: first.remote.codec,
             telephone_event_pt: first.remote.telephone_event,
             remote: first.remote.address,
         }) {
@@ -1488,11 +1483,4 @@ fn phone_addr(contact: &lianxin_ua::Contact) -> std::net::SocketAddr {
         .and_then(|u| lianxin_sip::dialog::uri_addr(&u))
         .filter(|a| a.ip() == contact.source.ip())
         .unwrap_or(contact.source)
-}
-
-fn media_codec(c: lianxin_sdp::Codec) -> lianxin_media::Codec {
-    match c {
-        lianxin_sdp::Codec::Pcmu => lianxin_media::Codec::Pcmu,
-        lianxin_sdp::Codec::Pcma => lianxin_media::Codec::Pcma,
-    }
 }

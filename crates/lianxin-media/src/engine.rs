@@ -33,7 +33,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-use crate::g711::Codec;
+use crate::g711::{Codec, G711};
 use crate::jitter::{JitterBuffer, Popped};
 use crate::pacer::Pacer;
 use crate::prompt::{Prompt, PromptError, PromptLibrary, FRAME_DURATION, FRAME_SAMPLES};
@@ -116,6 +116,25 @@ pub enum MediaEvent {
         /// Its length.
         duration: Duration,
     },
+}
+
+/// What a closed session leaves behind: its figures and, when a recording was still
+/// running, the finalized file and its length (so nobody re-reads the WAV to learn it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Closed {
+    /// RTP figures for the call log.
+    pub stats: SessionStats,
+    /// The recording the close finalized, if one was running.
+    pub recording: Option<Recorded>,
+}
+
+/// A finished recording, as the engine wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The WAV file.
+    pub path: PathBuf,
+    /// Its length (samples written at 8 kHz).
+    pub duration: Duration,
 }
 
 /// Session parameters, from the negotiated SDP.
@@ -519,7 +538,13 @@ impl MediaSession {
 
     /// Closes the session (finalizing any recording) and returns its figures for the call
     /// log. If the engine is gone, the figures are zero.
-    pub async fn close(mut self) -> SessionStats {
+    pub async fn close(self) -> SessionStats {
+        self.finish().await.stats
+    }
+
+    /// Like [`MediaSession::close`], and also reports the recording the close finalized
+    /// (path and length from the samples written).
+    pub async fn finish(mut self) -> Closed {
         self.closed = true;
         self.task.abort();
         let (tx, rx) = oneshot::channel();
@@ -541,7 +566,7 @@ impl MediaSession {
                     cmd = Some(c);
                     tokio::time::sleep(FRAME_DURATION).await;
                 }
-                Err(TrySendError::Disconnected(_)) => return SessionStats::default(),
+                Err(TrySendError::Disconnected(_)) => return Closed::default(),
             }
         }
         rx.await.unwrap_or_default()
@@ -613,7 +638,7 @@ enum Command {
     },
     Close {
         id: u64,
-        reply: Option<oneshot::Sender<SessionStats>>,
+        reply: Option<oneshot::Sender<Closed>>,
     },
     Shutdown,
 }
@@ -752,10 +777,9 @@ impl Entry {
         }
     }
 
-    fn stop_recording(&mut self) {
-        let Some(mut rec) = self.recorder.take() else {
-            return;
-        };
+    /// Finalizes the recording, if any, and reports it (event and return value).
+    fn stop_recording(&mut self) -> Option<Recorded> {
+        let mut rec = self.recorder.take()?;
         // What is still in the jitter buffer belongs to the recording.
         let codec = self.rtp.codec();
         for slot in self.jitter.drain() {
@@ -771,10 +795,15 @@ impl Entry {
         match rec.finalize() {
             Ok(duration) => {
                 tracing::info!(port = self.port, path = %path.display(), ?duration, "recording stopped");
-                self.emit(MediaEvent::RecordingStopped { path, duration });
+                self.emit(MediaEvent::RecordingStopped {
+                    path: path.clone(),
+                    duration,
+                });
+                Some(Recorded { path, duration })
             }
             Err(e) => {
-                tracing::error!(port = self.port, error = %e, "recording could not be finalized")
+                tracing::error!(port = self.port, error = %e, "recording could not be finalized");
+                None
             }
         }
     }
@@ -908,14 +937,14 @@ impl Worker {
             }
             Command::Record { id, recorder } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
-                    e.stop_recording();
+                    let _ = e.stop_recording();
                     tracing::info!(port = e.port, path = %recorder.path().display(), "recording started");
                     e.recorder = Some(recorder);
                 }
             }
             Command::StopRecording { id } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
-                    e.stop_recording();
+                    let _ = e.stop_recording();
                 }
             }
             Command::Bridge { a, b } => {
@@ -1003,19 +1032,19 @@ impl Worker {
         }
     }
 
-    fn close(&mut self, id: u64, reply: Option<oneshot::Sender<SessionStats>>) {
+    fn close(&mut self, id: u64, reply: Option<oneshot::Sender<Closed>>) {
         self.unbridge(id);
         let Some(mut e) = self.sessions.remove(&id) else {
             if let Some(r) = reply {
-                let _ = r.send(SessionStats::default());
+                let _ = r.send(Closed::default());
             }
             return;
         };
-        e.stop_recording();
+        let recording = e.stop_recording();
         let stats = e.rtp.stats();
         tracing::debug!(port = e.port, ?stats, "media session closed");
         if let Some(r) = reply {
-            let _ = r.send(stats);
+            let _ = r.send(Closed { stats, recording });
         }
         self.order = self.sessions.keys().copied().collect();
     }
@@ -1144,10 +1173,12 @@ impl Worker {
                     let heard = e.heard.unwrap_or([0; FRAME_SAMPLES]);
                     match rec.write_frame(&heard, sent_pcm.as_ref().map(|p| &p[..])) {
                         Ok(Written::More) => {}
-                        Ok(Written::Full) => e.stop_recording(),
+                        Ok(Written::Full) => {
+                            let _ = e.stop_recording();
+                        }
                         Err(err) => {
                             tracing::error!(port = e.port, error = %err, "recording failed; stopping it");
-                            e.stop_recording();
+                            let _ = e.stop_recording();
                         }
                     }
                 }

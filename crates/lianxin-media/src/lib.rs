@@ -7,7 +7,8 @@
 //!
 //! Sans-IO building blocks (no sockets, no clock: `now` is an argument; `clippy.toml`
 //! forbids reading the clock outside [`engine`]):
-//! - [`g711`]: μ-law / A-law tables and the [`Codec`] type.
+//! - [`g711`]: μ-law / A-law tables and the [`G711`] arithmetic on [`Codec`] (a
+//!   `lianxin-sdp` type, re-exported: SDP negotiates it, the engine encodes with it).
 //! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
 //! - [`prompt`]: the [`PromptLibrary`]: WAV files loaded, converted and pre-encoded once,
 //!   shared by every call.
@@ -42,10 +43,10 @@ pub mod rtcp;
 pub mod rtp;
 
 pub use engine::{
-    MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, MediaSession, PlayItem,
-    SessionParams,
+    Closed, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, MediaSession, PlayItem,
+    Recorded, SessionParams,
 };
-pub use g711::Codec;
+pub use g711::{Codec, G711};
 pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
 pub use record::Channels;
 pub use rtp::SessionStats;
