@@ -307,6 +307,19 @@ impl std::fmt::Debug for MediaHandle {
 }
 
 impl MediaHandle {
+    /// Creates the WAV file for a recording with the engine's flush interval (blocking:
+    /// it creates the file; run it off any event loop, e.g. in `spawn_blocking`), to be
+    /// started with [`MediaSession::record_into`].
+    pub fn recorder(
+        &self,
+        path: &Path,
+        max: Duration,
+        channels: Channels,
+    ) -> Result<Recorder, MediaError> {
+        let flush = self.shared.config.record_flush;
+        Ok(Recorder::create(path, channels, max, flush)?)
+    }
+
     /// Binds a port pair and starts a session. Events arrive on the returned receiver.
     pub fn open(
         &self,
@@ -479,10 +492,18 @@ impl MediaSession {
         })
     }
 
-    /// Starts recording to `path` (created now, so errors come back here).
+    /// Starts recording to `path` (created now, so errors come back here). This touches
+    /// the file system; an event loop that must not wait for the disk creates the file
+    /// elsewhere with [`MediaHandle::recorder`] and hands it over with
+    /// [`MediaSession::record_into`].
     pub fn record(&self, path: &Path, max: Duration, channels: Channels) -> Result<(), MediaError> {
         let flush = self.shared.shared().config.record_flush;
         let recorder = Recorder::create(path, channels, max, flush)?;
+        self.record_into(recorder)
+    }
+
+    /// Starts recording into a file already created by [`MediaHandle::recorder`].
+    pub fn record_into(&self, recorder: Recorder) -> Result<(), MediaError> {
         self.send(Command::Record {
             id: self.id,
             recorder: Box::new(recorder),

@@ -48,7 +48,7 @@ pub use engine::{
 };
 pub use g711::{Codec, G711};
 pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
-pub use record::Channels;
+pub use record::{Channels, Recorder};
 pub use rtp::SessionStats;
 
 #[cfg(test)]
