@@ -132,7 +132,14 @@ impl Leg {
                 return Err(e.into());
             }
         };
-        let leg = Leg::new(ctx, handle, media, local, SdpVersions::with_sent(offer), now);
+        let leg = Leg::new(
+            ctx,
+            handle,
+            media,
+            local,
+            SdpVersions::with_sent(offer),
+            now,
+        );
         Ok(Opened { leg, media_events })
     }
 
