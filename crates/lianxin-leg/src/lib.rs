@@ -21,7 +21,7 @@
 //! # Layout
 //! - [`leg`]: [`Leg`] (incoming / outgoing, answer, re-INVITE, play, record, close).
 //! - [`close`]: [`Closing`] and the [`Figures`] a closed leg leaves.
-//! - [`forward`]: [`forward`](forward::forward), the per-leg task that tags a leg's events
+//! - [`forward`](mod@forward): [`forward()`], the per-leg task that tags a leg's events
 //!   and merges them onto its owner's one channel.
 //! - [`error`]: [`LegError`], with the SIP status to refuse a call with.
 //!
