@@ -13,7 +13,7 @@ use lianxin_desk::DeskHandle;
 use lianxin_leg::LegContext;
 use lianxin_media::{MediaEvent, PlayItem};
 use lianxin_store::Store;
-use lianxin_ua::CallHandle;
+use lianxin_ua::{CallEvent, CallHandle};
 use tokio::sync::mpsc;
 
 use crate::acd::{Acd, CallKey};
@@ -30,6 +30,8 @@ pub(crate) struct Inputs {
     pub(crate) media: mpsc::Sender<(u64, MediaEvent)>,
     /// Results of work done off the loop.
     pub(crate) done: mpsc::Sender<Done>,
+    /// Operator legs' own SIP events (each placed call reports to its placer).
+    pub(crate) calls: mpsc::Sender<(CallHandle, CallEvent)>,
 }
 
 /// Everything the hotline task owns.
@@ -49,6 +51,8 @@ pub(crate) struct Driver {
     pub(crate) media_tx: mpsc::Sender<(u64, MediaEvent)>,
     /// Results of work done off the loop.
     pub(crate) done_tx: mpsc::Sender<Done>,
+    /// Operator legs' own SIP events, tagged with their call handle.
+    pub(crate) call_tx: mpsc::Sender<(CallHandle, CallEvent)>,
     /// INVITEs whose screen-pop lookup is running: `true` once the caller gave up.
     pub(crate) pending: HashMap<CallHandle, bool>,
     pub(crate) next_key: CallKey,
@@ -90,6 +94,7 @@ impl Driver {
             log,
             media_tx: inputs.media,
             done_tx: inputs.done,
+            call_tx: inputs.calls,
             pending: HashMap::new(),
             next_key: 1,
         }
@@ -105,6 +110,12 @@ impl Driver {
     /// Sends a leg's media events to the loop, tagged with its session id.
     pub(crate) fn forward_media(&self, session: u64, events: mpsc::Receiver<MediaEvent>) {
         lianxin_leg::forward(session, events, self.media_tx.clone());
+    }
+
+    /// Sends a placed leg's own SIP events to the loop, tagged with its call handle. The
+    /// forwarder holds the call's receiver, so the call lives until its final event.
+    pub(crate) fn forward_calls(&self, call: CallHandle, events: mpsc::Receiver<CallEvent>) {
+        lianxin_leg::forward(call, events, self.call_tx.clone());
     }
 
     /// Runs blocking work (SQLite, files) off the loop; its result comes back as an input.

@@ -1,7 +1,9 @@
 //! The hotline's event loop: one tokio task that reads every input and hands it on.
 //!
-//! It listens to five sources: SIP events from `lianxin-ua`, media events (every leg's
-//! events merged onto one channel by a small forwarding task per leg), console commands
+//! It listens to six sources: SIP events from `lianxin-ua` (incoming calls and their
+//! in-dialog events, registrations), operator legs' own SIP events (each placed call
+//! reports to its placer; a forwarding task per leg merges them onto one channel), media
+//! events (merged the same way, per leg), console commands
 //! from `lianxin-desk`, results of work done off the loop (screen-pop lookups, staff
 //! checks, recording files) and time. For each input it reads the clock once ([`Now`]),
 //! feeds the per-call [`CallFlow`](crate::flow::CallFlow) and the shared
@@ -15,7 +17,7 @@
 use lianxin_desk::{DeskCommand, OperatorState};
 use lianxin_leg::{LegContext, LegEvent};
 use lianxin_media::MediaEvent;
-use lianxin_ua::{TrunkState, UaEvent};
+use lianxin_ua::{CallEvent, CallHandle, TrunkState, UaEvent};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -53,6 +55,7 @@ impl Hotline {
         let operators = load_operators(&store).await;
         let (media_tx, mut media_rx) = mpsc::channel(4096);
         let (done_tx, mut done_rx) = mpsc::channel(1024);
+        let (call_tx, mut call_rx) = mpsc::channel(4096);
         let ctx = LegContext {
             ua,
             media,
@@ -61,6 +64,7 @@ impl Hotline {
         let inputs = Inputs {
             media: media_tx,
             done: done_tx,
+            calls: call_tx,
         };
         let mut d = Driver::new(config, ctx, store, desk, operators, log, inputs);
         let mut resync = tokio::time::interval(d.config.resync_every);
@@ -79,6 +83,7 @@ impl Hotline {
                     Some(ev) => In::Ua(ev),
                     None => break,
                 },
+                Some((call, ev)) = call_rx.recv() => In::Call(call, ev),
                 Some((session, ev)) = media_rx.recv() => In::Media(session, ev),
                 Some(cmd) = desk_commands.recv() => In::Desk(cmd),
                 Some(done) = done_rx.recv() => In::Done(done),
@@ -89,6 +94,7 @@ impl Hotline {
             let now = Now::read();
             match input {
                 In::Ua(ev) => d.on_ua(now, ev).await,
+                In::Call(call, ev) => d.on_operator_event(now, call, ev).await,
                 In::Media(session, ev) => d.on_media(now, session, ev).await,
                 In::Desk(cmd) => d.on_desk(now, cmd),
                 In::Done(done) => d.on_done(now, done).await,
@@ -104,6 +110,7 @@ impl Hotline {
 /// One input of the loop.
 enum In {
     Ua(UaEvent),
+    Call(CallHandle, CallEvent),
     Media(u64, MediaEvent),
     Desk(DeskCommand),
     Done(Done),
@@ -163,10 +170,6 @@ impl Driver {
                 if let Some((key, Role::Caller)) = self.legs.by_handle(call) {
                     self.feed(now, key, Input::Digit(digit)).await;
                 }
-            }
-            UaEvent::Answered { call, sdp } => self.on_operator_answered(now, call, sdp).await,
-            UaEvent::Failed { call, code, reason } => {
-                self.on_operator_failed(now, call, code, &reason)
             }
             UaEvent::Terminated { call, reason } => match self.legs.by_handle(call) {
                 Some((key, Role::Caller)) => {

@@ -7,10 +7,10 @@
 //! told, so it can offer the call to the next operator or the caller hears goodbye.
 
 use lianxin_desk::DeskEvent;
-use lianxin_leg::Leg;
+use lianxin_leg::{Leg, LegEvent};
 use lianxin_store::pii::Redacted;
 use lianxin_store::CallUpdate;
-use lianxin_ua::{CallHandle, OutgoingCall};
+use lianxin_ua::{CallEvent, CallHandle, OutgoingCall};
 
 use crate::acd::{Action, CallKey, OperatorId};
 use crate::calllog::Entry;
@@ -92,6 +92,7 @@ impl Driver {
             transport: contact.transport,
             sdp: None,
             credentials: None,
+            headers: Vec::new(),
         };
         let session_id = key.wrapping_mul(104729) + 3;
         let opened = match Leg::outgoing(&self.ctx, outgoing, session_id, now.mono).await {
@@ -103,6 +104,9 @@ impl Driver {
             }
         };
         self.forward_media(opened.leg.session_id(), opened.media_events);
+        if let Some(events) = opened.call_events {
+            self.forward_calls(opened.leg.handle(), events);
+        }
         let leg = OperatorLeg {
             staff_id,
             leg: opened.leg,
@@ -127,27 +131,37 @@ impl Driver {
         );
     }
 
-    /// The operator picked up: bridge, record, tell the consoles and the flow.
-    pub(crate) async fn on_operator_answered(
-        &mut self,
-        now: Now,
-        handle: CallHandle,
-        sdp: Option<Vec<u8>>,
-    ) {
+    /// An operator leg's own SIP event, taken through its leg (which applies answers and
+    /// answers re-INVITEs itself).
+    pub(crate) async fn on_operator_event(&mut self, now: Now, handle: CallHandle, ev: CallEvent) {
         let Some((key, Role::Operator)) = self.legs.by_handle(handle) else {
             return;
         };
+        let Some(op) = self.legs.leg_mut(handle) else {
+            return;
+        };
+        match op.on_call_event(ev) {
+            Some(LegEvent::Answered) => self.on_operator_answered(now, key).await,
+            Some(LegEvent::Failed { code, reason }) => {
+                self.on_operator_failed(now, key, code, &reason)
+            }
+            Some(LegEvent::Ended(reason)) => {
+                tracing::info!(call = key, ?reason, "operator leg ended");
+                self.on_operator_left(now, key).await;
+            }
+            _ => {}
+        }
+        self.drain_acd(now).await;
+    }
+
+    /// The operator picked up: bridge, record, tell the consoles and the flow.
+    async fn on_operator_answered(&mut self, now: Now, key: CallKey) {
         let Some(call) = self.legs.get_mut(key) else {
-            lianxin_leg::hang_up(&self.ctx.ua, handle);
             return;
         };
         let Some(op) = call.operator.as_mut() else {
-            lianxin_leg::hang_up(&self.ctx.ua, handle);
             return;
         };
-        if let Some(sdp) = sdp {
-            let _ = op.leg.apply_answer(&sdp);
-        }
         let staff_id = op.staff_id;
         if !self.acd.answered(now.mono, key, staff_id) {
             tracing::info!(
@@ -182,16 +196,7 @@ impl Driver {
     }
 
     /// The operator's phone did not take the call (busy, declined, unreachable).
-    pub(crate) fn on_operator_failed(
-        &mut self,
-        now: Now,
-        handle: CallHandle,
-        code: u16,
-        reason: &str,
-    ) {
-        let Some((key, Role::Operator)) = self.legs.by_handle(handle) else {
-            return;
-        };
+    fn on_operator_failed(&mut self, now: Now, key: CallKey, code: u16, reason: &str) {
         tracing::info!(call = key, code, %reason, "operator phone did not take the call");
         if let Some(mut op) = self.legs.take_operator(key) {
             op.leg.sip_ended();

@@ -17,7 +17,7 @@ use lianxin_media::{
     MediaEvent, MediaHandle, MediaSession, PlayItem, Recorded, Recorder, SessionParams,
 };
 use lianxin_sdp::{Codec, LocalMedia, SdpVersions, SessionDescription};
-use lianxin_ua::{CallHandle, OutgoingCall, UaHandle};
+use lianxin_ua::{CallEvent, CallHandle, EndReason, OutgoingCall, UaHandle};
 use tokio::sync::mpsc;
 
 use crate::close::Closing;
@@ -34,19 +34,38 @@ pub struct LegContext {
     pub media_ip: IpAddr,
 }
 
-/// A freshly opened leg and its media session's event receiver (the owner reads it, e.g.
-/// through [`forward`](crate::forward())).
+/// A freshly opened leg and its event receivers (the owner reads them, e.g. through
+/// [`forward`](crate::forward())).
 #[derive(Debug)]
 pub struct Opened {
     /// The leg.
     pub leg: Leg,
     /// Events of the leg's media session; feed them to [`Leg::on_media`].
     pub media_events: mpsc::Receiver<MediaEvent>,
+    /// A placed call's own SIP events (the UA sends them to whoever placed the call);
+    /// feed them to [`Leg::on_call_event`]. Dropping this receiver hangs the call up, so
+    /// keep it (or its forwarder) for as long as the leg lives. `None` for an incoming
+    /// leg, whose events come on the UA's inbound receiver.
+    pub call_events: Option<mpsc::Receiver<CallEvent>>,
 }
 
-/// What a media event means for the leg's owner (stale ones are filtered out).
+/// What a media or SIP event of the leg means for its owner (stale ones, and what the leg
+/// handles itself, are filtered out).
 #[derive(Debug, Clone, PartialEq)]
 pub enum LegEvent {
+    /// A placed call is ringing or in progress (early media, if any, already applied).
+    Progress(u16),
+    /// A placed call was answered (its SDP answer is applied).
+    Answered,
+    /// A placed call failed (final status and reason).
+    Failed {
+        /// 3xx–6xx, 408 on timeout.
+        code: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// The dialog is over; closing the leg will send nothing more.
+    Ended(EndReason),
     /// A key press (RFC 4733).
     Digit(char),
     /// The play list last started with [`Leg::play`] ran to its end.
@@ -107,7 +126,11 @@ impl Leg {
             None => lianxin_sdp::offer(&local),
         };
         let leg = Leg::new(ctx, call, media, local, SdpVersions::with_sent(sdp), since);
-        Ok(Opened { leg, media_events })
+        Ok(Opened {
+            leg,
+            media_events,
+            call_events: None,
+        })
     }
 
     /// Places a call: opens media (PCMU, events on 101), offers it in the INVITE (any
@@ -125,8 +148,8 @@ impl Leg {
         let local = LocalMedia::new(ctx.media_ip, media.local_port(), session_id);
         let offer = lianxin_sdp::offer(&local);
         call.sdp = Some(offer.to_string().into_bytes());
-        let handle = match ctx.ua.invite(call).await {
-            Ok(h) => h,
+        let placed = match ctx.ua.invite(call).await {
+            Ok(p) => p,
             Err(e) => {
                 close_media(media);
                 return Err(e.into());
@@ -134,13 +157,17 @@ impl Leg {
         };
         let leg = Leg::new(
             ctx,
-            handle,
+            placed.call,
             media,
             local,
             SdpVersions::with_sent(offer),
             now,
         );
-        Ok(Opened { leg, media_events })
+        Ok(Opened {
+            leg,
+            media_events,
+            call_events: Some(placed.events),
+        })
     }
 
     fn new(
@@ -289,6 +316,44 @@ impl Leg {
             }
             MediaEvent::NoMedia => Some(LegEvent::NoMedia),
             _ => None,
+        }
+    }
+
+    /// What one of a placed call's own SIP events means: early media (183 with SDP) and the
+    /// 200's answer are applied, a re-INVITE is answered ([`Leg::on_reinvite`]), a failure
+    /// or the end marks the dialog over; the owner gets what it must decide on.
+    pub fn on_call_event(&mut self, ev: CallEvent) -> Option<LegEvent> {
+        match ev {
+            CallEvent::Progress { code, sdp } => {
+                if let Some(sdp) = sdp {
+                    if let Err(e) = self.apply_answer(&sdp) {
+                        tracing::debug!(call = ?self.call, error = %e, "unusable early-media SDP");
+                    }
+                }
+                Some(LegEvent::Progress(code))
+            }
+            CallEvent::Answered { sdp } => {
+                if let Some(sdp) = sdp {
+                    if let Err(e) = self.apply_answer(&sdp) {
+                        tracing::info!(call = ?self.call, error = %e, "unusable SDP answer");
+                    }
+                }
+                Some(LegEvent::Answered)
+            }
+            CallEvent::Failed { code, reason } => {
+                self.sip_ended = true;
+                Some(LegEvent::Failed { code, reason })
+            }
+            CallEvent::Reinvite { sdp } => {
+                self.on_reinvite(sdp.as_deref());
+                None
+            }
+            CallEvent::ReinviteResult { .. } => None,
+            CallEvent::Dtmf { digit } => Some(LegEvent::Digit(digit)),
+            CallEvent::Terminated { reason } => {
+                self.sip_ended = true;
+                Some(LegEvent::Ended(reason))
+            }
         }
     }
 

@@ -12,8 +12,9 @@
 //! # What it is not
 //!
 //! No call-flow decisions (which prompt, which operator, when to hang up) and no event
-//! loop: the owner feeds a [`Leg`] the SIP and media events of its call and decides what
-//! to do with the [`LegEvent`]s it gets back. Nothing here waits for the network or the
+//! loop: the owner feeds a [`Leg`] the SIP and media events of its call (a placed call's
+//! own receiver, [`Opened::call_events`], for outbound legs; the UA's inbound receiver for
+//! incoming ones) and decides what to do with the [`LegEvent`]s it gets back. Nothing here waits for the network or the
 //! pacer on the owner's behalf: SIP commands that need no answer and the media close run in
 //! tasks of their own ([`Leg::close`] gives back a [`Closing`] future the owner may await
 //! in a task, or drop).

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use lianxin_leg::{Leg, LegContext, LegError, LegEvent};
 use lianxin_media::{Channels, MediaConfig, MediaEngine, MediaHandle, PlayItem, PromptLibrary};
 use lianxin_ua::{
-    CallHandle, EndReason, OutgoingCall, StaticCredentials, Transport, Ua, UaConfig, UaEvent,
+    CallEvent, CallHandle, EndReason, OutgoingCall, StaticCredentials, Transport, Ua, UaConfig,
+    UaEvent,
 };
 use tokio::sync::mpsc;
 
@@ -44,6 +45,23 @@ async fn next<T>(
     }
 }
 
+/// The next event of a placed call that `pick` accepts, within 10 s.
+async fn next_of_call<T>(
+    events: &mut mpsc::Receiver<CallEvent>,
+    mut pick: impl FnMut(CallEvent) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("event within 10 s")
+            .expect("call events until the final one");
+        if let Some(t) = pick(ev) {
+            return t;
+        }
+    }
+}
+
 fn dial(to: SocketAddr) -> OutgoingCall {
     OutgoingCall {
         target: format!("sip:household@{to}"),
@@ -53,6 +71,7 @@ fn dial(to: SocketAddr) -> OutgoingCall {
         transport: Transport::Udp,
         sdp: None,
         credentials: None,
+        headers: Vec::new(),
     }
 }
 
@@ -87,15 +106,21 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
     let mut b =
         Leg::incoming(&ctx_b, ic.call, ic.sdp.as_deref(), 2, ic.received).expect("offer answered");
     b.leg.answer(true);
-    let answer = next(&mut ev_a, |e| match e {
-        UaEvent::Answered { call, sdp } if call == a.leg.handle() => Some(sdp),
-        UaEvent::Failed { code, .. } => panic!("call failed with {code}"),
+    // A's events come on its own receiver, through its leg (which applies the answer).
+    let mut calls_a = a
+        .call_events
+        .take()
+        .expect("a placed leg has its own events");
+    assert!(
+        ev_a.try_recv().is_err(),
+        "nothing of A's call on the inbound receiver"
+    );
+    next_of_call(&mut calls_a, |e| match a.leg.on_call_event(e) {
+        Some(LegEvent::Failed { code, .. }) => panic!("call failed with {code}"),
+        Some(LegEvent::Answered) => Some(()),
         _ => None,
     })
     .await;
-    a.leg
-        .apply_answer(&answer.expect("SDP in the 200"))
-        .expect("answer applied");
 
     // B records what A sends; both send a second of (silent) audio.
     let dir = tempfile::tempdir().unwrap();
@@ -138,15 +163,14 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
     })
     .await;
     assert_eq!(b.leg.on_reinvite(offer.as_deref()), Some(true));
-    let code = next(&mut ev_a, |e| match e {
-        UaEvent::ReinviteResult { code, .. } => Some(code),
+    let code = next_of_call(&mut calls_a, |e| match e {
+        CallEvent::ReinviteResult { code, .. } => Some(code),
         _ => None,
     })
     .await;
     assert_eq!(code, 200);
 
     // A hangs up by closing its leg; B sees the BYE and closes without sending one.
-    let call_a = a.leg.handle();
     let figures_a = a.leg.close(Instant::now()).await;
     let reason = next(&mut ev_b, |e| match e {
         UaEvent::Terminated { call, reason } if call == b.leg.handle() => Some(reason),
@@ -171,12 +195,16 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
     assert!(rec.duration >= Duration::from_millis(200), "{rec:?}");
     assert!(std::fs::metadata(&path).unwrap().len() > 44);
     // A's dialog ended with its own BYE (the close sent it once).
-    let reason = next(&mut ev_a, |e| match e {
-        UaEvent::Terminated { call, reason } if call == call_a => Some(reason),
+    let reason = next_of_call(&mut calls_a, |e| match e {
+        CallEvent::Terminated { reason } => Some(reason),
         _ => None,
     })
     .await;
     assert_eq!(reason, EndReason::LocalBye);
+    assert!(
+        calls_a.recv().await.is_none(),
+        "the final event ends the stream"
+    );
     ua_a.shutdown().await;
     ua_b.shutdown().await;
     engine.shutdown();
