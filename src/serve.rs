@@ -162,12 +162,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     let mut codes = Vec::new();
     for s in store.staff_list()? {
         if let (lianxin_store::Role::Operator, Some(ext)) = (s.role, &s.extension) {
-            for prefix in [
-                lianxin_hotline::LISTEN_PREFIX,
-                lianxin_hotline::WHISPER_PREFIX,
-            ] {
-                codes.push(format!("{prefix}{ext}"));
-            }
+            codes.extend(lianxin_hotline::SupervisionCode::numbers(ext));
         }
     }
 

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lianxin_media::g711::{alaw_decode, alaw_encode, ulaw_decode, ulaw_encode};
+use lianxin_media::g711::{alaw_decode, alaw_encode, ulaw_decode, ulaw_encode, G711};
 use lianxin_media::{
     Channels, Codec, MediaConfig, MediaEngine, MediaEvent, MediaHandle, MediaSession,
     PromptLibrary, SessionParams,

@@ -27,19 +27,10 @@ pub type CallKey = u64;
 /// Identifies an operator (the staff id in the store).
 pub type OperatorId = i64;
 
-/// What an operator said about themselves on the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Presence {
-    /// Ready to take calls.
-    Available,
-    /// Busy with something other than a call (paperwork, a walk-in resident).
-    Busy,
-    /// Writing up the last call; no new calls until they say they are available.
-    AfterCall,
-    /// Not at the desk.
-    Away,
-}
+/// What an operator said about themselves on the console: the desk's own type (one
+/// definition; the console protocol names it `OperatorState`), so a console command
+/// reaches the queue without a conversion.
+pub use lianxin_desk::OperatorState as Presence;
 
 /// The state an operator is in, derived from presence, registration and live legs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -165,68 +165,54 @@ pub fn alaw_encode(sample: i16) -> u8 {
     ALAW_ENCODE[((sample >> 3) as u16 & 0x1FFF) as usize]
 }
 
-/// The two G.711 laws, with their static RTP payload types (RFC 3551).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Codec {
-    /// μ-law, payload type 0.
-    Pcmu,
-    /// A-law, payload type 8.
-    Pcma,
+pub use lianxin_sdp::Codec;
+
+/// G.711 sample arithmetic for a [`Codec`] (the type itself is `lianxin-sdp`'s, so the
+/// negotiated value goes straight into a media session).
+pub trait G711 {
+    /// The code for silence.
+    fn silence(self) -> u8;
+    /// Encodes one sample.
+    fn encode(self, sample: i16) -> u8;
+    /// Decodes one byte.
+    fn decode(self, code: u8) -> i16;
+    /// Encodes `pcm` into `out` (same length; extra output bytes are left alone).
+    fn encode_into(self, pcm: &[i16], out: &mut [u8]);
+    /// Decodes `payload` into `out` (same length; extra output samples are left alone).
+    fn decode_into(self, payload: &[u8], out: &mut [i16]);
 }
 
-impl Codec {
-    /// The static RTP payload type.
-    pub fn payload_type(self) -> u8 {
-        match self {
-            Codec::Pcmu => 0,
-            Codec::Pcma => 8,
-        }
-    }
-
-    /// The codec for a static payload type, if it is one of ours.
-    pub fn from_payload_type(pt: u8) -> Option<Codec> {
-        match pt {
-            0 => Some(Codec::Pcmu),
-            8 => Some(Codec::Pcma),
-            _ => None,
-        }
-    }
-
-    /// The code for silence.
-    pub fn silence(self) -> u8 {
+impl G711 for Codec {
+    fn silence(self) -> u8 {
         match self {
             Codec::Pcmu => ULAW_SILENCE,
             Codec::Pcma => ALAW_SILENCE,
         }
     }
 
-    /// Encodes one sample.
     #[inline]
-    pub fn encode(self, sample: i16) -> u8 {
+    fn encode(self, sample: i16) -> u8 {
         match self {
             Codec::Pcmu => ulaw_encode(sample),
             Codec::Pcma => alaw_encode(sample),
         }
     }
 
-    /// Decodes one byte.
     #[inline]
-    pub fn decode(self, code: u8) -> i16 {
+    fn decode(self, code: u8) -> i16 {
         match self {
             Codec::Pcmu => ulaw_decode(code),
             Codec::Pcma => alaw_decode(code),
         }
     }
 
-    /// Encodes `pcm` into `out` (same length; extra output bytes are left alone).
-    pub fn encode_into(self, pcm: &[i16], out: &mut [u8]) {
+    fn encode_into(self, pcm: &[i16], out: &mut [u8]) {
         for (o, s) in out.iter_mut().zip(pcm) {
             *o = self.encode(*s);
         }
     }
 
-    /// Decodes `payload` into `out` (same length; extra output samples are left alone).
-    pub fn decode_into(self, payload: &[u8], out: &mut [i16]) {
+    fn decode_into(self, payload: &[u8], out: &mut [i16]) {
         for (o, c) in out.iter_mut().zip(payload) {
             *o = self.decode(*c);
         }

@@ -6,8 +6,9 @@
 //! # Layout
 //!
 //! Sans-IO building blocks (no sockets, no clock: `now` is an argument; `clippy.toml`
-//! forbids reading the clock outside [`engine`]):
-//! - [`g711`]: μ-law / A-law tables and the [`Codec`] type.
+//! forbids reading the clock outside the I/O driver):
+//! - [`g711`]: μ-law / A-law tables and the [`G711`] arithmetic on [`Codec`] (a
+//!   `lianxin-sdp` type, re-exported: SDP negotiates it, the engine encodes with it).
 //! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
 //! - [`prompt`]: the [`PromptLibrary`]: WAV files loaded, converted and pre-encoded once,
 //!   shared by every call.
@@ -19,17 +20,23 @@
 //! - [`rtcp`]: sender reports out, receiver reports parsed.
 //! - [`record`]: WAV recording (mono or caller/operator), flushed every second.
 //!
-//! The I/O driver:
+//! The I/O driver (the only modules that read the clock):
 //! - [`engine`]: [`MediaEngine::start`] gives a [`MediaHandle`]; [`MediaHandle::open`] binds
 //!   a UDP port pair and gives a [`MediaSession`] (play, record, bridge, close) plus a
 //!   bounded receiver of [`MediaEvent`]s. One pacing thread sends every session's next
 //!   frame each 20 ms; one small task per session reads its sockets.
+//! - [`config`]: [`MediaConfig`]; [`session`]: what a session is given and gives back
+//!   ([`SessionParams`], [`PlayItem`], [`MediaEvent`], [`Closed`], [`MediaError`]).
+//! - `channel` (private): the state handles and the pacing thread share, the commands, and
+//!   the per-session receive task; `worker` (private): the pacing thread.
 //!
 //! This crate knows nothing of SIP or the database: the hotline and the dialer tell it
 //! where to send (from SDP) and what to play.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod channel;
+pub mod config;
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
@@ -40,14 +47,16 @@ pub mod record;
 pub mod resample;
 pub mod rtcp;
 pub mod rtp;
+pub mod session;
+mod worker;
 
 pub use engine::{
-    MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, MediaSession, PlayItem,
-    SessionParams,
+    Closed, MediaConfig, MediaEngine, MediaError, MediaEvent, MediaHandle, MediaSession, PlayItem,
+    Recorded, SessionParams,
 };
-pub use g711::Codec;
+pub use g711::{Codec, G711};
 pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
-pub use record::Channels;
+pub use record::{Channels, Recorder};
 pub use rtp::SessionStats;
 
 #[cfg(test)]

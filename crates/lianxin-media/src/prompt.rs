@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::g711::Codec;
+use crate::g711::{Codec, G711};
 use crate::resample::{to_telephone_rate, ResampleError, TELEPHONE_RATE};
 
 /// Samples (and bytes, for G.711) in one 20 ms frame at 8 kHz.

@@ -17,6 +17,7 @@
 //!
 //! # Layout
 //!
+//! - [`codec`]: [`Codec`], the G.711 law of a stream (also the media engine's type).
 //! - [`parse`]: [`SessionDescription::parse`], the typed model, `Display` builds the text.
 //! - [`negotiate`]: [`offer`], [`answer`], [`accept_answer`] with [`LocalMedia`] in and
 //!   [`Negotiated`] / [`RemoteMedia`] out; [`NegotiationError`] maps to SIP 488.
@@ -25,12 +26,14 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod codec;
 pub mod negotiate;
 pub mod parse;
 pub mod version;
 
+pub use codec::Codec;
 pub use negotiate::{
-    accept_answer, answer, offer, Codec, LocalMedia, Negotiated, NegotiationError, RemoteMedia,
+    accept_answer, answer, offer, LocalMedia, Negotiated, NegotiationError, RemoteMedia,
 };
 pub use parse::{
     Attribute, Connection, Direction, MediaDescription, Origin, ParseError, RtpMap,

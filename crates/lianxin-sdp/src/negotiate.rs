@@ -8,34 +8,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::codec::Codec;
 use crate::parse::{Connection, Direction, MediaDescription, Origin, RtpMap, SessionDescription};
 
-/// An audio codec this crate negotiates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Codec {
-    /// G.711 μ-law, static payload type 0.
-    Pcmu,
-    /// G.711 A-law, static payload type 8.
-    Pcma,
-}
-
 impl Codec {
-    /// The static payload type (0 or 8).
-    pub fn payload_type(self) -> u8 {
-        match self {
-            Codec::Pcmu => 0,
-            Codec::Pcma => 8,
-        }
-    }
-
-    /// The rtpmap encoding name.
-    pub fn encoding(self) -> &'static str {
-        match self {
-            Codec::Pcmu => "PCMU",
-            Codec::Pcma => "PCMA",
-        }
-    }
-
     /// The codec an offered payload type stands for: by rtpmap when present (a dynamic
     /// number mapped to PCMU works too), else by static number.
     fn of(media: &MediaDescription, pt: u8) -> Option<Codec> {
@@ -50,11 +26,7 @@ impl Codec {
                 }
             }
             Some(_) => None,
-            None => match pt {
-                0 => Some(Codec::Pcmu),
-                8 => Some(Codec::Pcma),
-                _ => None,
-            },
+            None => Codec::from_payload_type(pt),
         }
     }
 }

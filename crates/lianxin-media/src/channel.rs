@@ -1,0 +1,178 @@
+//! How handles and the pacing thread talk: the state they share ([`Shared`]: the bounded
+//! command and inbound channels, port allocation, counters), the [`Command`]s, and the
+//! per-session receive task that forwards datagrams with their arrival time.
+#![allow(clippy::disallowed_methods)] // the receive task stamps arrival times
+
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::{mpsc as tmpsc, oneshot};
+
+use crate::config::MediaConfig;
+use crate::record::Recorder;
+use crate::rtcp::parse_reports;
+use crate::rtp::SessionStats;
+use crate::session::{Closed, MediaError, MediaEvent, PlayItem, SessionParams};
+
+pub(crate) struct Shared {
+    pub(crate) config: MediaConfig,
+    pub(crate) cmd_tx: SyncSender<Command>,
+    pub(crate) in_tx: SyncSender<Inbound>,
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) next_id: AtomicU64,
+    pub(crate) port_cursor: AtomicUsize,
+    pub(crate) open: AtomicUsize,
+    pub(crate) inbound_dropped: AtomicU64,
+    pub(crate) ticks_skipped: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn send(&self, cmd: Command) -> Result<(), MediaError> {
+        self.cmd_tx.try_send(cmd).map_err(|e| match e {
+            TrySendError::Full(_) => MediaError::Busy,
+            TrySendError::Disconnected(_) => MediaError::Stopped,
+        })
+    }
+
+    pub(crate) fn bind_pair(&self) -> Result<(UdpSocket, UdpSocket), MediaError> {
+        let (first, last) = self.config.port_range;
+        let first = first + first % 2;
+        let pairs = (last.saturating_sub(first) as usize).div_ceil(2);
+        for _ in 0..pairs {
+            let n = self.port_cursor.fetch_add(1, Ordering::Relaxed) % pairs.max(1);
+            let port = first + 2 * n as u16;
+            let Ok(rtp) = UdpSocket::bind((self.config.bind_ip, port)) else {
+                continue;
+            };
+            let Ok(rtcp) = UdpSocket::bind((self.config.bind_ip, port + 1)) else {
+                continue;
+            };
+            return Ok((rtp, rtcp));
+        }
+        Err(MediaError::NoPort { first, last })
+    }
+}
+
+pub(crate) struct NewSession {
+    pub(crate) id: u64,
+    pub(crate) params: SessionParams,
+    pub(crate) rtp: UdpSocket,
+    pub(crate) rtcp: UdpSocket,
+    pub(crate) events: tmpsc::Sender<MediaEvent>,
+}
+
+pub(crate) enum Command {
+    Open(Box<NewSession>),
+    Sending {
+        id: u64,
+        sending: bool,
+    },
+    SetRemote {
+        id: u64,
+        addr: SocketAddr,
+    },
+    Play {
+        id: u64,
+        items: Vec<PlayItem>,
+        tag: Option<u64>,
+    },
+    Record {
+        id: u64,
+        recorder: Box<Recorder>,
+    },
+    StopRecording {
+        id: u64,
+    },
+    Bridge {
+        a: u64,
+        b: u64,
+    },
+    Unbridge {
+        id: u64,
+    },
+    Monitor {
+        id: u64,
+        caller: u64,
+        operator: u64,
+        whisper: bool,
+    },
+    Stats {
+        id: u64,
+        reply: oneshot::Sender<SessionStats>,
+    },
+    Close {
+        id: u64,
+        reply: Option<oneshot::Sender<Closed>>,
+    },
+    Shutdown,
+}
+
+pub(crate) struct Inbound {
+    pub(crate) id: u64,
+    pub(crate) at: Instant,
+    pub(crate) from: SocketAddr,
+    pub(crate) data: Vec<u8>,
+}
+
+/// Reads one session's sockets until aborted.
+pub(crate) async fn receive(
+    id: u64,
+    port: u16,
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    to_worker: SyncSender<Inbound>,
+    shared: Arc<Shared>,
+) {
+    let (rtp, rtcp) = match (
+        tokio::net::UdpSocket::from_std(rtp),
+        tokio::net::UdpSocket::from_std(rtcp),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(port, error = %e, "cannot register RTP socket; session receives nothing");
+            return;
+        }
+    };
+    let mut buf = vec![0u8; 2048];
+    let mut cbuf = vec![0u8; 1500];
+    loop {
+        tokio::select! {
+            r = rtp.recv_from(&mut buf) => match r {
+                Ok((n, from)) => {
+                    let msg = Inbound { id, at: Instant::now(), from, data: buf[..n].to_vec() };
+                    match to_worker.try_send(msg) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full(_)) => {
+                            shared.inbound_dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(TrySendError::Disconnected(_)) => return,
+                    }
+                }
+                // ICMP port unreachable shows up here on Linux; keep reading.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                Err(e) => {
+                    tracing::warn!(port, error = %e, "RTP receive failed; session receives nothing more");
+                    return;
+                }
+            },
+            r = rtcp.recv_from(&mut cbuf) => match r {
+                Ok((n, from)) => match parse_reports(&cbuf[..n]) {
+                    Ok(blocks) => for b in blocks {
+                        tracing::debug!(port, %from, fraction_lost = b.fraction_lost,
+                            cumulative_lost = b.cumulative_lost, jitter = b.jitter,
+                            "RTCP report from peer");
+                    },
+                    Err(e) => tracing::debug!(port, %from, error = %e, "bad RTCP packet"),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                Err(e) => {
+                    tracing::debug!(port, error = %e, "RTCP receive failed");
+                    return;
+                }
+            },
+        }
+    }
+}
