@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use lianxin_sip::registrar::{
     RegisterClient, RegisterClientConfig, Registrar, RegistrarConfig, RegistrationState,
 };
-use lianxin_sip::wire::{Header, Method};
+use lianxin_sip::wire::{self, Header, Method};
 use lianxin_sip::{
     CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RequestHandle, TerminationReason,
     Transmit, Transport,
@@ -328,11 +328,20 @@ impl Driver {
 
     fn message(&mut self, now: Instant, transport: Transport, src: SocketAddr, bytes: &[u8]) {
         self.last_input = now;
-        match self.limiter.check(now, src.ip(), classify(bytes)) {
-            Verdict::Admit => {
-                self.endpoint
-                    .handle_message(now, transport, self.local, src, bytes);
-            }
+        let parsed = wire::parse(bytes).ok();
+        let known = parsed.as_ref().is_some_and(|m| self.endpoint.knows(m));
+        match self
+            .limiter
+            .check(now, src.ip(), classify(parsed.as_ref(), known))
+        {
+            Verdict::Admit => match parsed {
+                Some(m) => self
+                    .endpoint
+                    .handle_parsed(now, transport, self.local, src, m),
+                None => self
+                    .endpoint
+                    .handle_message(now, transport, self.local, src, bytes),
+            },
             Verdict::Drop => self.stats.rate_limited += 1,
             Verdict::DropAndLog { dropped } => {
                 self.stats.rate_limited += 1;
