@@ -434,7 +434,8 @@ impl UaHandle {
         self.ask(|r| Command::Ack(call, sdp, r)).await?
     }
 
-    /// The live registered contacts of a user, most recent first.
+    /// The live registered contacts of a user, the phone that holds the binding first
+    /// (registrar policy: a phone from another address never jumps ahead of a live one).
     pub async fn contacts(&self, user: &str) -> Result<Vec<Contact>, UaError> {
         let user = user.to_string();
         self.ask(|r| Command::Contacts(user, r)).await

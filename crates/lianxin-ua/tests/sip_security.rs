@@ -116,3 +116,90 @@ fn rate_limit_tag_inside_the_to_uri_is_a_new_call() {
     assert!(incoming <= answered, "incoming {incoming}");
     rt.block_on(ua.shutdown());
 }
+
+/// Sends `msg` from `s` and returns the first response (within 3 s).
+fn ask(s: &UdpSocket, target: SocketAddr, msg: &str) -> String {
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    s.send_to(msg.as_bytes(), target).expect("send");
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.recv(&mut buf).expect("response");
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        if !text.starts_with("SIP/2.0 100") {
+            return text;
+        }
+    }
+}
+
+fn register_msg(
+    target: SocketAddr,
+    me: SocketAddr,
+    call_id: &str,
+    cseq: u32,
+    contact: &str,
+    auth: Option<&str>,
+) -> String {
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "REGISTER sip:{target} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-{call_id}-{cseq}\r\nFrom: <sip:1001@{target}>;tag={call_id}\r\nTo: <sip:1001@{target}>\r\nCall-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\nContact: <{contact}>\r\nExpires: 300\r\n{auth}Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+}
+
+fn status(response: &str) -> u16 {
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn digest_replay_from_another_socket_is_refused() {
+    use lianxin_sip::auth::{authorize, Challenge, Credentials};
+    let (rt, ua, _events) = start_raw(|_| {});
+    let target = ua.local_addr();
+    let phone = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let me = phone.local_addr().expect("addr");
+    let contact = format!("sip:1001@{me}");
+    let r = ask(
+        &phone,
+        target,
+        &register_msg(target, me, "phone-1", 1, &contact, None),
+    );
+    assert_eq!(status(&r), 401, "{r}");
+    let value = r
+        .lines()
+        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
+        .expect("challenge");
+    let chal = Challenge::parse(value.trim()).expect("parse challenge");
+    let creds = Credentials {
+        username: "1001".into(),
+        password: "secret".into(),
+    };
+    let auth = authorize(
+        &chal,
+        &creds,
+        "REGISTER",
+        &format!("sip:{target}"),
+        "cn1",
+        1,
+    )
+    .to_header_value();
+    let msg = register_msg(target, me, "phone-1", 2, &contact, Some(&auth));
+    let r = ask(&phone, target, &msg);
+    assert_eq!(status(&r), 200, "{r}");
+    // The attacker replays the header: another host, Contact and Call-ID.
+    let evil = UdpSocket::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+    let evil_me = evil.local_addr().expect("addr");
+    let evil_contact = format!("sip:1001@{evil_me}");
+    let replay = register_msg(target, evil_me, "evil-1", 2, &evil_contact, Some(&auth));
+    let r = ask(&evil, target, &replay);
+    assert_eq!(status(&r), 401, "replay answered {r}");
+    let contacts = rt.block_on(ua.contacts("1001")).expect("contacts");
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0].source, me, "the live binding keeps first place");
+    rt.block_on(ua.shutdown());
+}
