@@ -381,6 +381,15 @@ impl Registrar {
         v
     }
 
+    /// Does a live binding (of any user) come from `ip`? Registered phones may always
+    /// call in, whatever the owner's list of accepted addresses says.
+    pub fn has_source(&self, now: Instant, ip: std::net::IpAddr) -> bool {
+        self.bindings
+            .values()
+            .flatten()
+            .any(|b| b.expires_at > now && b.source.ip() == ip)
+    }
+
     /// Drop lapsed bindings and forget spent nonces that are stale anyway.
     pub fn expire(&mut self, now: Instant) {
         let validity = self.config.nonce_validity;

@@ -1,6 +1,6 @@
 //! Settings of the user agent, filled by the binary from its TOML config.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use lianxin_sip::auth::Credentials;
@@ -28,6 +28,13 @@ pub struct UaConfig {
     pub trunk: Option<TrunkConfig>,
     /// Most simultaneous calls; beyond, incoming INVITEs get 503.
     pub max_calls: usize,
+    /// Most live incoming calls from one source address; beyond, 486. Trusted sources
+    /// (`rate_limit.exempt`, the trunk) are not capped. Default 20.
+    pub max_calls_per_source: usize,
+    /// Addresses from which incoming calls are accepted (the trunk, gateways); empty
+    /// accepts every address. Registered phones and trusted sources are always accepted;
+    /// anyone else gets 403.
+    pub accept_from: Vec<IpAddr>,
     /// Most live SIP transactions; beyond, new requests get a stateless 503. Finished
     /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
     /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
@@ -57,6 +64,8 @@ impl UaConfig {
             rate_limit: RateLimitConfig::default(),
             trunk: None,
             max_calls: 4000,
+            max_calls_per_source: 20,
+            accept_from: Vec::new(),
             max_transactions: 400_000,
             event_capacity: 4096,
             call_event_capacity: 32,

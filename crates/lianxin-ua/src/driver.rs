@@ -26,6 +26,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::admission::Admission;
 use crate::ratelimit::{classify, RateLimiter, Verdict};
 use crate::route::{Route, Routes};
 use crate::tcp::{self, TcpIn};
@@ -174,8 +175,14 @@ pub(crate) async fn spawn(
     if let Some(t) = &config.trunk {
         limits.exempt.push(t.destination.ip());
     }
+    let admission = Admission::new(
+        config.accept_from.clone(),
+        limits.exempt.clone(),
+        config.max_calls_per_source,
+    );
     let (routes, dropped) = Routes::new(config.call_event_capacity);
     let driver = Driver {
+        admission,
         limiter: RateLimiter::new(limits),
         routes,
         pending: VecDeque::new(),
@@ -206,6 +213,7 @@ pub(crate) async fn spawn(
 
 struct Driver {
     config: UaConfig,
+    admission: Admission,
     endpoint: Endpoint,
     registrar: Registrar,
     credentials: SharedCredentials,
@@ -467,6 +475,19 @@ impl Driver {
                     let _ = self.endpoint.reject(now, call, 503, None);
                     return;
                 }
+                let decision = self.admission.check(
+                    source.ip(),
+                    || self.registrar.has_source(now, source.ip()),
+                    || self.endpoint.incoming_calls_from(source.ip()),
+                );
+                if let Some(code) = decision.code() {
+                    self.stats.refused_source += 1;
+                    debug!(%source, code, ?decision, "incoming call refused by admission policy");
+                    let _ = self.endpoint.reject(now, call, code, None);
+                    return;
+                }
+                // Caller ID from P-Asserted-Identity only from the trunk or a trusted proxy.
+                let pai = pai.filter(|_| self.admission.trusts(source.ip()));
                 debug!(%source, ?transport, late_offer = sdp.is_none(), "incoming call");
                 self.push(UaEvent::IncomingCall(Box::new(IncomingCall {
                     call,

@@ -67,6 +67,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod admission;
 pub mod config;
 mod driver;
 pub mod header;
@@ -244,6 +245,9 @@ pub struct UaStats {
     pub overloaded: u64,
     /// Incoming calls refused with 404 (unknown number).
     pub unknown_number: u64,
+    /// Incoming calls refused by the admission policy: 403 (source not accepted) or 486
+    /// (too many calls from one source).
+    pub refused_source: u64,
     /// Registered users.
     pub registered_users: usize,
 }

@@ -203,3 +203,146 @@ fn digest_replay_from_another_socket_is_refused() {
     assert_eq!(contacts[0].source, me, "the live binding keeps first place");
     rt.block_on(ua.shutdown());
 }
+
+fn invite_msg(target: SocketAddr, me: SocketAddr, call_id: &str, extra: &str) -> String {
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    format!(
+        "INVITE sip:100@{target} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK-{call_id}\r\nFrom: <sip:13800138000@{me}>;tag=f-{call_id}\r\nTo: <sip:100@{target}>\r\nCall-ID: {call_id}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@{me}>\r\n{extra}Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    )
+}
+
+/// Final status per Call-ID of everything `s` receives until 1.5 s of quiet.
+fn finals(s: &UdpSocket) -> std::collections::HashMap<String, u16> {
+    s.set_read_timeout(Some(Duration::from_millis(1500)))
+        .expect("timeout");
+    let mut out = std::collections::HashMap::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = s.recv(&mut buf) {
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        let code = status(&text);
+        if code >= 200 {
+            if let Some(id) = call_id(&text) {
+                out.insert(id, code);
+            }
+        }
+    }
+    out
+}
+
+/// Call-ID and P-Asserted-Identity URI of every incoming call the owner saw.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+/// Answers every incoming call (never ACKed by the attacker) and records the PAI seen.
+fn answer_all(
+    rt: &tokio::runtime::Runtime,
+    ua: lianxin_ua::UaHandle,
+    mut events: tokio::sync::mpsc::Receiver<lianxin_ua::UaEvent>,
+) -> Seen {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    rt.spawn(async move {
+        while let Some(e) = events.recv().await {
+            if let lianxin_ua::UaEvent::IncomingCall(ic) = e {
+                let pai = ic.pai.as_ref().map(|p| p.uri.clone());
+                log.lock().expect("lock").push((ic.call_id.clone(), pai));
+                let sdp = b"v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
+                let _ = ua.answer(ic.call, sdp.to_vec()).await;
+            }
+        }
+    });
+    seen
+}
+
+#[test]
+fn calls_per_source_are_capped_and_others_still_get_through() {
+    let (rt, ua, events) = start_raw(|_| {});
+    let target = ua.local_addr();
+    let _seen = answer_all(&rt, ua.clone(), events);
+    let attacker = UdpSocket::bind("127.0.0.2:0").expect("bind 127.0.0.2");
+    let me = attacker.local_addr().expect("addr");
+    for i in 0..60 {
+        let msg = invite_msg(target, me, &format!("fill-{i}"), "");
+        attacker.send_to(msg.as_bytes(), target).expect("send");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let got = finals(&attacker);
+    let ok = got.values().filter(|&&c| c == 200).count();
+    let busy = got.values().filter(|&&c| c == 486 || c == 503).count();
+    assert_eq!(got.len(), 60, "every INVITE answered: {got:?}");
+    assert!(ok <= 20, "{ok} calls from one source answered");
+    assert!(busy >= 40, "{busy} refused");
+    // A caller from elsewhere still gets through.
+    let caller = UdpSocket::bind("127.0.0.3:0").expect("bind 127.0.0.3");
+    let cme = caller.local_addr().expect("addr");
+    let r = ask(&caller, target, &invite_msg(target, cme, "real-1", ""));
+    assert_eq!(status(&r), 200, "{r}");
+    rt.block_on(ua.shutdown());
+}
+
+#[test]
+fn accept_from_refuses_strangers_but_not_registered_phones() {
+    let (rt, ua, events) = start_raw(|c| {
+        c.accept_from = vec!["127.0.0.5".parse().expect("ip")];
+        c.rate_limit.exempt = vec!["127.0.0.4".parse().expect("ip")];
+    });
+    let target = ua.local_addr();
+    let seen = answer_all(&rt, ua.clone(), events);
+    // A stranger: 403.
+    let stranger = UdpSocket::bind("127.0.0.2:0").expect("bind");
+    let sme = stranger.local_addr().expect("addr");
+    let r = ask(
+        &stranger,
+        target,
+        &invite_msg(target, sme, "stranger-1", ""),
+    );
+    assert_eq!(status(&r), 403, "{r}");
+    // A registered phone (no digest in this UA? it asks: answer the challenge).
+    use lianxin_sip::auth::{authorize, Challenge, Credentials};
+    let phone = UdpSocket::bind("127.0.0.3:0").expect("bind");
+    let pme = phone.local_addr().expect("addr");
+    let contact = format!("sip:1001@{pme}");
+    let r = ask(
+        &phone,
+        target,
+        &register_msg(target, pme, "ph", 1, &contact, None),
+    );
+    let value = r
+        .lines()
+        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
+        .expect("challenge");
+    let chal = Challenge::parse(value.trim()).expect("parse");
+    let creds = Credentials {
+        username: "1001".into(),
+        password: "secret".into(),
+    };
+    let a =
+        authorize(&chal, &creds, "REGISTER", &format!("sip:{target}"), "c", 1).to_header_value();
+    let r = ask(
+        &phone,
+        target,
+        &register_msg(target, pme, "ph", 2, &contact, Some(&a)),
+    );
+    assert_eq!(status(&r), 200, "{r}");
+    let r = ask(&phone, target, &invite_msg(target, pme, "phone-call", ""));
+    assert_eq!(status(&r), 200, "registered phone: {r}");
+    // The listed gateway and the trusted proxy.
+    let gw = UdpSocket::bind("127.0.0.5:0").expect("bind");
+    let gme = gw.local_addr().expect("addr");
+    let pai = "P-Asserted-Identity: <sip:13911112222@gw>\r\n";
+    let r = ask(&gw, target, &invite_msg(target, gme, "gw-call", pai));
+    assert_eq!(status(&r), 200, "gateway: {r}");
+    let proxy = UdpSocket::bind("127.0.0.4:0").expect("bind");
+    let prme = proxy.local_addr().expect("addr");
+    let r = ask(&proxy, target, &invite_msg(target, prme, "proxy-call", pai));
+    assert_eq!(status(&r), 200, "trusted proxy: {r}");
+    // PAI believed only from the trusted proxy (point 11).
+    let seen = seen.lock().expect("lock").clone();
+    let pai_of = |id: &str| seen.iter().find(|(c, _)| c == id).map(|(_, p)| p.clone());
+    assert_eq!(pai_of("gw-call"), Some(None), "{seen:?}");
+    assert!(
+        matches!(pai_of("proxy-call"), Some(Some(ref u)) if u.contains("13911112222")),
+        "{seen:?}"
+    );
+    rt.block_on(ua.shutdown());
+}

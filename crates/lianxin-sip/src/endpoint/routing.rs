@@ -75,6 +75,19 @@ impl Endpoint {
         self.calls.len()
     }
 
+    /// Number of live incoming calls (ringing, answered or confirmed) whose INVITE came
+    /// from `ip`: the owner's per-source cap counts them.
+    pub fn incoming_calls_from(&self, ip: std::net::IpAddr) -> usize {
+        self.calls
+            .values()
+            .filter(|c| {
+                c.role == crate::dialog::Role::Uas
+                    && c.state != super::call::CallState::Terminated
+                    && c.peer.ip() == ip
+            })
+            .count()
+    }
+
     /// Number of live transactions.
     pub fn transactions(&self) -> usize {
         self.txs.len()
