@@ -390,6 +390,20 @@ impl Registrar {
             .any(|b| b.expires_at > now && b.source.ip() == ip)
     }
 
+    /// Source addresses of the live bindings that came over `transport` (the owner keeps
+    /// those TCP connections open: calls to the phone go there).
+    pub fn sources(
+        &self,
+        now: Instant,
+        transport: Transport,
+    ) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.bindings
+            .values()
+            .flatten()
+            .filter(move |b| b.expires_at > now && b.transport == transport)
+            .map(|b| b.source)
+    }
+
     /// Drop lapsed bindings and forget spent nonces that are stale anyway.
     pub fn expire(&mut self, now: Instant) {
         let validity = self.config.nonce_validity;

@@ -39,6 +39,14 @@ pub struct UaConfig {
     /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
     /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
     pub max_transactions: usize,
+    /// Most SIP TCP connections at once (accepted and opened); beyond, new ones are
+    /// closed at once.
+    pub tcp_max_connections: usize,
+    /// Most SIP TCP connections accepted from one address (trusted sources excepted).
+    pub tcp_max_per_source: usize,
+    /// A TCP connection silent this long, with no registration and no call on it, is
+    /// closed.
+    pub tcp_idle_timeout: Duration,
     /// Capacity of the inbound event channel (incoming calls, registrations).
     pub event_capacity: usize,
     /// Capacity of each outbound call's own event channel. A call has few events; one
@@ -67,6 +75,9 @@ impl UaConfig {
             max_calls_per_source: 20,
             accept_from: Vec::new(),
             max_transactions: 400_000,
+            tcp_max_connections: 4096,
+            tcp_max_per_source: 32,
+            tcp_idle_timeout: Duration::from_secs(60),
             event_capacity: 4096,
             call_event_capacity: 32,
             command_capacity: 4096,

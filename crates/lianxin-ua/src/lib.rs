@@ -71,6 +71,7 @@ mod admission;
 pub mod config;
 mod driver;
 pub mod header;
+mod idle;
 pub mod outbound;
 pub mod ratelimit;
 mod route;

@@ -346,3 +346,107 @@ fn accept_from_refuses_strangers_but_not_registered_phones() {
     );
     rt.block_on(ua.shutdown());
 }
+
+/// One response read from a TCP stream (heads only; our answers here have no body).
+fn tcp_ask(s: &mut std::net::TcpStream, msg: &str) -> String {
+    use std::io::{Read, Write};
+    s.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    s.write_all(msg.as_bytes()).expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf).expect("read");
+        assert!(n > 0, "connection closed");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let head = &text[..end];
+            if !head.starts_with("SIP/2.0 100") {
+                return head.to_string();
+            }
+            got.drain(..end + 4);
+        }
+    }
+}
+
+/// Is the peer's end of `s` closed (EOF or reset) within `wait`?
+fn closed(s: &mut std::net::TcpStream, wait: Duration) -> bool {
+    use std::io::Read;
+    s.set_read_timeout(Some(wait)).expect("timeout");
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn tcp_idle_connections_are_capped_and_closed_and_phones_still_work() {
+    use lianxin_sip::auth::{authorize, Challenge, Credentials};
+    use std::net::TcpStream;
+    let (rt, ua, _events) = start_raw(|c| {
+        c.tcp_idle_timeout = Duration::from_millis(1500);
+    });
+    let target = ua.local_addr();
+    let connect_from = |ip: &str| {
+        let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+            .expect("socket");
+        let local: SocketAddr = format!("{ip}:0").parse().expect("addr");
+        sock.bind(&local.into()).expect("bind");
+        sock.connect(&target.into()).expect("connect");
+        TcpStream::from(sock)
+    };
+    // 300 idle connections from one host.
+    let mut idle: Vec<TcpStream> = (0..300).map(|_| connect_from("127.0.0.2")).collect();
+    let refused = idle
+        .iter_mut()
+        .map(|s| closed(s, Duration::from_millis(10)))
+        .filter(|&c| c)
+        .count();
+    assert!(refused >= 300 - 32, "closed at once: {refused}");
+    // A phone registers over TCP meanwhile.
+    let mut phone = connect_from("127.0.0.1");
+    let me = phone.local_addr().expect("addr");
+    let reg = |cseq: u32, auth: Option<&str>| {
+        register_msg(
+            target,
+            me,
+            "tcp-phone",
+            cseq,
+            &format!("sip:1001@{me};transport=tcp"),
+            auth,
+        )
+        .replace("SIP/2.0/UDP", "SIP/2.0/TCP")
+    };
+    let r = tcp_ask(&mut phone, &reg(1, None));
+    let value = r
+        .lines()
+        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
+        .expect("challenge");
+    let chal = Challenge::parse(value.trim()).expect("parse");
+    let creds = Credentials {
+        username: "1001".into(),
+        password: "secret".into(),
+    };
+    let a =
+        authorize(&chal, &creds, "REGISTER", &format!("sip:{target}"), "c", 1).to_header_value();
+    let r = tcp_ask(&mut phone, &reg(2, Some(&a)));
+    assert!(r.starts_with("SIP/2.0 200"), "{r}");
+    // Past the idle timeout: every idle connection is gone, the phone's is not.
+    std::thread::sleep(Duration::from_millis(3000));
+    let still_open = idle
+        .iter_mut()
+        .map(|s| closed(s, Duration::from_millis(10)))
+        .filter(|c| !c)
+        .count();
+    assert_eq!(still_open, 0, "idle connections kept");
+    let options = options("", 1, me, target).replace("SIP/2.0/UDP", "SIP/2.0/TCP");
+    let r = tcp_ask(&mut phone, &options);
+    assert!(r.starts_with("SIP/2.0 200"), "phone's connection: {r}");
+    rt.block_on(ua.shutdown());
+}

@@ -88,6 +88,17 @@ impl Endpoint {
             .count()
     }
 
+    /// Where the live calls over `transport` go (the INVITE's source for an incoming
+    /// call, the first hop for an outgoing one): the owner keeps those connections open.
+    pub fn call_peers(&self, transport: Transport) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.calls
+            .values()
+            .filter(move |c| {
+                c.transport == transport && c.state != super::call::CallState::Terminated
+            })
+            .map(|c| c.peer)
+    }
+
     /// Number of live transactions.
     pub fn transactions(&self) -> usize {
         self.txs.len()
