@@ -61,9 +61,13 @@
 //! - [`config`]: [`UaConfig`], trunk registration settings.
 //! - [`outbound`]: [`OutgoingCall`], [`OutboundCall`] and [`CallEvent`].
 //! - [`header`]: checks on the extra headers of outbound INVITEs.
-//! - [`ratelimit`]: sans-IO token buckets per source IP.
+//! - [`ratelimit`]: sans-IO token buckets per source IP (a request is "in-dialog" only
+//!   when the endpoint knows its dialog).
+//! - `admission` (private): who may call in (`accept_from`, calls per source) and whose
+//!   P-Asserted-Identity is passed on (trusted sources only).
 //! - `driver`, `route` and `tcp` (private): the task, the per-call routing table and the
-//!   TCP connection tasks.
+//!   TCP connection tasks with their caps (total, per source); `idle` (private): the
+//!   idle-connection table.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
