@@ -400,7 +400,9 @@ impl Driver {
     }
 
     /// Closes TCP connections idle past the timeout that carry no registration and no
-    /// call (dropping the writer ends both connection tasks); spares the others.
+    /// call (dropping the writer ends both connection tasks); spares the others, and
+    /// those with trusted sources (the trunk, which may send calls on the connection our
+    /// REGISTER opened; a proxy in front).
     fn close_idle(&mut self, now: Instant) {
         let idle = self.idle.idle(now);
         if idle.is_empty() {
@@ -412,7 +414,10 @@ impl Driver {
             .chain(self.registrar.sources(now, Transport::Tcp))
             .collect();
         for peer in idle {
-            if busy.contains(&peer) || self.connecting.contains_key(&peer) {
+            let keep = busy.contains(&peer)
+                || self.connecting.contains_key(&peer)
+                || self.admission.trusts(peer.ip());
+            if keep {
                 self.idle.touch(now, peer);
             } else if self.conns.remove(&peer).is_some() {
                 debug!(%peer, "idle tcp connection closed");
