@@ -38,6 +38,12 @@ pub struct Config {
     /// without registering, a trusted proxy. Everyone else is limited per source address
     /// (a SIP scanner's flood cannot starve real calls).
     pub rate_limit_exempt: Vec<std::net::IpAddr>,
+    /// Most SIP TCP connections at once.
+    pub sip_tcp_max_connections: usize,
+    /// Most SIP TCP connections from one address (trusted addresses excepted).
+    pub sip_tcp_max_per_source: usize,
+    /// Seconds a SIP TCP connection may stay silent when no registration or call uses it.
+    pub sip_tcp_idle_secs: u64,
     /// The desk consoles (`[desk]`).
     pub desk: DeskSection,
 }
@@ -97,6 +103,12 @@ pub struct HotlineSection {
     pub queue_timeout_secs: u64,
     /// Take the caller ID from P-Asserted-Identity (only for a trusted carrier trunk).
     pub trust_pai: bool,
+    /// Addresses hotline calls are accepted from (trunk, gateways); registered phones and
+    /// `rate_limit_exempt` addresses always. Absent: anywhere with `--demo` or without a
+    /// trunk, else only the trunk's address. `[]`: anywhere.
+    pub accept_from: Option<Vec<std::net::IpAddr>>,
+    /// Most live calls from one address (the trunk and `rate_limit_exempt` excepted).
+    pub max_calls_per_source: usize,
     /// Record whole conversations (caller and operator, two channels) into this folder.
     /// Off when absent; tell callers in the greeting if you switch it on.
     pub record_calls: Option<PathBuf>,
@@ -117,6 +129,8 @@ impl Default for HotlineSection {
             ring_timeout_secs: 15,
             queue_timeout_secs: 120,
             trust_pai: false,
+            accept_from: None,
+            max_calls_per_source: 20,
             record_calls: None,
             announcements: Default::default(),
             flow: Default::default(),
@@ -140,6 +154,9 @@ impl Default for Config {
             hotline: HotlineSection::default(),
             trunk: None,
             rate_limit_exempt: Vec::new(),
+            sip_tcp_max_connections: 4096,
+            sip_tcp_max_per_source: 32,
+            sip_tcp_idle_secs: 60,
             desk: DeskSection::default(),
         }
     }
@@ -177,6 +194,9 @@ impl Config {
                     t.expires_secs
                 );
             }
+        }
+        if self.sip_tcp_idle_secs == 0 {
+            anyhow::bail!("sip_tcp_idle_secs must be at least 1");
         }
         let area = self.local_area.trim_start_matches('0');
         if area.is_empty() || !area.bytes().all(|b| b.is_ascii_digit()) || area.len() > 3 {
@@ -218,5 +238,19 @@ mod tests {
         let err = bad.check().unwrap_err().to_string();
         assert!(err.contains("trunk.transport"), "{err}");
         assert!(toml::from_str::<Config>("[hotline]\nring_timeout = 3").is_err());
+    }
+
+    #[test]
+    fn hotline_accept_from_parses() {
+        let c: Config = toml::from_str(
+            "[hotline]\naccept_from = [\"203.0.113.10\"]\nmax_calls_per_source = 5\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.hotline.accept_from,
+            Some(vec!["203.0.113.10".parse().unwrap()])
+        );
+        assert_eq!(c.hotline.max_calls_per_source, 5);
+        assert_eq!(Config::default().hotline.accept_from, None);
     }
 }

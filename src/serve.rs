@@ -192,6 +192,17 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         .rate_limit
         .exempt
         .extend(config.rate_limit_exempt.iter().copied());
+    // Who may call in (issue 10): configured, else anywhere for the demo or without a
+    // trunk, else the trunk only (registered phones and exempt addresses always).
+    ua_config.accept_from = match &config.hotline.accept_from {
+        Some(list) => list.clone(),
+        None if args.demo => Vec::new(),
+        None => config.trunk.iter().map(|t| t.registrar.ip()).collect(),
+    };
+    ua_config.max_calls_per_source = config.hotline.max_calls_per_source;
+    ua_config.tcp_max_connections = config.sip_tcp_max_connections;
+    ua_config.tcp_max_per_source = config.sip_tcp_max_per_source;
+    ua_config.tcp_idle_timeout = Duration::from_secs(config.sip_tcp_idle_secs);
     ua_config.trunk = config.trunk.as_ref().map(|t| lianxin_ua::TrunkConfig {
         domain: t.domain.clone(),
         destination: t.registrar,

@@ -4,14 +4,36 @@
 //! `Event::IncomingRequest`) and returns the [`Reply`] to pass to `Endpoint::respond`;
 //! digest credentials are checked through the owner's [`CredentialStore`] (stored HA1, no
 //! plaintext, no database here). [`Registrar::lookup`] gives the live contacts of a user,
-//! most recent first. [`RegisterClient`] keeps one registration to an upstream trunk alive:
-//! it says when to send (`poll_request`) and learns from the final response.
+//! in rank order (the phone holding the binding first, see the policy below).
+//! [`RegisterClient`] keeps one registration to an upstream trunk alive: it says when to
+//! send (`poll_request`) and learns from the final response.
 //!
 //! What it is not: no clock (expiry uses the `now` passed in), no storage.
+//!
+//! # Security policy (issue 10, point 5)
+//! A captured `Authorization` header must not register anybody else:
+//! - **Nonces are used once.** With `qop=auth` (which every challenge here asks for) a
+//!   nonce may be reused only with a higher nonce count (`nc`) than the last one accepted
+//!   for it; without qop, a nonce is good for one REGISTER. A replay gets a new challenge
+//!   (`401`, `stale=true`: the credentials were right, the nonce is spent). The table of
+//!   spent nonces only grows on a successful check and forgets a nonce once it is stale.
+//! - **The digest `uri` must be the Request-URI** (same scheme, user, host and port):
+//!   otherwise `400`.
+//! - **Stale nonces** (older than `nonce_validity`) with right credentials get `401` with
+//!   `stale=true`, so phones retry without asking their user.
+//! - **The phone that holds a binding keeps first place.** A REGISTER belongs to the same
+//!   phone as a live binding when it has the same Call-ID or comes from the same IP
+//!   address; the newest registration from that phone wins (it refreshes or replaces its
+//!   own binding, which keeps its rank). A registration from another address with
+//!   another Call-ID is added *after* every live binding of the user (and logged), never
+//!   in front of them; it moves up only when the earlier bindings lapse or are removed.
+//!   [`Registrar::lookup`] returns bindings in that order: by the time their phone first
+//!   registered, then most recent first within one phone. A phone can remove (`expires=0`)
+//!   only its own bindings; `Contact: *` removes all of the user's.
 
 use crate::auth::{self, Algorithm, Authorization, Credentials, NonceIssuer, NonceState};
 use crate::endpoint::OutgoingRequest;
-use crate::wire::{Header, Method, NameAddr, Request, Response, Transport};
+use crate::wire::{Header, Method, NameAddr, Request, Response, Transport, Uri};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -69,6 +91,8 @@ pub struct Binding {
     pub transport: Transport,
     /// When it was last refreshed.
     pub updated: Instant,
+    /// When the phone holding it first registered (its rank: earlier phones come first).
+    pub since: Instant,
     /// When it lapses.
     pub expires_at: Instant,
     /// Call-ID of the REGISTERs.
@@ -96,12 +120,36 @@ fn reply(code: u16, headers: Vec<Header>) -> Reply {
     }
 }
 
+/// Most spent nonces remembered; beyond, stale ones are forgotten first, then a new
+/// REGISTER is challenged again (a phone answers the new challenge at once).
+const MAX_SPENT_NONCES: usize = 100_000;
+
 /// The bindings table.
 #[derive(Debug)]
 pub struct Registrar {
     config: RegistrarConfig,
     nonces: NonceIssuer,
     bindings: HashMap<String, Vec<Binding>>,
+    /// Nonces already used: the highest nonce count accepted, and when first used.
+    spent: HashMap<String, (u32, Instant)>,
+}
+
+/// Does the REGISTER (`call_id`, `source`) come from the phone holding `b`?
+fn same_phone(b: &Binding, call_id: &str, source: SocketAddr) -> bool {
+    b.call_id == call_id || b.source.ip() == source.ip()
+}
+
+/// Is the digest `uri` the Request-URI (scheme, user, host, port)?
+fn same_uri(digest_uri: &str, request_uri: &Uri) -> bool {
+    match Uri::parse(digest_uri) {
+        Ok(u) => {
+            u.scheme == request_uri.scheme
+                && u.user == request_uri.user
+                && u.host.eq_ignore_ascii_case(&request_uri.host)
+                && u.port == request_uri.port
+        }
+        Err(_) => false,
+    }
 }
 
 impl Registrar {
@@ -111,6 +159,7 @@ impl Registrar {
             nonces: NonceIssuer::new(config.secret, epoch, config.nonce_validity),
             config,
             bindings: HashMap::new(),
+            spent: HashMap::new(),
         }
     }
 
@@ -144,6 +193,15 @@ impl Registrar {
             .and_then(|e| e.parse::<u64>().ok())
             .map(|e| e.min(u32::MAX as u64) as u32);
         let list = self.bindings.entry(user.clone()).or_default();
+        let call_id = request.head.call_id.as_str();
+        let holder_since = list
+            .iter()
+            .filter(|b| b.expires_at > now && same_phone(b, call_id, source))
+            .map(|b| b.since)
+            .min();
+        let others_live = list
+            .iter()
+            .any(|b| b.expires_at > now && !same_phone(b, call_id, source));
         if request.head.contact_star {
             if header_expires != Some(0) {
                 return reply(400, Vec::new());
@@ -159,7 +217,9 @@ impl Registrar {
                 .unwrap_or(self.config.default_expires);
             let key = c.uri.to_string();
             if expires == 0 {
-                list.retain(|b| b.contact.uri.to_string() != key);
+                list.retain(|b| {
+                    b.contact.uri.to_string() != key || !same_phone(b, call_id, source)
+                });
                 continue;
             }
             if expires < self.config.min_expires {
@@ -181,22 +241,35 @@ impl Registrar {
                 source,
                 transport,
                 updated: now,
+                since: holder_since.unwrap_or(now),
                 expires_at: now + Duration::from_secs(expires.into()),
                 call_id: request.head.call_id.clone(),
                 cseq: request.head.cseq.seq,
             };
-            match list.iter_mut().find(|b| b.contact.uri.to_string() == key) {
+            let mine = list
+                .iter_mut()
+                .find(|b| b.contact.uri.to_string() == key && same_phone(b, call_id, source));
+            match mine {
                 Some(old) => {
                     if old.call_id == binding.call_id && binding.cseq < old.cseq {
                         return reply(500, Vec::new());
                     }
                     *old = binding;
                 }
-                None => list.push(binding),
+                None => {
+                    if holder_since.is_none() && others_live {
+                        tracing::warn!(
+                            user = %user,
+                            %source,
+                            "REGISTER from another address: its binding ranks after the live one"
+                        );
+                    }
+                    list.push(binding);
+                }
             }
         }
         list.retain(|b| b.expires_at > now);
-        list.sort_by_key(|b| std::cmp::Reverse(b.updated));
+        list.sort_by_key(|b| (b.since, std::cmp::Reverse(b.updated)));
         let headers = list
             .iter()
             .map(|b| {
@@ -230,7 +303,7 @@ impl Registrar {
     }
 
     fn authenticate(
-        &self,
+        &mut self,
         now: Instant,
         request: &Request,
         user: &str,
@@ -262,22 +335,80 @@ impl Registrar {
         if a.username != user {
             return Err(reply(403, Vec::new()));
         }
+        if !same_uri(&a.uri, &request.uri) {
+            tracing::debug!(user = %user, "digest uri is not the Request-URI: 400");
+            return Err(reply(400, Vec::new()));
+        }
+        if !self.spend(now, &a) {
+            tracing::debug!(user = %user, "digest nonce replayed: new challenge");
+            return Err(self.challenge(now, random, true));
+        }
         Ok(a.username)
     }
 
-    /// Live contacts of `user`, most recent first.
+    /// Records a use of `a.nonce`; false when it was used before with the same or a
+    /// higher nonce count (or at all, without qop).
+    fn spend(&mut self, now: Instant, a: &Authorization) -> bool {
+        let nc = if a.qop_auth { a.nc.unwrap_or(0) } else { 1 };
+        if let Some((last, _)) = self.spent.get_mut(&a.nonce) {
+            if !a.qop_auth || nc <= *last {
+                return false;
+            }
+            *last = nc;
+            return true;
+        }
+        if self.spent.len() >= MAX_SPENT_NONCES {
+            let validity = self.config.nonce_validity;
+            self.spent
+                .retain(|_, (_, first)| now.saturating_duration_since(*first) <= validity);
+            if self.spent.len() >= MAX_SPENT_NONCES {
+                return false;
+            }
+        }
+        self.spent.insert(a.nonce.clone(), (nc, now));
+        true
+    }
+
+    /// Live contacts of `user`: the phone that registered first comes first, most recent
+    /// first within one phone (see the module docs).
     pub fn lookup(&self, now: Instant, user: &str) -> Vec<&Binding> {
         let mut v: Vec<&Binding> = self
             .bindings
             .get(user)
             .map(|l| l.iter().filter(|b| b.expires_at > now).collect())
             .unwrap_or_default();
-        v.sort_by_key(|b| std::cmp::Reverse(b.updated));
+        v.sort_by_key(|b| (b.since, std::cmp::Reverse(b.updated)));
         v
     }
 
-    /// Drop lapsed bindings.
+    /// Does a live binding (of any user) come from `ip`? Registered phones may always
+    /// call in, whatever the owner's list of accepted addresses says.
+    pub fn has_source(&self, now: Instant, ip: std::net::IpAddr) -> bool {
+        self.bindings
+            .values()
+            .flatten()
+            .any(|b| b.expires_at > now && b.source.ip() == ip)
+    }
+
+    /// Source addresses of the live bindings that came over `transport` (the owner keeps
+    /// those TCP connections open: calls to the phone go there).
+    pub fn sources(
+        &self,
+        now: Instant,
+        transport: Transport,
+    ) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.bindings
+            .values()
+            .flatten()
+            .filter(move |b| b.expires_at > now && b.transport == transport)
+            .map(|b| b.source)
+    }
+
+    /// Drop lapsed bindings and forget spent nonces that are stale anyway.
     pub fn expire(&mut self, now: Instant) {
+        let validity = self.config.nonce_validity;
+        self.spent
+            .retain(|_, (_, first)| now.saturating_duration_since(*first) <= validity);
         self.bindings.retain(|_, l| {
             l.retain(|b| b.expires_at > now);
             !l.is_empty()

@@ -846,6 +846,15 @@ fn full_table_gets_503() {
     );
     assert_eq!(second.lines(), ["SIP/2.0 503 Service Unavailable"]);
     assert!(second.events.is_empty());
+    // A To tag is no ticket past the cap (issue 10, point 4).
+    let tagged = invite("z9hG4bKf3", "")
+        .replace("call-1@", "call-3@")
+        .replace(
+            "To: <sip:110@10.0.0.2>",
+            "To: <sip:110@10.0.0.2>;tag=nodialog",
+        );
+    let out = check(&mut ep, t0, PEER, &tagged);
+    assert_eq!(out.lines(), ["SIP/2.0 503 Service Unavailable"]);
 }
 
 /// A trunk that challenges our BYE gets it again with credentials (next CSeq).

@@ -58,7 +58,9 @@ fn answer(
     password: &str,
 ) -> lianxin_sip::registrar::Reply {
     let src = addr("192.0.2.7:5062");
-    let first = reg.handle_register(now, req, src, Transport::Udp, &Staff, 1);
+    // A nonce is used once: each challenge gets its own random part.
+    let random = 1000 + u64::from(req.head.cseq.seq);
+    let first = reg.handle_register(now, req, src, Transport::Udp, &Staff, random);
     assert_eq!(first.code, 401);
     let chal = Challenge::parse(&first.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
     let a = auth::authorize(
@@ -327,4 +329,114 @@ fn outbound_registration_refreshes_before_expiry() {
     // a failure retries later
     rc.handle_response(t0 + Duration::from_secs(241), 503, None::<&Response>);
     assert_eq!(rc.poll_timeout(), Some(t0 + Duration::from_secs(271)));
+}
+
+/// Issue 10, point 5: a captured Authorization header cannot be replayed; a higher nonce
+/// count from the phone is fine; the digest uri must be the Request-URI; a binding from
+/// another address ranks after the live one.
+#[test]
+fn replayed_digest_is_refused_and_the_holder_keeps_first_place() {
+    let t0 = epoch();
+    let mut reg = registrar(t0);
+    let phone = addr("192.0.2.7:5062");
+    let attacker = addr("198.51.100.9:5060");
+    let first = reg.handle_register(
+        t0,
+        &register("<sip:8001@phone>", Some(300), 1, None),
+        phone,
+        Transport::Udp,
+        &Staff,
+        1,
+    );
+    let chal = Challenge::parse(&first.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
+    let creds = Credentials {
+        username: "8001".into(),
+        password: "pa55word".into(),
+    };
+    let a1 = auth::authorize(&chal, &creds, "REGISTER", "sip:10.0.0.2", "c1", 1);
+    let ok = reg.handle_register(
+        t0,
+        &register("<sip:8001@phone>", Some(300), 2, Some(a1.to_header_value())),
+        phone,
+        Transport::Udp,
+        &Staff,
+        2,
+    );
+    assert_eq!(ok.code, 200);
+    // The same header again, from elsewhere with another Contact and Call-ID.
+    let mut replay = register("<sip:8001@evil>", Some(300), 2, Some(a1.to_header_value()));
+    replay.head.call_id = "evil-1".into();
+    let r = reg.handle_register(t0, &replay, attacker, Transport::Udp, &Staff, 3);
+    assert_eq!(r.code, 401, "replay");
+    let again = Challenge::parse(&r.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.stale);
+    // The phone itself may reuse the nonce with the next nonce count.
+    let a2 = auth::authorize(&chal, &creds, "REGISTER", "sip:10.0.0.2", "c1", 2);
+    let r = reg.handle_register(
+        t0,
+        &register("<sip:8001@phone>", Some(300), 3, Some(a2.to_header_value())),
+        phone,
+        Transport::Udp,
+        &Staff,
+        4,
+    );
+    assert_eq!(r.code, 200, "nc=2");
+    // A digest for another uri.
+    let fresh = reg.handle_register(
+        t0,
+        &register("<sip:8001@phone>", Some(300), 4, None),
+        phone,
+        Transport::Udp,
+        &Staff,
+        5,
+    );
+    let ch = Challenge::parse(&fresh.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
+    let wrong_uri = auth::authorize(&ch, &creds, "REGISTER", "sip:elsewhere", "c2", 1);
+    let r = reg.handle_register(
+        t0,
+        &register(
+            "<sip:8001@phone>",
+            Some(300),
+            5,
+            Some(wrong_uri.to_header_value()),
+        ),
+        phone,
+        Transport::Udp,
+        &Staff,
+        6,
+    );
+    assert_eq!(r.code, 400, "digest uri");
+    // A second phone with right credentials, from another address: ranked after.
+    let t1 = t0 + Duration::from_secs(5);
+    let mut other = register("<sip:8001@other>", Some(300), 1, None);
+    other.head.call_id = "other-1".into();
+    let ch = reg.handle_register(t1, &other, attacker, Transport::Udp, &Staff, 7);
+    let ch = Challenge::parse(&ch.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
+    let a = auth::authorize(&ch, &creds, "REGISTER", "sip:10.0.0.2", "c3", 1);
+    other.head.push("Authorization", a.to_header_value());
+    assert_eq!(
+        reg.handle_register(t1, &other, attacker, Transport::Udp, &Staff, 8)
+            .code,
+        200
+    );
+    let hosts: Vec<String> = reg
+        .lookup(t1, "8001")
+        .iter()
+        .map(|b| b.contact.uri.host.clone())
+        .collect();
+    assert_eq!(hosts, ["phone", "other"]);
+    // The other phone cannot remove the holder's binding.
+    let mut gone = register("<sip:8001@phone>;expires=0", None, 2, None);
+    gone.head.call_id = "other-1".into();
+    let ch = reg.handle_register(t1, &gone, attacker, Transport::Udp, &Staff, 9);
+    let ch = Challenge::parse(&ch.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
+    let a = auth::authorize(&ch, &creds, "REGISTER", "sip:10.0.0.2", "c4", 1);
+    gone.head.push("Authorization", a.to_header_value());
+    assert_eq!(
+        reg.handle_register(t1, &gone, attacker, Transport::Udp, &Staff, 10)
+            .code,
+        200
+    );
+    assert_eq!(reg.lookup(t1, "8001").len(), 2);
+    assert_eq!(reg.lookup(t1, "8001")[0].contact.uri.host, "phone");
 }

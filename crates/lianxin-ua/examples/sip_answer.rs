@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let (u, p) = v.split_once(':').ok_or("--user wants NAME:PASSWORD")?;
                 creds = creds.with(u, p);
             }
-            "--no-rate-limit" => config.rate_limit = RateLimitConfig::unlimited(),
+            "--no-rate-limit" => {
+                config.rate_limit = RateLimitConfig::unlimited();
+                config.max_calls_per_source = usize::MAX;
+            }
             "--max-calls" => config.max_calls = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }

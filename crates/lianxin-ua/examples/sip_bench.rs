@@ -122,6 +122,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut config = UaConfig::new(format!("127.0.0.1:{}", args.port).parse()?);
     config.rate_limit = RateLimitConfig::unlimited();
     config.max_calls = 100_000;
+    // sipp calls from one address: no per-source cap.
+    config.max_calls_per_source = usize::MAX;
     config.max_transactions = 2_000_000;
     config.event_capacity = 65_536;
     let stats = Arc::new(AnswerStats::default());

@@ -1,6 +1,6 @@
 //! Settings of the user agent, filled by the binary from its TOML config.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use lianxin_sip::auth::Credentials;
@@ -28,10 +28,25 @@ pub struct UaConfig {
     pub trunk: Option<TrunkConfig>,
     /// Most simultaneous calls; beyond, incoming INVITEs get 503.
     pub max_calls: usize,
+    /// Most live incoming calls from one source address; beyond, 486. Trusted sources
+    /// (`rate_limit.exempt`, the trunk) are not capped. Default 20.
+    pub max_calls_per_source: usize,
+    /// Addresses from which incoming calls are accepted (the trunk, gateways); empty
+    /// accepts every address. Registered phones and trusted sources are always accepted;
+    /// anyone else gets 403.
+    pub accept_from: Vec<IpAddr>,
     /// Most live SIP transactions; beyond, new requests get a stateless 503. Finished
     /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
     /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
     pub max_transactions: usize,
+    /// Most SIP TCP connections at once (accepted and opened); beyond, new ones are
+    /// closed at once.
+    pub tcp_max_connections: usize,
+    /// Most SIP TCP connections accepted from one address (trusted sources excepted).
+    pub tcp_max_per_source: usize,
+    /// A TCP connection silent this long, with no registration and no call on it, is
+    /// closed.
+    pub tcp_idle_timeout: Duration,
     /// Capacity of the inbound event channel (incoming calls, registrations).
     pub event_capacity: usize,
     /// Capacity of each outbound call's own event channel. A call has few events; one
@@ -57,7 +72,12 @@ impl UaConfig {
             rate_limit: RateLimitConfig::default(),
             trunk: None,
             max_calls: 4000,
+            max_calls_per_source: 20,
+            accept_from: Vec::new(),
             max_transactions: 400_000,
+            tcp_max_connections: 4096,
+            tcp_max_per_source: 32,
+            tcp_idle_timeout: Duration::from_secs(60),
             event_capacity: 4096,
             call_event_capacity: 32,
             command_capacity: 4096,

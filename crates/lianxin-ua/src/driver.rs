@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use lianxin_sip::registrar::{
     RegisterClient, RegisterClientConfig, Registrar, RegistrarConfig, RegistrationState,
 };
-use lianxin_sip::wire::{Header, Method};
+use lianxin_sip::wire::{self, Header, Method};
 use lianxin_sip::{
     CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RequestHandle, TerminationReason,
     Transmit, Transport,
@@ -26,9 +26,11 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn};
 
+use crate::admission::Admission;
+use crate::idle::IdleTracker;
 use crate::ratelimit::{classify, RateLimiter, Verdict};
 use crate::route::{Route, Routes};
-use crate::tcp::{self, TcpIn};
+use crate::tcp::{self, TcpIn, TcpLimits};
 use crate::{
     CallEvent, Command, Contact, EndReason, IncomingCall, OutboundCall, SharedCredentials,
     TrunkState, UaConfig, UaError, UaEvent, UaStats,
@@ -125,7 +127,16 @@ pub(crate) async fn spawn(
     let (udp, listener, local) = bind(&config).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (tcp_tx, tcp_rx) = mpsc::channel(TCP_IN_CAPACITY);
-    let tcp_slots = tcp::slots();
+    // The trunk carries every hotline call from one address: never rate-limit it.
+    let mut limits = config.rate_limit.clone();
+    if let Some(t) = &config.trunk {
+        limits.exempt.push(t.destination.ip());
+    }
+    let tcp_slots = TcpLimits::new(
+        config.tcp_max_connections,
+        config.tcp_max_per_source,
+        limits.exempt.clone(),
+    );
     if let Some(listener) = listener {
         tokio::spawn(tcp::accept_loop(
             listener,
@@ -169,13 +180,15 @@ pub(crate) async fn spawn(
             retry_after: t.retry_after,
         })
     });
-    // The trunk carries every hotline call from one address: never rate-limit it.
-    let mut limits = config.rate_limit.clone();
-    if let Some(t) = &config.trunk {
-        limits.exempt.push(t.destination.ip());
-    }
+    let admission = Admission::new(
+        config.accept_from.clone(),
+        limits.exempt.clone(),
+        config.max_calls_per_source,
+    );
     let (routes, dropped) = Routes::new(config.call_event_capacity);
+    let idle_timeout = config.tcp_idle_timeout;
     let driver = Driver {
+        admission,
         limiter: RateLimiter::new(limits),
         routes,
         pending: VecDeque::new(),
@@ -189,6 +202,7 @@ pub(crate) async fn spawn(
         local,
         tcp_tx,
         tcp_slots,
+        idle: IdleTracker::new(idle_timeout),
         conns: HashMap::new(),
         connecting: HashMap::new(),
         stop: stop_tx,
@@ -206,6 +220,7 @@ pub(crate) async fn spawn(
 
 struct Driver {
     config: UaConfig,
+    admission: Admission,
     endpoint: Endpoint,
     registrar: Registrar,
     credentials: SharedCredentials,
@@ -214,7 +229,9 @@ struct Driver {
     udp: Arc<UdpSocket>,
     local: SocketAddr,
     tcp_tx: mpsc::Sender<TcpIn>,
-    tcp_slots: Arc<tokio::sync::Semaphore>,
+    tcp_slots: TcpLimits,
+    /// Last activity of each TCP connection, for the idle timeout.
+    idle: IdleTracker,
     conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     connecting: HashMap<SocketAddr, Vec<Vec<u8>>>,
     stop: watch::Sender<bool>,
@@ -315,11 +332,15 @@ impl Driver {
         if let Some(t) = self.trunk.as_ref().and_then(RegisterClient::poll_timeout) {
             d = d.min(t);
         }
+        if let Some(t) = self.idle.poll_timeout() {
+            d = d.min(t);
+        }
         d
     }
 
     fn timeout(&mut self, now: Instant) {
         self.endpoint.handle_timeout(now);
+        self.close_idle(now);
         if now >= self.next_expire {
             self.registrar.expire(now);
             self.next_expire = now + EXPIRE_EVERY;
@@ -328,11 +349,20 @@ impl Driver {
 
     fn message(&mut self, now: Instant, transport: Transport, src: SocketAddr, bytes: &[u8]) {
         self.last_input = now;
-        match self.limiter.check(now, src.ip(), classify(bytes)) {
-            Verdict::Admit => {
-                self.endpoint
-                    .handle_message(now, transport, self.local, src, bytes);
-            }
+        let parsed = wire::parse(bytes).ok();
+        let known = parsed.as_ref().is_some_and(|m| self.endpoint.knows(m));
+        match self
+            .limiter
+            .check(now, src.ip(), classify(parsed.as_ref(), known))
+        {
+            Verdict::Admit => match parsed {
+                Some(m) => self
+                    .endpoint
+                    .handle_parsed(now, transport, self.local, src, m),
+                None => self
+                    .endpoint
+                    .handle_message(now, transport, self.local, src, bytes),
+            },
             Verdict::Drop => self.stats.rate_limited += 1,
             Verdict::DropAndLog { dropped } => {
                 self.stats.rate_limited += 1;
@@ -349,10 +379,15 @@ impl Driver {
                     let _ = writer.try_send(msg);
                 }
                 self.conns.insert(peer, writer);
+                self.idle.touch(now, peer);
             }
-            TcpIn::Message { peer, bytes } => self.message(now, Transport::Tcp, peer, &bytes),
+            TcpIn::Message { peer, bytes } => {
+                self.idle.touch(now, peer);
+                self.message(now, Transport::Tcp, peer, &bytes)
+            }
             TcpIn::Closed { peer } => {
                 debug!(%peer, "tcp connection closed");
+                self.idle.forget(peer);
                 self.conns.remove(&peer);
                 self.connecting.remove(&peer);
                 // Requests still waiting there are left to timer B/F (32 s). Failing them
@@ -360,6 +395,32 @@ impl Driver {
                 // §17.1.4, but the hotline's ACD re-offers an instantly failed call to
                 // the same operator at once when nobody else is free: a hot loop (14,420
                 // offers in 12 s to a killed TCP softphone). Wire it once the ACD backs off.
+            }
+        }
+    }
+
+    /// Closes TCP connections idle past the timeout that carry no registration and no
+    /// call (dropping the writer ends both connection tasks); spares the others, and
+    /// those with trusted sources (the trunk, which may send calls on the connection our
+    /// REGISTER opened; a proxy in front).
+    fn close_idle(&mut self, now: Instant) {
+        let idle = self.idle.idle(now);
+        if idle.is_empty() {
+            return;
+        }
+        let busy: std::collections::HashSet<SocketAddr> = self
+            .endpoint
+            .call_peers(Transport::Tcp)
+            .chain(self.registrar.sources(now, Transport::Tcp))
+            .collect();
+        for peer in idle {
+            let keep = busy.contains(&peer)
+                || self.connecting.contains_key(&peer)
+                || self.admission.trusts(peer.ip());
+            if keep {
+                self.idle.touch(now, peer);
+            } else if self.conns.remove(&peer).is_some() {
+                debug!(%peer, "idle tcp connection closed");
             }
         }
     }
@@ -458,6 +519,19 @@ impl Driver {
                     let _ = self.endpoint.reject(now, call, 503, None);
                     return;
                 }
+                let decision = self.admission.check(
+                    source.ip(),
+                    || self.registrar.has_source(now, source.ip()),
+                    || self.endpoint.incoming_calls_from(source.ip()),
+                );
+                if let Some(code) = decision.code() {
+                    self.stats.refused_source += 1;
+                    debug!(%source, code, ?decision, "incoming call refused by admission policy");
+                    let _ = self.endpoint.reject(now, call, code, None);
+                    return;
+                }
+                // Caller ID from P-Asserted-Identity only from the trunk or a trusted proxy.
+                let pai = pai.filter(|_| self.admission.trusts(source.ip()));
                 debug!(%source, ?transport, late_offer = sdp.is_none(), "incoming call");
                 self.push(UaEvent::IncomingCall(Box::new(IncomingCall {
                     call,

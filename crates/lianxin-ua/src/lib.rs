@@ -61,15 +61,21 @@
 //! - [`config`]: [`UaConfig`], trunk registration settings.
 //! - [`outbound`]: [`OutgoingCall`], [`OutboundCall`] and [`CallEvent`].
 //! - [`header`]: checks on the extra headers of outbound INVITEs.
-//! - [`ratelimit`]: sans-IO token buckets per source IP.
+//! - [`ratelimit`]: sans-IO token buckets per source IP (a request is "in-dialog" only
+//!   when the endpoint knows its dialog).
+//! - `admission` (private): who may call in (`accept_from`, calls per source) and whose
+//!   P-Asserted-Identity is passed on (trusted sources only).
 //! - `driver`, `route` and `tcp` (private): the task, the per-call routing table and the
-//!   TCP connection tasks.
+//!   TCP connection tasks with their caps (total, per source); `idle` (private): the
+//!   idle-connection table.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod admission;
 pub mod config;
 mod driver;
 pub mod header;
+mod idle;
 pub mod outbound;
 pub mod ratelimit;
 mod route;
@@ -244,6 +250,9 @@ pub struct UaStats {
     pub overloaded: u64,
     /// Incoming calls refused with 404 (unknown number).
     pub unknown_number: u64,
+    /// Incoming calls refused by the admission policy: 403 (source not accepted) or 486
+    /// (too many calls from one source).
+    pub refused_source: u64,
     /// Registered users.
     pub registered_users: usize,
 }
@@ -434,7 +443,8 @@ impl UaHandle {
         self.ask(|r| Command::Ack(call, sdp, r)).await?
     }
 
-    /// The live registered contacts of a user, most recent first.
+    /// The live registered contacts of a user, the phone that holds the binding first
+    /// (registrar policy: a phone from another address never jumps ahead of a live one).
     pub async fn contacts(&self, user: &str) -> Result<Vec<Contact>, UaError> {
         let user = user.to_string();
         self.ask(|r| Command::Contacts(user, r)).await

@@ -7,12 +7,17 @@
 //! limit, the datagram is dropped without an answer, and at most one log line per source
 //! per [`LOG_INTERVAL`] says how many were dropped.
 //!
-//! Responses and in-dialog requests (To has a tag: ACK, BYE, re-INVITE of an established
-//! call) are not limited: they belong to calls already admitted. REGISTER has its own,
+//! Responses, retransmissions and requests of a dialog that exists in the endpoint (ACK,
+//! BYE, re-INVITE of an established call) are not limited: they belong to calls already
+//! admitted. Which is which the SIP core decides on the parsed message
+//! (`Endpoint::knows`), never the text: a `;tag=` anywhere in the To line once made any
+//! request "in-dialog" and exempt (issue 10, point 4). REGISTER has its own,
 //! smaller bucket so registration storms cannot eat the budget for calls. Time is an input
 //! (`now`), so the tests run without sleeping.
 
 use std::collections::HashMap;
+
+use lianxin_sip::wire::{Message, Method};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -189,46 +194,20 @@ impl RateLimiter {
     }
 }
 
-/// Classifies raw SIP bytes cheaply, without a full parse: responses and requests whose
-/// To header carries a tag are [`Class::Free`]; REGISTER is [`Class::Register`].
-pub fn classify(bytes: &[u8]) -> Class {
-    if bytes.starts_with(b"SIP/") {
+/// Classifies a received message: `known` is the endpoint's answer
+/// (`Endpoint::knows`: a response, a retransmission, or a request of a dialog that
+/// exists), which makes it [`Class::Free`]; otherwise a REGISTER is [`Class::Register`]
+/// and anything else (a new request, a tagged request of no dialog, a message that does
+/// not parse) is [`Class::Request`]. No text matching: a `;tag=` inside a URI, or a To
+/// tag of a dialog that does not exist, buys nothing.
+pub fn classify(message: Option<&Message>, known: bool) -> Class {
+    if known {
         return Class::Free;
     }
-    let head_end = find(bytes, b"\r\n\r\n").unwrap_or(bytes.len());
-    let head = &bytes[..head_end];
-    let mut lines = head.split(|&b| b == b'\n');
-    let first = lines.next().unwrap_or_default();
-    let is_register = first.starts_with(b"REGISTER ");
-    if first.starts_with(b"ACK ") {
-        // An ACK never creates a transaction worth protecting.
-        return Class::Free;
+    match message {
+        Some(Message::Request(r)) if r.method == Method::Register => Class::Register,
+        _ => Class::Request,
     }
-    for line in lines {
-        let name_end = line.iter().position(|&b| b == b':').unwrap_or(0);
-        let name = line[..name_end].trim_ascii();
-        if name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t") {
-            let value = &line[name_end + 1..];
-            if contains_ci(value, b";tag=") || contains_ci(value, b"; tag=") {
-                return Class::Free;
-            }
-            break;
-        }
-    }
-    if is_register {
-        Class::Register
-    } else {
-        Class::Request
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
@@ -344,21 +323,18 @@ mod tests {
 
     #[test]
     fn classify_messages() {
-        assert_eq!(classify(b"SIP/2.0 200 OK\r\n\r\n"), Class::Free);
-        assert_eq!(
-            classify(b"INVITE sip:1@x SIP/2.0\r\nVia: x\r\nTo: <sip:1@x>\r\n\r\n"),
-            Class::Request
+        let parse = |b: &[u8]| lianxin_sip::wire::parse(b).ok();
+        let invite = parse(
+            b"INVITE sip:1@x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:1@x;tag=abc>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
         );
-        assert_eq!(
-            classify(b"BYE sip:1@x SIP/2.0\r\nt: <sip:1@x>;tag=abc\r\n\r\n"),
-            Class::Free
+        assert!(invite.is_some());
+        assert_eq!(classify(invite.as_ref(), false), Class::Request);
+        assert_eq!(classify(invite.as_ref(), true), Class::Free);
+        let register = parse(
+            b"REGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK2\r\nFrom: <sip:1@x>;tag=1\r\nTo: <sip:1@x>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n\r\n",
         );
-        assert_eq!(
-            classify(b"REGISTER sip:x SIP/2.0\r\nTo: <sip:1@x>\r\n\r\n"),
-            Class::Register
-        );
-        assert_eq!(classify(b"ACK sip:1@x SIP/2.0\r\n\r\n"), Class::Free);
-        assert_eq!(classify(b""), Class::Request);
-        assert_eq!(classify(b"\xff\xfe:::"), Class::Request);
+        assert!(register.is_some());
+        assert_eq!(classify(register.as_ref(), false), Class::Register);
+        assert_eq!(classify(None, false), Class::Request);
     }
 }

@@ -75,6 +75,30 @@ impl Endpoint {
         self.calls.len()
     }
 
+    /// Number of live incoming calls (ringing, answered or confirmed) whose INVITE came
+    /// from `ip`: the owner's per-source cap counts them.
+    pub fn incoming_calls_from(&self, ip: std::net::IpAddr) -> usize {
+        self.calls
+            .values()
+            .filter(|c| {
+                c.role == crate::dialog::Role::Uas
+                    && c.state != super::call::CallState::Terminated
+                    && c.peer.ip() == ip
+            })
+            .count()
+    }
+
+    /// Where the live calls over `transport` go (the INVITE's source for an incoming
+    /// call, the first hop for an outgoing one): the owner keeps those connections open.
+    pub fn call_peers(&self, transport: Transport) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.calls
+            .values()
+            .filter(move |c| {
+                c.transport == transport && c.state != super::call::CallState::Terminated
+            })
+            .map(|c| c.peer)
+    }
+
     /// Number of live transactions.
     pub fn transactions(&self) -> usize {
         self.txs.len()
@@ -202,15 +226,10 @@ impl Endpoint {
         remote: SocketAddr,
         bytes: &[u8],
     ) {
-        let _ = local;
-        self.bury();
         match wire::parse(bytes) {
-            Ok(Message::Request(mut req)) => {
-                stamp_via(&mut req, remote);
-                self.handle_request(now, transport, remote, req);
-            }
-            Ok(Message::Response(resp)) => self.handle_response(now, resp),
+            Ok(message) => self.handle_parsed(now, transport, local, remote, message),
             Err(e) => {
+                self.bury();
                 if let Some(reply) = wire::bad_request(bytes, &format!("Bad Request ({e})")) {
                     tracing::debug!(%remote, error = %e, "malformed request answered with 400");
                     self.transmits.push_back(Transmit {
@@ -223,6 +242,53 @@ impl Endpoint {
                 }
             }
         }
+    }
+
+    /// Feed one message the owner already parsed with [`wire::parse`] (to classify it
+    /// first, e.g. with [`Endpoint::knows`]); otherwise the same as
+    /// [`Endpoint::handle_message`].
+    pub fn handle_parsed(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+        message: Message,
+    ) {
+        let _ = local;
+        self.bury();
+        match message {
+            Message::Request(mut req) => {
+                stamp_via(&mut req, remote);
+                self.handle_request(now, transport, remote, req);
+            }
+            Message::Response(resp) => self.handle_response(now, resp),
+        }
+    }
+
+    /// Does `message` belong to something this endpoint already holds? True for a
+    /// response, a retransmitted request or the ACK of a non-2xx (its transaction
+    /// exists), a CANCEL of a live INVITE transaction, and a request whose dialog exists
+    /// (the dialog id from the parsed To and From tags, not text matching). A request
+    /// that would create new state (a new call, OPTIONS, REGISTER, a tagged request of
+    /// no dialog) is not known: the owner's admission control applies to it.
+    pub fn knows(&self, message: &Message) -> bool {
+        let req = match message {
+            Message::Response(_) => return true,
+            Message::Request(req) => req,
+        };
+        let key = req.transaction_key();
+        if self.tx_by_key.contains_key(&key) {
+            return true;
+        }
+        if req.method == Method::Cancel
+            && self
+                .tx_by_key
+                .contains_key(&key.with_method(Method::Invite))
+        {
+            return true;
+        }
+        DialogId::of_request(req).is_some_and(|id| self.dialogs.contains_key(&id))
     }
 
     fn handle_response(&mut self, now: Instant, resp: Response) {
@@ -300,14 +366,8 @@ impl Endpoint {
             self.handle_ack(now, req);
             return;
         }
-        if req.method == Method::Cancel {
-            self.handle_cancel(now, transport, remote, req);
-            return;
-        }
-        if req.head.to.tag().is_some() {
-            self.handle_in_dialog(now, transport, remote, req);
-            return;
-        }
+        // The cap applies to every request that creates a transaction, in a dialog or
+        // not: a To tag is text anybody can write.
         if self.txs.len() >= self.config.max_transactions {
             tracing::warn!(call_id = %req.head.call_id, "transaction table full: 503");
             let mut resp = make_response(&req, 503, None);
@@ -317,6 +377,14 @@ impl Endpoint {
                 destination: response_destination(&req, remote, transport),
                 payload: resp.to_bytes(),
             });
+            return;
+        }
+        if req.method == Method::Cancel {
+            self.handle_cancel(now, transport, remote, req);
+            return;
+        }
+        if req.head.to.tag().is_some() {
+            self.handle_in_dialog(now, transport, remote, req);
             return;
         }
         if req.head.max_forwards == Some(0) && req.method != Method::Options {
