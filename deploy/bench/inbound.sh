@@ -171,7 +171,12 @@ with wave.open(sys.argv[1], "wb") as w:
 PY
 fi
 CONFIG="$WORK/inbound.toml"
+# The sipp caller stands for a carrier trunk: one address carrying every call, so the
+# per-source call cap (issue 10) is lifted as it would be for a trunk.
 cat >"$CONFIG" <<'EOF'
+[hotline]
+max_calls_per_source = 5000
+
 [hotline.announcements]
 "100" = "bench20s"
 EOF
