@@ -19,11 +19,12 @@
 //! - [`dialrule`]: how a stored number is dialled on the trunk.
 //! - [`options`]: a campaign's options and the `[dialer]` defaults, validated.
 //! - [`progress`]: the counters consoles show; [`state`]: where a campaign is.
+//! - [`driver`]: the tokio driver — [`Dialer`], one task per campaign and per call.
 //! - [`journal`]: the thread that writes the events in batched transactions and confirms
 //!   attempt rows (the crate's one I/O module; it reads no clock).
 //!
 //! # Driving it
-//! The driver (a tokio task, later) creates a [`Campaign`] from the store's saved state
+//! The driver ([`driver`]) creates a [`Campaign`] from the store's saved state
 //! (`Store::campaign_saved`; a new campaign is one with no attempts yet), then loops:
 //! feed what happened (`handle_logged`, `handle_progress`, `handle_answered`,
 //! `handle_rejected`, `handle_ended`, `handle_failed`, `handle_timeout`, or staff's
@@ -41,6 +42,7 @@
 
 pub mod campaign;
 pub mod dialrule;
+pub mod driver;
 pub mod governor;
 pub mod journal;
 pub mod options;
@@ -52,6 +54,7 @@ pub mod window;
 
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};
 pub use dialrule::DialRule;
+pub use driver::{Dialer, DialerError, DialerHandle, DriverConfig};
 pub use governor::Governor;
 pub use journal::{Journal, Stored};
 pub use options::{CampaignOptions, DialerConfig, Notice, OptionsError};
