@@ -7,7 +7,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 use lianxin_dialer::{DialRule, Dialer, DriverConfig};
 use lianxin_media::{MediaConfig, MediaEngine, Prompt, PromptLibrary};

@@ -16,6 +16,7 @@ use lianxin_ua::OutgoingCall;
 use tokio::sync::mpsc;
 
 use crate::campaign::CallId;
+use crate::driver::clock;
 use crate::Ended;
 
 /// What the campaign task tells a call.
@@ -73,14 +74,14 @@ pub(crate) async fn run(
             let _ = reports.send((id, r)).await;
         }
     };
-    let opened = match Leg::outgoing(&ctx, spec.invite, spec.session_id, Instant::now()).await {
+    let opened = match Leg::outgoing(&ctx, spec.invite, spec.session_id, clock::instant()).await {
         Ok(o) => o,
         Err(e) => return report(Report::Failed(e.to_string())).await,
     };
     let mut leg = opened.leg;
     let mut media = opened.media_events;
     let Some(mut sip) = opened.call_events else {
-        leg.close(Instant::now());
+        leg.close(clock::instant());
         return report(Report::Failed("no call events".into())).await;
     };
     let mut answered: Option<Instant> = None;
@@ -92,7 +93,7 @@ pub(crate) async fn run(
                 Some(Control::Cancel) => leg.hang_up(),
                 Some(Control::Hangup) | None => {
                     // Hung up by the campaign (or the campaign is gone): nothing to report.
-                    leg.close(Instant::now());
+                    leg.close(clock::instant());
                     return;
                 }
             },
@@ -102,22 +103,20 @@ pub(crate) async fn run(
                         Some(at) => Report::Ended(heard(at, false, confirm)),
                         None => Report::Failed("call events ended".into()),
                     };
-                    leg.close(Instant::now());
+                    leg.close(clock::instant());
                     return report(r).await;
                 };
                 match leg.on_call_event(ev) {
                     Some(LegEvent::Progress(code)) => report(Report::Progress(code)).await,
-                    Some(LegEvent::Answered) => {
-                        if answered.is_none() {
-                            answered = Some(Instant::now());
-                            if !leg.play(vec![PlayItem::Prompt(spec.notice.clone())]) {
-                                tracing::warn!("notice could not be played");
-                            }
-                            report(Report::Answered).await;
+                    Some(LegEvent::Answered) if answered.is_none() => {
+                        answered = Some(clock::instant());
+                        if !leg.play(vec![PlayItem::Prompt(spec.notice.clone())]) {
+                            tracing::warn!("notice could not be played");
                         }
+                        report(Report::Answered).await;
                     }
                     Some(LegEvent::Failed { code, reason }) => {
-                        leg.close(Instant::now());
+                        leg.close(clock::instant());
                         return report(Report::Rejected { code, reason }).await;
                     }
                     Some(LegEvent::Ended(reason)) => {
@@ -125,7 +124,7 @@ pub(crate) async fn run(
                             Some(at) => Report::Ended(heard(at, false, confirm)),
                             None => Report::Failed(format!("ended before an answer: {reason:?}")),
                         };
-                        leg.close(Instant::now());
+                        leg.close(clock::instant());
                         return report(r).await;
                     }
                     Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
@@ -139,8 +138,8 @@ pub(crate) async fn run(
                 };
                 match leg.on_media(ev) {
                     Some(LegEvent::PlaybackFinished) => {
-                        let at = answered.unwrap_or_else(Instant::now);
-                        leg.close(Instant::now());
+                        let at = answered.unwrap_or_else(clock::instant);
+                        leg.close(clock::instant());
                         return report(Report::Ended(heard(at, true, confirm))).await;
                     }
                     Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }

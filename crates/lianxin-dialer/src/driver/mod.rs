@@ -12,6 +12,7 @@
 //! messages between it, the UA, the media engine, the log and the consoles.
 
 mod call;
+mod clock;
 mod publish;
 mod runner;
 
@@ -148,7 +149,7 @@ impl DialerHandle {
             .map_err(|e| refused(500, None, format!("数据库错误：{e}")))?
             .ok_or_else(|| refused(404, None, format!("没有编号为 {id} 的群拨任务")))?;
         let notice = self.notice(&saved.campaign.notice)?;
-        let now = crate::Now::new(std::time::Instant::now(), chrono::Utc::now());
+        let now = clock::now();
         let mut campaign = Campaign::new(now, &saved, inner.config.rule.clone())
             .map_err(|e| refused(409, None, format!("群拨任务无法运行：{e}")))?;
         if saved.campaign.status == CampaignStatus::Paused {
@@ -222,7 +223,7 @@ impl DialerHandle {
         let id = self
             .inner
             .store
-            .create_campaign(new, chrono::Utc::now())
+            .create_campaign(new, clock::now().utc)
             .map_err(|e| refused(400, None, format!("无法创建群拨任务：{e}")))?;
         self.run(id)?;
         Ok(id)

@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use lianxin_leg::LegContext;
 use lianxin_media::Prompt;
 use lianxin_ua::{OutgoingCall, Transport};
@@ -19,8 +18,9 @@ use tokio::sync::mpsc;
 
 use crate::campaign::CallId;
 use crate::driver::call::{self, CallSpec, Control, Report};
+use crate::driver::clock::now;
 use crate::driver::publish::Publisher;
-use crate::{Campaign, Command, Event, Journal, Now, State, Stored};
+use crate::{Campaign, Command, Event, Journal, State, Stored};
 
 /// What staff (or the server) ask of a running campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +43,6 @@ pub(crate) struct Shared {
     pub(crate) trunk: SocketAddr,
     /// The campaign log.
     pub(crate) journal: Journal,
-}
-
-/// The clock, read once per input.
-fn now() -> Now {
-    Now::new(std::time::Instant::now(), Utc::now())
 }
 
 /// Channels of one campaign task.
@@ -142,7 +137,7 @@ fn drain(
     publisher: &mut Publisher,
 ) {
     let id = campaign.id();
-    let utc = Utc::now();
+    let utc = now().utc;
     while let Some(ev) = campaign.poll_event() {
         publisher.event(&ev);
         if !matches!(ev, Event::State(State::Stopped)) {
