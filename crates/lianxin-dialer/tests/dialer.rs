@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use lianxin_dialer::{DialRule, Dialer, DriverConfig};
+use lianxin_dialer::{DialRule, Dialer, DialerHandle, DriverConfig};
 use lianxin_media::{MediaConfig, MediaEngine, Prompt, PromptLibrary};
 use lianxin_store::import::{ImportKind, ImportOptions};
 use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Outcome, Store, TargetSpec};
@@ -70,15 +70,9 @@ fn sipp(port: u16, calls: u32) -> Sipp {
     Sipp(child)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn households_get_the_outcome_their_phone_gave() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = community(&dir.path().join("t.db"));
-
-    let port = free_udp_port();
-    let mut sipp = sipp(port, 4);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-
+/// A UA, a media engine (RTP ports from `first_rtp`) with a 1 s `notice-test`, and the
+/// dialer with sipp on `port` as its trunk.
+async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
     let mut config = UaConfig::new("127.0.0.1:0".parse().expect("addr"));
     config.tcp = false;
     let (ua, mut inbound) = Ua::start(config, Arc::new(StaticCredentials::default()))
@@ -88,11 +82,10 @@ async fn households_get_the_outcome_their_phone_gave() {
     let mut prompts = PromptLibrary::new();
     prompts.insert(Prompt::from_pcm("notice-test", &vec![0i16; 8000]));
     let mut mc = MediaConfig::new("127.0.0.1".parse().expect("ip"), Arc::new(prompts));
-    mc.port_range = (47000, 47199);
+    mc.port_range = (first_rtp, first_rtp + 199);
     let media = MediaEngine::start(mc).expect("media engine starts");
-
     let trunk: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let dialer = Dialer::start(
+    Dialer::start(
         store.clone(),
         ua,
         media,
@@ -103,7 +96,112 @@ async fn households_get_the_outcome_their_phone_gave() {
             desk: None,
         },
     )
-    .expect("dialer starts");
+    .expect("dialer starts")
+}
+
+/// Waits (at most `secs`) until `done`.
+async fn until(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {secs} s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (at most 20 s) for sipp to end; whether every call passed its scenario.
+async fn sipp_passed(sipp: &mut Sipp) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = sipp.0.try_wait().expect("sipp status") {
+            return s.success();
+        }
+        assert!(Instant::now() < deadline, "sipp done within 20 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_left_running_resumes_at_start_and_cancels_a_ringing_call() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = community(&dir.path().join("t.db"));
+    let port = free_udp_port();
+    let mut sipp = sipp(port, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A campaign a previous server had started (running, no attempts yet): H4 rings out.
+    let targets = store
+        .campaign_targets(&TargetSpec {
+            groups: vec!["乙组".into()],
+            households: Vec::new(),
+        })
+        .expect("targets");
+    let h4 = targets
+        .iter()
+        .find(|t| t.numbers.iter().any(|n| n.number == "13900000004"))
+        .expect("H4 is a target")
+        .household_id;
+    let t0 = chrono::Utc::now();
+    let id = store
+        .create_campaign(
+            &NewCampaign {
+                name: "重启后继续".into(),
+                notice: "notice-test".into(),
+                created_by: None,
+                targets: TargetSpec {
+                    groups: Vec::new(),
+                    households: vec![h4],
+                },
+                settings: CampaignSettings {
+                    retries: 0,
+                    ring_timeout: Duration::from_secs(60),
+                    ..Default::default()
+                },
+            },
+            t0,
+        )
+        .expect("campaign created");
+    store
+        .set_campaign_status(id, CampaignStatus::Running, None, t0)
+        .expect("status set");
+
+    let dialer = dialer(&store, port, 47400).await;
+    until(10, "the resumed campaign rings", || {
+        dialer
+            .live_campaigns()
+            .iter()
+            .any(|c| c.id == id && c.counters.ringing == 1)
+    })
+    .await;
+    dialer.cancel_campaign(id).expect("cancel accepted");
+    until(10, "the cancel is stored", || {
+        store
+            .campaign(id)
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.status == CampaignStatus::Cancelled)
+            && !dialer.is_running(id)
+    })
+    .await;
+    let report = store.campaign_report(id).expect("report");
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].outcome, Some(Outcome::Cancelled));
+    assert_eq!(report[0].reached, Some(false));
+    assert!(
+        sipp_passed(&mut sipp).await,
+        "sipp saw the CANCEL and sent 487"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn households_get_the_outcome_their_phone_gave() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = community(&dir.path().join("t.db"));
+
+    let port = free_udp_port();
+    let mut sipp = sipp(port, 4);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let dialer = dialer(&store, port, 47000).await;
 
     let id = dialer
         .start_campaign(&NewCampaign {
@@ -168,13 +266,5 @@ async fn households_get_the_outcome_their_phone_gave() {
     );
 
     // sipp saw every call through its scenario, the CANCEL included.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(s) = sipp.0.try_wait().expect("sipp status") {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "sipp done within 20 s");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
-    assert!(status.success(), "every sipp call passed: {status:?}");
+    assert!(sipp_passed(&mut sipp).await, "every sipp call passed");
 }
