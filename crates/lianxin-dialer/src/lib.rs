@@ -35,8 +35,9 @@
 //! [`Command::Dial`] once the driver reports the row stored ([`Campaign::handle_logged`]).
 //!
 //! # What it is not
-//! No sockets, no clock, no SQL, no tasks (the journal's thread aside). It does not play audio or speak SIP; it names
-//! calls by [`CallId`] and the driver maps them to UA handles.
+//! The machines have no sockets, no clock, no SQL and no tasks; they do not play audio or
+//! speak SIP, and name calls by [`CallId`]. Only [`driver`] (tasks, the clock, legs) and
+//! [`journal`] (its writer thread) do I/O, and neither decides an outcome.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
