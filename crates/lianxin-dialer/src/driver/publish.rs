@@ -143,3 +143,68 @@ pub(crate) fn live(p: &Progress, name: &str) -> CampaignLive {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use lianxin_store::{HouseholdFinal, Outcome};
+
+    fn progress(state: State, reached: u32) -> Progress {
+        Progress {
+            campaign_id: 7,
+            state,
+            households: 3,
+            dialled: 3,
+            ringing: 0,
+            in_call: 0,
+            in_flight: 0,
+            reached,
+            not_reached: 0,
+            remaining: 3 - reached,
+            calls_per_second: 0,
+            rate_limit: None,
+            backing_off: false,
+            waiting_for_window: false,
+        }
+    }
+
+    fn finished(household_id: i64, outcome: Outcome) -> Event {
+        Event::HouseholdFinished(HouseholdFinal {
+            campaign_id: 7,
+            household_id,
+            outcome,
+            attempts: 1,
+            seconds_heard: Some(12.4),
+            confirmed: None,
+            at: chrono::Utc.with_ymd_and_hms(2026, 7, 1, 2, 0, 0).unwrap(),
+        })
+    }
+
+    #[test]
+    fn households_are_batched_per_beat_and_live_figures_follow() {
+        let live = Arc::new(Mutex::new(None));
+        let mut p = Publisher::new(None, "通知".into(), live.clone());
+        p.started(&progress(State::Running, 0));
+        assert_eq!(live.lock().unwrap().as_ref().unwrap().counters.reached, 0);
+        p.event(&finished(1, Outcome::Heard));
+        p.event(&finished(2, Outcome::Busy));
+        p.event(&Event::State(State::Running));
+        assert_eq!(p.rows.len(), 2, "two household rows wait for the beat");
+        assert_eq!(p.rows[0].reached, Some(true));
+        assert_eq!(p.rows[0].seconds_heard, 12);
+        assert_eq!(p.rows[1].outcome, "busy");
+        p.tick(&progress(State::Running, 1));
+        assert!(p.rows.is_empty(), "sent on the beat");
+        let l = live.lock().unwrap().clone().unwrap();
+        assert_eq!(
+            (l.id, l.state, l.counters.reached),
+            (7, CampaignState::Running, 1)
+        );
+        p.finished(&progress(State::Finished, 3));
+        assert!(
+            live.lock().unwrap().is_none(),
+            "an ended campaign is not live"
+        );
+    }
+}
