@@ -19,11 +19,12 @@
 //! - [`dialrule`]: how a stored number is dialled on the trunk.
 //! - [`options`]: a campaign's options and the `[dialer]` defaults, validated.
 //! - [`progress`]: the counters consoles show; [`state`]: where a campaign is.
+//! - [`driver`]: the tokio driver — [`Dialer`], one task per campaign and per call.
 //! - [`journal`]: the thread that writes the events in batched transactions and confirms
 //!   attempt rows (the crate's one I/O module; it reads no clock).
 //!
 //! # Driving it
-//! The driver (a tokio task, later) creates a [`Campaign`] from the store's saved state
+//! The driver ([`driver`]) creates a [`Campaign`] from the store's saved state
 //! (`Store::campaign_saved`; a new campaign is one with no attempts yet), then loops:
 //! feed what happened (`handle_logged`, `handle_progress`, `handle_answered`,
 //! `handle_rejected`, `handle_ended`, `handle_failed`, `handle_timeout`, or staff's
@@ -34,13 +35,15 @@
 //! [`Command::Dial`] once the driver reports the row stored ([`Campaign::handle_logged`]).
 //!
 //! # What it is not
-//! No sockets, no clock, no SQL, no tasks (the journal's thread aside). It does not play audio or speak SIP; it names
-//! calls by [`CallId`] and the driver maps them to UA handles.
+//! The machines have no sockets, no clock, no SQL and no tasks; they do not play audio or
+//! speak SIP, and name calls by [`CallId`]. Only [`driver`] (tasks, the clock, legs) and
+//! [`journal`] (its writer thread) do I/O, and neither decides an outcome.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 pub mod campaign;
 pub mod dialrule;
+pub mod driver;
 pub mod governor;
 pub mod journal;
 pub mod options;
@@ -52,6 +55,7 @@ pub mod window;
 
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};
 pub use dialrule::DialRule;
+pub use driver::{Dialer, DialerError, DialerHandle, DriverConfig};
 pub use governor::Governor;
 pub use journal::{Journal, Stored};
 pub use options::{CampaignOptions, DialerConfig, Notice, OptionsError};

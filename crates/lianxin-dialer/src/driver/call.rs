@@ -1,0 +1,159 @@
+//! One placed call of a campaign, as a task of its own: it opens the leg, follows its SIP
+//! and media events, plays the notice once the household answers (200 OK only) and hangs
+//! up when the notice has been heard to the end.
+//!
+//! Why a task per call: `Leg::outgoing` awaits the UA, and a campaign holds hundreds of
+//! calls; the campaign's own task must never wait on one of them. The call task decides
+//! nothing about outcomes: it reports plain facts ([`Report`]) and the campaign machine
+//! judges them. The campaign task tells it to CANCEL or hang up ([`Control`]).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use lianxin_leg::{Leg, LegContext, LegEvent};
+use lianxin_media::{PlayItem, Prompt};
+use lianxin_ua::OutgoingCall;
+use tokio::sync::mpsc;
+
+use crate::campaign::CallId;
+use crate::driver::clock;
+use crate::Ended;
+
+/// What the campaign task tells a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Control {
+    /// Cancel it (unanswered) — the final response still comes as a report.
+    Cancel,
+    /// Hang it up (answered); nothing more is reported.
+    Hangup,
+}
+
+/// What a call tells the campaign task.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Report {
+    /// 18x.
+    Progress(u16),
+    /// 200 OK; the notice is playing.
+    Answered,
+    /// A final failure response.
+    Rejected {
+        /// SIP status.
+        code: u16,
+        /// Reason phrase.
+        reason: String,
+    },
+    /// No final response (transport error, the leg could not open).
+    Failed(String),
+    /// An answered call ended.
+    Ended(Ended),
+}
+
+/// What a call needs to run.
+pub(crate) struct CallSpec {
+    /// The attempt.
+    pub(crate) id: CallId,
+    /// The INVITE.
+    pub(crate) invite: OutgoingCall,
+    /// The notice.
+    pub(crate) notice: Arc<Prompt>,
+    /// SDP session id.
+    pub(crate) session_id: u64,
+}
+
+/// Runs one call to its end, reporting on `reports`.
+pub(crate) async fn run(
+    ctx: LegContext,
+    spec: CallSpec,
+    mut control: mpsc::Receiver<Control>,
+    reports: mpsc::Sender<(CallId, Report)>,
+) {
+    let id = spec.id;
+    let report = |r: Report| {
+        let reports = reports.clone();
+        async move {
+            let _ = reports.send((id, r)).await;
+        }
+    };
+    let opened = match Leg::outgoing(&ctx, spec.invite, spec.session_id, clock::instant()).await {
+        Ok(o) => o,
+        Err(e) => return report(Report::Failed(e.to_string())).await,
+    };
+    let mut leg = opened.leg;
+    let mut media = opened.media_events;
+    let Some(mut sip) = opened.call_events else {
+        leg.close(clock::instant());
+        return report(Report::Failed("no call events".into())).await;
+    };
+    let mut answered: Option<Instant> = None;
+    let mut confirm: Option<char> = None;
+    let mut media_open = true;
+    loop {
+        tokio::select! {
+            c = control.recv() => match c {
+                Some(Control::Cancel) => leg.hang_up(),
+                Some(Control::Hangup) | None => {
+                    // Hung up by the campaign (or the campaign is gone): nothing to report.
+                    leg.close(clock::instant());
+                    return;
+                }
+            },
+            ev = sip.recv() => {
+                let Some(ev) = ev else {
+                    let r = match answered {
+                        Some(at) => Report::Ended(heard(at, false, confirm)),
+                        None => Report::Failed("call events ended".into()),
+                    };
+                    leg.close(clock::instant());
+                    return report(r).await;
+                };
+                match leg.on_call_event(ev) {
+                    Some(LegEvent::Progress(code)) => report(Report::Progress(code)).await,
+                    Some(LegEvent::Answered) if answered.is_none() => {
+                        answered = Some(clock::instant());
+                        if !leg.play(vec![PlayItem::Prompt(spec.notice.clone())]) {
+                            tracing::warn!("notice could not be played");
+                        }
+                        report(Report::Answered).await;
+                    }
+                    Some(LegEvent::Failed { code, reason }) => {
+                        leg.close(clock::instant());
+                        return report(Report::Rejected { code, reason }).await;
+                    }
+                    Some(LegEvent::Ended(reason)) => {
+                        let r = match answered {
+                            Some(at) => Report::Ended(heard(at, false, confirm)),
+                            None => Report::Failed(format!("ended before an answer: {reason:?}")),
+                        };
+                        leg.close(clock::instant());
+                        return report(r).await;
+                    }
+                    Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
+                    _ => {}
+                }
+            }
+            ev = media.recv(), if media_open => {
+                let Some(ev) = ev else {
+                    media_open = false;
+                    continue;
+                };
+                match leg.on_media(ev) {
+                    Some(LegEvent::PlaybackFinished) => {
+                        let at = answered.unwrap_or_else(clock::instant);
+                        leg.close(clock::instant());
+                        return report(Report::Ended(heard(at, true, confirm))).await;
+                    }
+                    Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn heard(since: Instant, to_end: bool, confirm: Option<char>) -> Ended {
+    Ended {
+        seconds_heard: since.elapsed().as_secs_f64(),
+        heard_to_end: to_end,
+        confirm_key: confirm,
+    }
+}

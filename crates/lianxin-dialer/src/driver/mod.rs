@@ -1,0 +1,307 @@
+//! The dialer's tokio driver: runs campaigns over real calls.
+//!
+//! [`Dialer::start`] gives a cloneable [`DialerHandle`]; each running campaign is one task
+//! ([`runner`]) owning its [`Campaign`](crate::Campaign) machine, and each placed call one
+//! task ([`call`]) owning its [`Leg`](lianxin_leg::Leg). All campaigns share one
+//! [`Journal`] (the batched log writer); its confirmations of attempt rows are routed back
+//! to the campaign that asked. The handle implements [`lianxin_desk::CampaignControl`],
+//! the seam the desk's HTTP API uses, and campaign updates go to an optional
+//! [`DeskHandle`] ([`publish`]).
+//!
+//! Why this split: the rules live in the sans-IO machine; this module only moves
+//! messages between it, the UA, the media engine, the log and the consoles.
+
+mod call;
+mod clock;
+mod publish;
+mod runner;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use lianxin_desk::campaigns::BoxFuture;
+use lianxin_desk::{CampaignControl, CampaignLive, CampaignRefused, DeskHandle};
+use lianxin_leg::LegContext;
+use lianxin_media::{MediaHandle, Prompt, PromptConfig};
+use lianxin_store::{CampaignStatus, NewCampaign, Store};
+use lianxin_ua::UaHandle;
+use tokio::sync::mpsc;
+
+use crate::{Campaign, CampaignOptions, DialRule, Journal, Notice, Stored};
+use publish::Publisher;
+use runner::{Input, Shared};
+
+/// Bound of a campaign's queue of confirmed attempt rows (the log writer waits when full).
+const STORED_QUEUE: usize = 4096;
+
+/// How the driver dials.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// How stored numbers are dialled on the trunk.
+    pub rule: DialRule,
+    /// Our RTP address as written into SDP.
+    pub media_ip: IpAddr,
+    /// Where campaign updates go (`None`: nowhere).
+    pub desk: Option<DeskHandle>,
+}
+
+/// The dialer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DialerError {
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] lianxin_store::StoreError),
+    /// The log writer thread could not start.
+    #[error("campaign log writer: {0}")]
+    Journal(#[from] std::io::Error),
+}
+
+/// The dialer service (see the module docs).
+#[derive(Debug)]
+pub struct Dialer;
+
+/// A running campaign's task, as the handle sees it.
+struct Entry {
+    inputs: mpsc::Sender<Input>,
+    stored: mpsc::Sender<Stored>,
+    live: Arc<Mutex<Option<CampaignLive>>>,
+}
+
+type Registry = Arc<Mutex<HashMap<i64, Entry>>>;
+
+struct Inner {
+    store: Store,
+    shared: Arc<Shared>,
+    config: DriverConfig,
+    registry: Registry,
+}
+
+/// Controls the dialer; cheap to clone.
+#[derive(Clone)]
+pub struct DialerHandle {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for DialerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DialerHandle").finish_non_exhaustive()
+    }
+}
+
+impl Dialer {
+    /// Starts the dialer (inside a tokio runtime): the log writer, and a task for every
+    /// campaign the store says is running or paused (resumed after a restart).
+    pub fn start(
+        store: Store,
+        ua: UaHandle,
+        media: MediaHandle,
+        trunk: SocketAddr,
+        config: DriverConfig,
+    ) -> Result<DialerHandle, DialerError> {
+        let registry: Registry = Arc::default();
+        let routes = registry.clone();
+        let journal = Journal::start(store.clone(), move |s: Stored| {
+            let campaign = match &s {
+                Stored::Logged { campaign, .. } | Stored::NotLogged { campaign, .. } => *campaign,
+            };
+            let tx = routes
+                .lock()
+                .ok()
+                .and_then(|r| r.get(&campaign).map(|e| e.stored.clone()));
+            if let Some(tx) = tx {
+                let _ = tx.blocking_send(s);
+            }
+        })?;
+        let ctx = LegContext {
+            ua,
+            media,
+            media_ip: config.media_ip,
+        };
+        let handle = DialerHandle {
+            inner: Arc::new(Inner {
+                store: store.clone(),
+                shared: Arc::new(Shared {
+                    ctx,
+                    trunk,
+                    journal,
+                }),
+                config,
+                registry,
+            }),
+        };
+        for id in store.unfinished_campaigns()? {
+            if let Err(e) = handle.run(id) {
+                tracing::warn!(campaign = id, error = %e, "campaign not resumed");
+            }
+        }
+        Ok(handle)
+    }
+}
+
+impl DialerHandle {
+    /// Starts the task of stored campaign `id` (new, or resumed after a restart).
+    fn run(&self, id: i64) -> Result<(), CampaignRefused> {
+        let inner = &self.inner;
+        let saved = inner
+            .store
+            .campaign_saved(id)
+            .map_err(|e| refused(500, None, format!("数据库错误：{e}")))?
+            .ok_or_else(|| refused(404, None, format!("没有编号为 {id} 的群拨任务")))?;
+        let notice = self.notice(&saved.campaign.notice)?;
+        let now = clock::now();
+        let mut campaign = Campaign::new(now, &saved, inner.config.rule.clone())
+            .map_err(|e| refused(409, None, format!("群拨任务无法运行：{e}")))?;
+        if saved.campaign.status == CampaignStatus::Paused {
+            campaign.pause(now);
+        }
+        let (inputs_tx, inputs) = mpsc::channel(16);
+        let (stored_tx, stored) = mpsc::channel(STORED_QUEUE);
+        let live = Arc::new(Mutex::new(None));
+        let mut registry = inner
+            .registry
+            .lock()
+            .map_err(|_| refused(503, None, "群拨服务出错".into()))?;
+        if registry.contains_key(&id) {
+            return Err(refused(409, None, format!("群拨任务 {id} 已在运行")));
+        }
+        registry.insert(
+            id,
+            Entry {
+                inputs: inputs_tx,
+                stored: stored_tx,
+                live: live.clone(),
+            },
+        );
+        drop(registry);
+        let publisher = Publisher::new(inner.config.desk.clone(), saved.campaign.name, live);
+        let shared = inner.shared.clone();
+        let routes = inner.registry.clone();
+        tokio::spawn(async move {
+            let channels = runner::Channels { inputs, stored };
+            runner::run(shared, campaign, notice, channels, publisher).await;
+            if let Ok(mut r) = routes.lock() {
+                r.remove(&id);
+            }
+        });
+        Ok(())
+    }
+
+    /// The notice's audio: a prompt of the media engine's library, or a file.
+    fn notice(&self, notice: &str) -> Result<Arc<Prompt>, CampaignRefused> {
+        let media = &self.inner.shared.ctx.media;
+        let bad = |e: String| refused(400, Some("notice"), format!("通知录音不可用：{e}"));
+        match Notice::parse(notice).map_err(|e| bad(e.to_string()))? {
+            Notice::Prompt(name) => media
+                .prompt(&name)
+                .or_else(|_| media.prompt(&name.replace('-', "_")))
+                .map_err(|e| bad(e.to_string())),
+            Notice::File(path) => Prompt::load(&path, &PromptConfig::default())
+                .map(Arc::new)
+                .map_err(|e| bad(e.to_string())),
+        }
+    }
+
+    /// Sends `input` to campaign `id`'s task.
+    fn send(&self, id: i64, input: Input) -> Result<(), CampaignRefused> {
+        let tx = self
+            .inner
+            .registry
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&id).map(|e| e.inputs.clone()))
+            .ok_or_else(|| refused(404, None, format!("群拨任务 {id} 没有在运行")))?;
+        tx.try_send(input)
+            .map_err(|_| refused(503, None, "群拨服务忙，请稍后再试".into()))
+    }
+
+    /// Creates campaign `new` in the store and starts it; its id.
+    pub fn start_campaign(&self, new: &NewCampaign) -> Result<i64, CampaignRefused> {
+        CampaignOptions::from_settings(&new.settings)
+            .map_err(|e| refused(400, None, format!("群拨选项有误：{e}")))?;
+        self.notice(&new.notice)?;
+        let id = self
+            .inner
+            .store
+            .create_campaign(new, clock::now().utc)
+            .map_err(|e| refused(400, None, format!("无法创建群拨任务：{e}")))?;
+        self.run(id)?;
+        Ok(id)
+    }
+
+    /// Pauses campaign `id`.
+    pub fn pause_campaign(&self, id: i64) -> Result<(), CampaignRefused> {
+        self.send(id, Input::Pause)
+    }
+
+    /// Resumes campaign `id`.
+    pub fn resume_campaign(&self, id: i64) -> Result<(), CampaignRefused> {
+        self.send(id, Input::Resume)
+    }
+
+    /// Cancels campaign `id`.
+    pub fn cancel_campaign(&self, id: i64) -> Result<(), CampaignRefused> {
+        self.send(id, Input::Cancel)
+    }
+
+    /// The server stops: every campaign ends its calls (interrupted) and will resume at
+    /// the next start.
+    pub fn stop(&self) {
+        let senders: Vec<_> = match self.inner.registry.lock() {
+            Ok(r) => r.values().map(|e| e.inputs.clone()).collect(),
+            Err(_) => return,
+        };
+        for tx in senders {
+            let _ = tx.try_send(Input::Stop);
+        }
+    }
+
+    /// Whether campaign `id` has a running (or paused) task.
+    pub fn is_running(&self, id: i64) -> bool {
+        self.inner
+            .registry
+            .lock()
+            .map(|r| r.contains_key(&id))
+            .unwrap_or(false)
+    }
+
+    /// The running and paused campaigns with their latest figures.
+    pub fn live_campaigns(&self) -> Vec<CampaignLive> {
+        let Ok(r) = self.inner.registry.lock() else {
+            return Vec::new();
+        };
+        r.values()
+            .filter_map(|e| e.live.lock().ok().and_then(|l| l.clone()))
+            .collect()
+    }
+}
+
+fn refused(status: u16, field: Option<&str>, message: String) -> CampaignRefused {
+    CampaignRefused {
+        status,
+        field: field.map(str::to_owned),
+        message,
+    }
+}
+
+impl CampaignControl for DialerHandle {
+    fn start(&self, new: NewCampaign) -> BoxFuture<'_, Result<i64, CampaignRefused>> {
+        Box::pin(async move { self.start_campaign(&new) })
+    }
+
+    fn pause(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        Box::pin(async move { self.pause_campaign(id) })
+    }
+
+    fn resume(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        Box::pin(async move { self.resume_campaign(id) })
+    }
+
+    fn cancel(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        Box::pin(async move { self.cancel_campaign(id) })
+    }
+
+    fn live(&self) -> Vec<CampaignLive> {
+        self.live_campaigns()
+    }
+}

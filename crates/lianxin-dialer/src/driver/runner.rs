@@ -1,0 +1,197 @@
+//! The task that runs one campaign: it owns the [`Campaign`] machine, feeds it what its
+//! calls, the log and staff say, reads the clock once per input, drains events (to the
+//! [`Journal`](crate::Journal) and the consoles) and commands (to call tasks), and sleeps
+//! until the machine's next timeout.
+//!
+//! Why here and not in the machine: this is the only place that knows about tasks,
+//! channels and the clock; the rules stay testable without them (STYLE.md habit 1).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lianxin_leg::LegContext;
+use lianxin_media::Prompt;
+use lianxin_ua::{OutgoingCall, Transport};
+use tokio::sync::mpsc;
+
+use crate::campaign::CallId;
+use crate::driver::call::{self, CallSpec, Control, Report};
+use crate::driver::clock::now;
+use crate::driver::publish::Publisher;
+use crate::{Campaign, Command, Event, Journal, State, Stored};
+
+/// What staff (or the server) ask of a running campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// Pause.
+    Pause,
+    /// Resume.
+    Resume,
+    /// Cancel.
+    Cancel,
+    /// The server stops.
+    Stop,
+}
+
+/// What every campaign task shares.
+pub(crate) struct Shared {
+    /// UA and media.
+    pub(crate) ctx: LegContext,
+    /// Where calls go.
+    pub(crate) trunk: SocketAddr,
+    /// The campaign log.
+    pub(crate) journal: Journal,
+}
+
+/// Channels of one campaign task.
+pub(crate) struct Channels {
+    /// Staff's requests.
+    pub(crate) inputs: mpsc::Receiver<Input>,
+    /// Attempt rows confirmed by the log.
+    pub(crate) stored: mpsc::Receiver<Stored>,
+}
+
+/// Runs `campaign` until it is finished, cancelled or stopped.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut campaign: Campaign,
+    notice: Arc<Prompt>,
+    mut channels: Channels,
+    mut publisher: Publisher,
+) {
+    let (reports_tx, mut reports) = mpsc::channel::<(CallId, Report)>(1024);
+    let mut calls: HashMap<CallId, mpsc::Sender<Control>> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    publisher.started(&campaign.progress());
+    let mut inputs_open = true;
+    loop {
+        drain(
+            &shared,
+            &mut campaign,
+            &mut calls,
+            &notice,
+            &reports_tx,
+            &mut publisher,
+        );
+        if !matches!(campaign.state(), State::Running | State::Paused) {
+            break;
+        }
+        let deadline = campaign
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            input = channels.inputs.recv(), if inputs_open => {
+                let n = now();
+                match input {
+                    Some(Input::Pause) => campaign.pause(n),
+                    Some(Input::Resume) => campaign.resume(n),
+                    Some(Input::Cancel) => campaign.cancel(n),
+                    Some(Input::Stop) => campaign.stop(n),
+                    None => inputs_open = false,
+                }
+            }
+            Some(s) = channels.stored.recv() => {
+                let n = now();
+                match s {
+                    Stored::Logged { call, .. } => campaign.handle_logged(n, call),
+                    Stored::NotLogged { call, error, .. } => {
+                        tracing::warn!(campaign = campaign.id(), %error, "attempt row not written");
+                        campaign.handle_log_failed(n, call);
+                    }
+                }
+            }
+            Some((id, report)) = reports.recv() => {
+                let n = now();
+                let last = !matches!(report, Report::Progress(_) | Report::Answered);
+                if last {
+                    calls.remove(&id);
+                }
+                match report {
+                    Report::Progress(code) => campaign.handle_progress(n, id, code),
+                    Report::Answered => campaign.handle_answered(n, id),
+                    Report::Rejected { code, reason } => {
+                        campaign.handle_rejected(n, id, code, &reason, None)
+                    }
+                    Report::Failed(reason) => campaign.handle_failed(n, id, &reason),
+                    Report::Ended(ended) => campaign.handle_ended(n, id, ended),
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => campaign.handle_timeout(now()),
+            _ = tick.tick() => publisher.tick(&campaign.progress()),
+        }
+    }
+    publisher.finished(&campaign.progress());
+}
+
+/// Drains the machine: events to the log and the consoles, then commands to the calls.
+fn drain(
+    shared: &Shared,
+    campaign: &mut Campaign,
+    calls: &mut HashMap<CallId, mpsc::Sender<Control>>,
+    notice: &Arc<Prompt>,
+    reports: &mpsc::Sender<(CallId, Report)>,
+    publisher: &mut Publisher,
+) {
+    let id = campaign.id();
+    let utc = now().utc;
+    while let Some(ev) = campaign.poll_event() {
+        publisher.event(&ev);
+        if !matches!(ev, Event::State(State::Stopped)) {
+            shared.journal.write(id, utc, ev);
+        }
+    }
+    while let Some(cmd) = campaign.poll_command() {
+        match cmd {
+            Command::Dial { call, dialled, .. } => {
+                let (tx, rx) = mpsc::channel(4);
+                calls.insert(call, tx);
+                let spec = CallSpec {
+                    id: call,
+                    invite: invite(shared.trunk, &dialled, id, campaign),
+                    notice: notice.clone(),
+                    session_id: session_id(id, call),
+                };
+                tokio::spawn(call::run(shared.ctx.clone(), spec, rx, reports.clone()));
+            }
+            Command::Cancel { call } => {
+                if let Some(tx) = calls.get(&call) {
+                    let _ = tx.try_send(Control::Cancel);
+                }
+            }
+            Command::Hangup { call } => {
+                if let Some(tx) = calls.remove(&call) {
+                    let _ = tx.try_send(Control::Hangup);
+                }
+            }
+        }
+    }
+}
+
+/// The INVITE for one attempt: to the trunk, caller ID presented, campaign header.
+fn invite(trunk: SocketAddr, dialled: &str, campaign_id: i64, campaign: &Campaign) -> OutgoingCall {
+    let caller = &campaign.options().caller_id;
+    let user = if caller.is_empty() {
+        "lianxin"
+    } else {
+        caller.as_str()
+    };
+    OutgoingCall {
+        target: format!("sip:{dialled}@{trunk}"),
+        from: format!("sip:{user}@{}", trunk.ip()),
+        from_display: None,
+        destination: trunk,
+        transport: Transport::Udp,
+        sdp: None,
+        credentials: None,
+        headers: vec![("X-Lianxin-Campaign".to_owned(), campaign_id.to_string())],
+    }
+}
+
+/// A distinct SDP session id per attempt.
+fn session_id(campaign: i64, call: CallId) -> u64 {
+    ((campaign as u64) << 32) ^ call
+}

@@ -1,0 +1,276 @@
+//! The dialer end to end on 127.0.0.1: a temp store with four households in two phone
+//! groups, a real UA and media engine, the [`Dialer`], and sipp as the trunk and the
+//! households (`tests/sipp/households.xml` branches on the dialled number). Each
+//! household's logged outcome must be what its sipp branch did. Every wait is bounded.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+use lianxin_dialer::{DialRule, Dialer, DialerHandle, DriverConfig};
+use lianxin_media::{MediaConfig, MediaEngine, Prompt, PromptLibrary};
+use lianxin_store::import::{ImportKind, ImportOptions};
+use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Outcome, Store, TargetSpec};
+use lianxin_ua::{StaticCredentials, Ua, UaConfig};
+
+const HEADER: &str = "household,street,number,building,unit,room,dwelling,block,household_notes,home_phones,name,sex,dob,work,skills,notes,mobiles\n";
+
+/// H1 answers (in both groups), H2 is busy, H3 does not exist, H4 rings out.
+fn community(path: &Path) -> Store {
+    let s = Store::open(path).expect("store opens");
+    let csv = format!(
+        "{HEADER}{}\n{}\n{}\n{}\n",
+        "H1,内务部街,27,,,,平房,第一片区,,,范先翔,女,1982-03-10,,,,13900000001",
+        "H2,内务部街,28,,,,平房,第一片区,,,王伟,男,1950-05-05,,,,13900000002",
+        "H3,内务部街,29,,,,平房,第二片区,,,李娜,女,1990-01-01,,,,13900000003",
+        "H4,内务部街,31,,,,平房,第二片区,,,赵强,男,1960-01-01,,,,13900000004",
+    );
+    let opts = ImportOptions {
+        skip_bad: false,
+        staff_id: None,
+        source: "test".into(),
+    };
+    s.import_csv(ImportKind::Residents, csv.as_bytes(), &opts, &mut |_| {})
+        .expect("residents imported");
+    let groups = "group,household\n甲组,H1\n甲组,H2\n甲组,H3\n乙组,H1\n乙组,H4\n";
+    s.import_csv(ImportKind::Groups, groups.as_bytes(), &opts, &mut |_| {})
+        .expect("groups imported");
+    s
+}
+
+fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("a free port");
+    s.local_addr().expect("bound").port()
+}
+
+struct Sipp(Child);
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn sipp(port: u16, calls: u32) -> Sipp {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/households.xml");
+    let child = Command::new("sipp")
+        .arg("-sf")
+        .arg(&scenario)
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-m", &calls.to_string(), "-timeout", "60s", "-nostdin"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp runs");
+    Sipp(child)
+}
+
+/// A UA, a media engine (RTP ports from `first_rtp`) with a 1 s `notice-test`, and the
+/// dialer with sipp on `port` as its trunk.
+async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
+    let mut config = UaConfig::new("127.0.0.1:0".parse().expect("addr"));
+    config.tcp = false;
+    let (ua, mut inbound) = Ua::start(config, Arc::new(StaticCredentials::default()))
+        .await
+        .expect("UA starts");
+    tokio::spawn(async move { while inbound.recv().await.is_some() {} });
+    let mut prompts = PromptLibrary::new();
+    prompts.insert(Prompt::from_pcm("notice-test", &vec![0i16; 8000]));
+    let mut mc = MediaConfig::new("127.0.0.1".parse().expect("ip"), Arc::new(prompts));
+    mc.port_range = (first_rtp, first_rtp + 199);
+    let media = MediaEngine::start(mc).expect("media engine starts");
+    let trunk: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    Dialer::start(
+        store.clone(),
+        ua,
+        media,
+        trunk,
+        DriverConfig {
+            rule: DialRule::default(),
+            media_ip: "127.0.0.1".parse().expect("ip"),
+            desk: None,
+        },
+    )
+    .expect("dialer starts")
+}
+
+/// The wall clock, for rows a previous server would have written.
+#[allow(clippy::disallowed_methods)] // the test stands in for a server that ran before
+fn wall_clock() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// Waits (at most `secs`) until `done`.
+async fn until(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {secs} s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (at most 20 s) for sipp to end; whether every call passed its scenario.
+async fn sipp_passed(sipp: &mut Sipp) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = sipp.0.try_wait().expect("sipp status") {
+            return s.success();
+        }
+        assert!(Instant::now() < deadline, "sipp done within 20 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_left_running_resumes_at_start_and_cancels_a_ringing_call() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = community(&dir.path().join("t.db"));
+    let port = free_udp_port();
+    let mut sipp = sipp(port, 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A campaign a previous server had started (running, no attempts yet): H4 rings out.
+    let targets = store
+        .campaign_targets(&TargetSpec {
+            groups: vec!["乙组".into()],
+            households: Vec::new(),
+        })
+        .expect("targets");
+    let h4 = targets
+        .iter()
+        .find(|t| t.numbers.iter().any(|n| n.number == "13900000004"))
+        .expect("H4 is a target")
+        .household_id;
+    let t0 = wall_clock();
+    let id = store
+        .create_campaign(
+            &NewCampaign {
+                name: "重启后继续".into(),
+                notice: "notice-test".into(),
+                created_by: None,
+                targets: TargetSpec {
+                    groups: Vec::new(),
+                    households: vec![h4],
+                },
+                settings: CampaignSettings {
+                    retries: 0,
+                    ring_timeout: Duration::from_secs(60),
+                    ..Default::default()
+                },
+            },
+            t0,
+        )
+        .expect("campaign created");
+    store
+        .set_campaign_status(id, CampaignStatus::Running, None, t0)
+        .expect("status set");
+
+    let dialer = dialer(&store, port, 47400).await;
+    until(10, "the resumed campaign rings", || {
+        dialer
+            .live_campaigns()
+            .iter()
+            .any(|c| c.id == id && c.counters.ringing == 1)
+    })
+    .await;
+    dialer.cancel_campaign(id).expect("cancel accepted");
+    until(10, "the cancel is stored", || {
+        store
+            .campaign(id)
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.status == CampaignStatus::Cancelled)
+            && !dialer.is_running(id)
+    })
+    .await;
+    let report = store.campaign_report(id).expect("report");
+    assert_eq!(report.len(), 1);
+    assert_eq!(report[0].outcome, Some(Outcome::Cancelled));
+    assert_eq!(report[0].reached, Some(false));
+    assert!(
+        sipp_passed(&mut sipp).await,
+        "sipp saw the CANCEL and sent 487"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn households_get_the_outcome_their_phone_gave() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = community(&dir.path().join("t.db"));
+
+    let port = free_udp_port();
+    let mut sipp = sipp(port, 4);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let dialer = dialer(&store, port, 47000).await;
+
+    let id = dialer
+        .start_campaign(&NewCampaign {
+            name: "测试群拨".into(),
+            notice: "notice-test".into(),
+            created_by: None,
+            targets: TargetSpec {
+                groups: vec!["甲组".into(), "乙组".into()],
+                households: Vec::new(),
+            },
+            settings: CampaignSettings {
+                retries: 0,
+                ring_timeout: Duration::from_secs(5),
+                max_calls: 10,
+                ..Default::default()
+            },
+        })
+        .expect("campaign starts");
+
+    // The campaign ends and its end is stored.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let done = store
+            .campaign(id)
+            .expect("store reads")
+            .is_some_and(|c| c.status == CampaignStatus::Finished);
+        if done && !dialer.is_running(id) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "campaign finished within 45 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let report = store.campaign_report(id).expect("report");
+    let by_code = |code: &str| {
+        report
+            .iter()
+            .find(|r| r.code == code)
+            .unwrap_or_else(|| panic!("household {code} in the report"))
+    };
+    let attempts = store.campaign_attempts(id).expect("attempts");
+    eprintln!("report {report:#?}\nattempts {attempts:#?}");
+    assert_eq!(report.len(), 4, "H1 is in two groups and counted once");
+    assert_eq!(by_code("H1").outcome, Some(Outcome::Heard));
+    assert_eq!(by_code("H1").reached, Some(true));
+    assert_eq!(by_code("H2").outcome, Some(Outcome::Busy));
+    assert_eq!(by_code("H3").outcome, Some(Outcome::InvalidNumber));
+    assert_eq!(by_code("H4").outcome, Some(Outcome::NoAnswer));
+    for code in ["H2", "H3", "H4"] {
+        assert_eq!(by_code(code).reached, Some(false), "{code} not reached");
+    }
+    assert_eq!(attempts.len(), 4, "one attempt per household: {attempts:?}");
+    let h1 = by_code("H1").household_id;
+    let a1 = attempts
+        .iter()
+        .find(|a| a.household_id == h1)
+        .expect("H1 attempt");
+    assert_eq!(a1.dialled, "13900000001");
+    assert!(
+        a1.seconds_heard.unwrap_or(0.0) >= 0.9,
+        "heard the 1 s notice"
+    );
+
+    // sipp saw every call through its scenario, the CANCEL included.
+    assert!(sipp_passed(&mut sipp).await, "every sipp call passed");
+}
