@@ -83,13 +83,32 @@ fn assert_no_outbound_left(rt: &Runtime, ua: &UaHandle) {
     }
 }
 
+/// A sipp callee running `scenario` (`""`: built-in, named in `args`) on a free port,
+/// listening on `transport` before it is returned with its port.
+fn callee(scenario: &str, args: &[String], transport: Transport) -> (SippChild, u16) {
+    let port = free_udp_port();
+    let callee = SippChild::spawn(scenario, port, args);
+    wait_listening(port, transport);
+    (callee, port)
+}
+
+/// sipp's built-in callee: 180, 200 with SDP, then waits for our BYE (timeout: failure).
+fn builtin_uas() -> Vec<String> {
+    vec!["-sn".to_string(), "uas".to_string()]
+}
+
 /// A callee running `uas_progress_info` that sends `digit`.
 fn progress_info_callee(digit: char) -> (SippChild, u16) {
-    let port = free_udp_port();
     let args = ["-key".to_string(), "digit".to_string(), digit.to_string()];
-    let callee = SippChild::spawn("uas_progress_info", port, &args);
-    wait_listening(port, Transport::Udp);
-    (callee, port)
+    callee("uas_progress_info", &args, Transport::Udp)
+}
+
+/// The code of the call's first provisional response within 10 s.
+fn ringing(rt: &Runtime, events: &mut mpsc::Receiver<CallEvent>) -> Option<u16> {
+    next_event(rt, events, 10, |e| match e {
+        CallEvent::Progress { code, .. } => Some(*code),
+        _ => None,
+    })
 }
 
 #[test]
@@ -236,19 +255,13 @@ fn sip_outbound_calls_and_an_inbound_call_each_hear_only_their_own_events() {
 
 #[test]
 fn sip_dropping_a_ringing_call_sends_cancel() {
-    let port = free_udp_port();
-    let callee = SippChild::spawn("uas_expect_cancel", port, &[]);
-    wait_listening(port, Transport::Udp);
+    let (callee, port) = callee("uas_expect_cancel", &[], Transport::Udp);
     let (rt, ua, _inbound) = start_raw(|_| {});
     let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 3);
     let mut out = rt
         .block_on(ua.invite(household(&ua, port, Some(&local))))
         .expect("invite");
-    let ringing = next_event(&rt, &mut out.events, 10, |e| match e {
-        CallEvent::Progress { code, .. } => Some(*code),
-        _ => None,
-    });
-    assert_eq!(ringing, Some(180));
+    assert_eq!(ringing(&rt, &mut out.events), Some(180));
     drop(out);
     // sipp fails (timeout) unless CANCEL comes; it then sends 487 and wants the ACK.
     assert_ok(&callee.wait());
@@ -258,19 +271,13 @@ fn sip_dropping_a_ringing_call_sends_cancel() {
 
 #[test]
 fn sip_answer_crossing_the_cancel_of_a_dropped_call_is_acked_then_byed() {
-    let port = free_udp_port();
-    let callee = SippChild::spawn("uas_answer_after_cancel", port, &[]);
-    wait_listening(port, Transport::Udp);
+    let (callee, port) = callee("uas_answer_after_cancel", &[], Transport::Udp);
     let (rt, ua, _inbound) = start_raw(|_| {});
     let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 4);
     let mut out = rt
         .block_on(ua.invite(household(&ua, port, Some(&local))))
         .expect("invite");
-    let ringing = next_event(&rt, &mut out.events, 10, |e| match e {
-        CallEvent::Progress { code, .. } => Some(*code),
-        _ => None,
-    });
-    assert_eq!(ringing, Some(180));
+    assert_eq!(ringing(&rt, &mut out.events), Some(180));
     drop(out);
     // sipp wants CANCEL, answers 200 anyway, then wants the ACK and a BYE.
     assert_ok(&callee.wait());
@@ -280,10 +287,7 @@ fn sip_answer_crossing_the_cancel_of_a_dropped_call_is_acked_then_byed() {
 
 #[test]
 fn sip_dropping_an_answered_call_sends_bye() {
-    let port = free_udp_port();
-    // sipp's built-in callee: 180, 200, then waits for our BYE (timeout: failure).
-    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
-    wait_listening(port, Transport::Udp);
+    let (callee, port) = callee("", &builtin_uas(), Transport::Udp);
     let (rt, ua, _inbound) = start_raw(|_| {});
     let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 5);
     let mut out = rt
@@ -301,10 +305,8 @@ fn sip_dropping_an_answered_call_sends_bye() {
 
 #[test]
 fn sip_outbound_call_whose_owner_stops_reading_is_hung_up() {
-    let port = free_udp_port();
     // Built-in callee: 180, then 200 at once, then waits for a BYE (timeout: failure).
-    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
-    wait_listening(port, Transport::Udp);
+    let (callee, port) = callee("", &builtin_uas(), Transport::Udp);
     // Room for one event: the 180 fills it, the 200 finds it full.
     let (rt, ua, _inbound) = start_raw(|c| c.call_event_capacity = 1);
     let local = LocalMedia::new(ua.local_addr().ip(), 40_000, 6);
@@ -357,14 +359,11 @@ fn sip_outbound_call_over_tcp() {
 }
 
 fn outbound_call(transport: Transport) {
-    let port = free_udp_port();
-    // sipp's built-in callee: 180, 200 with SDP, waits for our BYE.
-    let mut args = vec!["-sn".to_string(), "uas".to_string()];
+    let mut args = builtin_uas();
     if transport == Transport::Tcp {
         args.extend(["-t".to_string(), "t1".to_string()]);
     }
-    let callee = SippChild::spawn("", port, &args);
-    wait_listening(port, transport);
+    let (callee, port) = callee("", &args, transport);
     let (rt, ua, _inbound) = start_raw(|_| {});
     let local = lianxin_sdp::LocalMedia::new(ua.local_addr().ip(), 40_000, 1);
     let mut outgoing = household(&ua, port, Some(&local));
@@ -391,9 +390,7 @@ fn outbound_call(transport: Transport) {
 
 #[test]
 fn sip_outbound_late_offer_call() {
-    let port = free_udp_port();
-    let callee = SippChild::spawn("", port, &["-sn".into(), "uas".into()]);
-    wait_listening(port, Transport::Udp);
+    let (callee, port) = callee("", &builtin_uas(), Transport::Udp);
     let (rt, ua, _inbound) = start_raw(|_| {});
     let OutboundCall { call, mut events } = rt
         .block_on(ua.invite(household(&ua, port, None)))

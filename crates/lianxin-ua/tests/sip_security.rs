@@ -156,9 +156,32 @@ fn status(response: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// The Authorization value answering the digest challenge in `response` (a 401 to a
+/// REGISTER from user 1001, password `secret`), with client nonce `cnonce` and nc 1.
+fn answer_challenge(response: &str, target: SocketAddr, cnonce: &str) -> String {
+    use lianxin_sip::auth::{authorize, Challenge, Credentials};
+    let value = response
+        .lines()
+        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
+        .expect("challenge");
+    let chal = Challenge::parse(value.trim()).expect("parse challenge");
+    let creds = Credentials {
+        username: "1001".into(),
+        password: "secret".into(),
+    };
+    authorize(
+        &chal,
+        &creds,
+        "REGISTER",
+        &format!("sip:{target}"),
+        cnonce,
+        1,
+    )
+    .to_header_value()
+}
+
 #[test]
 fn digest_replay_from_another_socket_is_refused() {
-    use lianxin_sip::auth::{authorize, Challenge, Credentials};
     let (rt, ua, _events) = start_raw(|_| {});
     let target = ua.local_addr();
     let phone = UdpSocket::bind("127.0.0.1:0").expect("bind");
@@ -170,24 +193,7 @@ fn digest_replay_from_another_socket_is_refused() {
         &register_msg(target, me, "phone-1", 1, &contact, None),
     );
     assert_eq!(status(&r), 401, "{r}");
-    let value = r
-        .lines()
-        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
-        .expect("challenge");
-    let chal = Challenge::parse(value.trim()).expect("parse challenge");
-    let creds = Credentials {
-        username: "1001".into(),
-        password: "secret".into(),
-    };
-    let auth = authorize(
-        &chal,
-        &creds,
-        "REGISTER",
-        &format!("sip:{target}"),
-        "cn1",
-        1,
-    )
-    .to_header_value();
+    let auth = answer_challenge(&r, target, "cn1");
     let msg = register_msg(target, me, "phone-1", 2, &contact, Some(&auth));
     let r = ask(&phone, target, &msg);
     assert_eq!(status(&r), 200, "{r}");
@@ -298,7 +304,6 @@ fn accept_from_refuses_strangers_but_not_registered_phones() {
     );
     assert_eq!(status(&r), 403, "{r}");
     // A registered phone (no digest in this UA? it asks: answer the challenge).
-    use lianxin_sip::auth::{authorize, Challenge, Credentials};
     let phone = UdpSocket::bind("127.0.0.3:0").expect("bind");
     let pme = phone.local_addr().expect("addr");
     let contact = format!("sip:1001@{pme}");
@@ -307,17 +312,7 @@ fn accept_from_refuses_strangers_but_not_registered_phones() {
         target,
         &register_msg(target, pme, "ph", 1, &contact, None),
     );
-    let value = r
-        .lines()
-        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
-        .expect("challenge");
-    let chal = Challenge::parse(value.trim()).expect("parse");
-    let creds = Credentials {
-        username: "1001".into(),
-        password: "secret".into(),
-    };
-    let a =
-        authorize(&chal, &creds, "REGISTER", &format!("sip:{target}"), "c", 1).to_header_value();
+    let a = answer_challenge(&r, target, "c");
     let r = ask(
         &phone,
         target,
@@ -387,7 +382,6 @@ fn closed(s: &mut std::net::TcpStream, wait: Duration) -> bool {
 
 #[test]
 fn tcp_idle_connections_are_capped_and_closed_and_phones_still_work() {
-    use lianxin_sip::auth::{authorize, Challenge, Credentials};
     use std::net::TcpStream;
     let (rt, ua, _events) = start_raw(|c| {
         c.tcp_idle_timeout = Duration::from_millis(1500);
@@ -424,17 +418,7 @@ fn tcp_idle_connections_are_capped_and_closed_and_phones_still_work() {
         .replace("SIP/2.0/UDP", "SIP/2.0/TCP")
     };
     let r = tcp_ask(&mut phone, &reg(1, None));
-    let value = r
-        .lines()
-        .find_map(|l| l.strip_prefix("WWW-Authenticate:"))
-        .expect("challenge");
-    let chal = Challenge::parse(value.trim()).expect("parse");
-    let creds = Credentials {
-        username: "1001".into(),
-        password: "secret".into(),
-    };
-    let a =
-        authorize(&chal, &creds, "REGISTER", &format!("sip:{target}"), "c", 1).to_header_value();
+    let a = answer_challenge(&r, target, "c");
     let r = tcp_ask(&mut phone, &reg(2, Some(&a)));
     assert!(r.starts_with("SIP/2.0 200"), "{r}");
     // Past the idle timeout: every idle connection is gone, the phone's is not.

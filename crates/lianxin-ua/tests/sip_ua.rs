@@ -16,11 +16,10 @@ mod support;
 
 use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
 use lianxin_ua::{
-    Credentials, StaticCredentials, Transport, TrunkConfig, TrunkState, Ua, UaConfig, UaEvent,
-    UaHandle,
+    Credentials, Transport, TrunkConfig, TrunkState, Ua, UaConfig, UaEvent, UaHandle,
 };
 use support::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
-use support::raw::{next_event, start_raw};
+use support::raw::{self, next_event, start_raw};
 use support::sipp::{assert_ok, free_udp_port, sipp, SippChild};
 use tokio::sync::mpsc;
 
@@ -36,20 +35,16 @@ impl Server {
     }
 
     fn start_with(policy: AnswerPolicy, tweak: impl FnOnce(&mut UaConfig)) -> Server {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
-        config.rate_limit = RateLimitConfig::unlimited();
+        let rt = raw::runtime();
+        let mut config = raw::local_config();
         config.numbers = vec!["100".into(), "51663371".into()];
         config.seed = Some(7);
         tweak(&mut config);
-        let creds = StaticCredentials::default().with("1001", "secret");
         let stats = Arc::new(AnswerStats::default());
         let ua = rt.block_on(async {
-            let (ua, events) = Ua::start(config, Arc::new(creds)).await.expect("start UA");
+            let (ua, events) = Ua::start(config, raw::credentials())
+                .await
+                .expect("start UA");
             tokio::spawn(answer::run(ua.clone(), events, policy, stats.clone()));
             ua
         });

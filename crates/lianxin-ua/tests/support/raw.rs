@@ -8,23 +8,36 @@ use lianxin_ua::ratelimit::RateLimitConfig;
 use lianxin_ua::{StaticCredentials, Ua, UaConfig, UaEvent, UaHandle};
 use tokio::sync::mpsc;
 
+/// The runtime a test UA runs on: two worker threads, I/O and time enabled.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A test UA's configuration: 127.0.0.1, port 0, no rate limit.
+pub fn local_config() -> UaConfig {
+    let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
+    config.rate_limit = RateLimitConfig::unlimited();
+    config
+}
+
+/// A test UA's only user: 1001, password `secret`.
+pub fn credentials() -> Arc<StaticCredentials> {
+    Arc::new(StaticCredentials::default().with("1001", "secret"))
+}
+
 /// Starts a UA on 127.0.0.1 (port 0, no rate limit, user 1001:secret) on its own runtime.
 pub fn start_raw(
     tweak: impl FnOnce(&mut UaConfig),
 ) -> (tokio::runtime::Runtime, UaHandle, mpsc::Receiver<UaEvent>) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut config = UaConfig::new("127.0.0.1:0".parse().unwrap());
-    config.rate_limit = RateLimitConfig::unlimited();
+    let rt = runtime();
+    let mut config = local_config();
     tweak(&mut config);
     let (ua, events) = rt
-        .block_on(Ua::start(
-            config,
-            Arc::new(StaticCredentials::default().with("1001", "secret")),
-        ))
+        .block_on(Ua::start(config, credentials()))
         .expect("start UA");
     (rt, ua, events)
 }
