@@ -17,8 +17,7 @@ use lianxin_sip::registrar::{
 };
 use lianxin_sip::wire::{self, Header, Method};
 use lianxin_sip::{
-    CallHandle, Endpoint, EndpointConfig, Event, OutgoingInvite, RequestHandle, TerminationReason,
-    Transmit, Transport,
+    CallHandle, Endpoint, EndpointConfig, Event, RequestHandle, Transmit, Transport,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -582,12 +581,7 @@ impl Driver {
                 });
             }
             Event::CallTerminated { call, reason } => {
-                let reason = match reason {
-                    TerminationReason::RemoteBye => EndReason::RemoteBye,
-                    TerminationReason::LocalBye => EndReason::LocalBye,
-                    TerminationReason::AckTimeout => EndReason::AckTimeout,
-                    TerminationReason::DialogLost => EndReason::DialogLost,
-                };
+                let reason = EndReason::from(reason);
                 match self.routes.route(call) {
                     Route::Inbound => self.push(UaEvent::Terminated { call, reason }),
                     _ => self.for_call(now, call, CallEvent::Terminated { reason }),
@@ -744,24 +738,7 @@ impl Driver {
                 let _ = r.send(ep.answer_reinvite(now, call, code, sdp).map_err(Into::into));
             }
             Command::Invite(c, r) => {
-                let c = *c;
-                let headers = c
-                    .headers
-                    .into_iter()
-                    .map(|(n, v)| Header::new(n, v))
-                    .collect();
-                let invite = OutgoingInvite {
-                    target: c.target,
-                    from: c.from,
-                    from_display: c.from_display,
-                    to: None,
-                    destination: c.destination,
-                    transport: c.transport,
-                    sdp: c.sdp,
-                    credentials: c.credentials,
-                    headers,
-                };
-                let placed = ep.invite(now, invite).map(|call| OutboundCall {
+                let placed = ep.invite(now, c.into_invite()).map(|call| OutboundCall {
                     call,
                     events: self.routes.open(call),
                 });

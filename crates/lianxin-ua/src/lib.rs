@@ -171,6 +171,18 @@ pub enum EndReason {
     DialogLost,
 }
 
+impl From<lianxin_sip::TerminationReason> for EndReason {
+    fn from(reason: lianxin_sip::TerminationReason) -> EndReason {
+        use lianxin_sip::TerminationReason as T;
+        match reason {
+            T::RemoteBye => EndReason::RemoteBye,
+            T::LocalBye => EndReason::LocalBye,
+            T::AckTimeout => EndReason::AckTimeout,
+            T::DialogLost => EndReason::DialogLost,
+        }
+    }
+}
+
 /// State of the outbound registration to the trunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrunkState {

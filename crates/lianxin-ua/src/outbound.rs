@@ -8,7 +8,8 @@
 //! call's lifeline: dropping it hangs the call up (see [`OutboundCall`]).
 
 use lianxin_sip::auth::Credentials;
-use lianxin_sip::{CallHandle, Transport};
+use lianxin_sip::wire::Header;
+use lianxin_sip::{CallHandle, OutgoingInvite, Transport};
 use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
@@ -35,6 +36,28 @@ pub struct OutgoingCall {
     /// or `("X-Lianxin-Campaign", "42")`. Names must be SIP tokens and not headers the UA
     /// writes itself; values must hold no line breaks ([`crate::header::check`]).
     pub headers: Vec<(String, String)>,
+}
+
+impl OutgoingCall {
+    /// The SIP core's INVITE for this call (To is the target; the headers were checked
+    /// by [`UaHandle::invite`](crate::UaHandle::invite)).
+    pub(crate) fn into_invite(self) -> OutgoingInvite {
+        OutgoingInvite {
+            target: self.target,
+            from: self.from,
+            from_display: self.from_display,
+            to: None,
+            destination: self.destination,
+            transport: self.transport,
+            sdp: self.sdp,
+            credentials: self.credentials,
+            headers: self
+                .headers
+                .into_iter()
+                .map(|(n, v)| Header::new(n, v))
+                .collect(),
+        }
+    }
 }
 
 /// A call placed with [`UaHandle::invite`](crate::UaHandle::invite).

@@ -16,10 +16,10 @@
 //! (`now`), so the tests run without sleeping.
 
 use std::collections::HashMap;
-
-use lianxin_sip::wire::{Message, Method};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+use lianxin_sip::wire::{Message, Method};
 
 /// How often, per source, a "dropping" log line may be written.
 pub const LOG_INTERVAL: Duration = Duration::from_secs(10);
