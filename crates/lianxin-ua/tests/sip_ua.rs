@@ -16,7 +16,7 @@ mod support;
 
 use lianxin_ua::ratelimit::{Bucket, RateLimitConfig};
 use lianxin_ua::{
-    Credentials, Transport, TrunkConfig, TrunkState, Ua, UaConfig, UaEvent, UaHandle,
+    Credentials, Transport, TrunkConfig, TrunkState, Ua, UaConfig, UaEvent, UaHandle, UaStats,
 };
 use support::answer::{self, AnswerPolicy, AnswerSnapshot, AnswerStats};
 use support::raw::{self, next_event, start_raw};
@@ -53,6 +53,11 @@ impl Server {
 
     fn addr(&self) -> SocketAddr {
         self.ua.local_addr()
+    }
+
+    /// The UA's own counters now.
+    fn ua_stats(&self) -> UaStats {
+        self.rt.block_on(self.ua.stats()).expect("stats")
     }
 
     /// Counters once they stop changing (the last events may trail sipp's exit).
@@ -167,7 +172,7 @@ fn sip_unknown_number_gets_404() {
     let server = Server::start(AnswerPolicy::default());
     let run = sipp(server.addr(), "uac_unknown_number", &["-s", "999"]);
     assert_ok(&run);
-    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    let stats = server.ua_stats();
     assert_eq!(stats.unknown_number, 1);
     assert_eq!(server.stats.snapshot().incoming, 0);
 }
@@ -177,7 +182,7 @@ fn sip_call_cap_gets_503() {
     let server = Server::start_with(AnswerPolicy::default(), |c| c.max_calls = 0);
     let run = sipp(server.addr(), "uac_overloaded", &[]);
     assert_ok(&run);
-    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    let stats = server.ua_stats();
     assert_eq!(stats.overloaded, 1);
     assert_eq!(server.stats.snapshot().incoming, 0);
 }
@@ -230,7 +235,7 @@ fn sip_register_wrong_password_fails() {
         &["-s", "1001", "-au", "1001", "-ap", "not-the-password"],
     );
     assert_ok(&run);
-    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    let stats = server.ua_stats();
     assert_eq!(stats.registered_users, 0);
 }
 
@@ -299,7 +304,7 @@ fn sip_scanner_flood_is_rate_limited_and_calls_go_through() {
     let run = sipp(server.addr(), "uac_caller_bye", &["-d", "500"]);
     flood.join().expect("flood thread");
     assert_ok(&run);
-    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    let stats = server.ua_stats();
     assert!(stats.rate_limited >= 2000, "dropped {}", stats.rate_limited);
     assert_eq!(server.settled(|s| s.remote_bye == 1).remote_bye, 1);
 }
@@ -432,6 +437,6 @@ fn sip_register_flood_is_limited_and_phones_still_register() {
     );
     flood.join().expect("flood thread");
     assert_ok(&run);
-    let stats = server.rt.block_on(server.ua.stats()).expect("stats");
+    let stats = server.ua_stats();
     assert!(stats.rate_limited >= 1500, "dropped {}", stats.rate_limited);
 }
