@@ -5,11 +5,11 @@
 //! Why a file of its own: these requests have no call; their owner is a request handle.
 
 use super::authorize::add_authorization;
-use super::command::{EndpointError, OutgoingRequest};
+use super::command::{command_uris, EndpointError, OutgoingRequest};
 use super::entry::{OutReq, Owner};
 use super::event::{Event, RequestHandle};
 use super::routing::Endpoint;
-use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response, Transport, Uri};
+use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response, Transport};
 use std::time::Instant;
 
 impl Endpoint {
@@ -49,14 +49,8 @@ impl Endpoint {
         ) {
             return Err(EndpointError::BadMethod);
         }
-        let uri = Uri::parse(&request.target)
-            .map_err(|_| EndpointError::BadUri(request.target.clone()))?;
-        let from_uri =
-            Uri::parse(&request.from).map_err(|_| EndpointError::BadUri(request.from.clone()))?;
-        let to_uri = match &request.to {
-            Some(t) => Uri::parse(t).map_err(|_| EndpointError::BadUri(t.clone()))?,
-            None => uri.clone(),
-        };
+        let (uri, from_uri, to_uri) =
+            command_uris(&request.target, &request.from, request.to.as_deref())?;
         let rh = RequestHandle(self.new_handle());
         let tag = self.token();
         let call_id = match &request.call_id {
