@@ -9,7 +9,7 @@ use super::authorize::add_authorization;
 use super::call::{c_transport, Call, CallState};
 use super::command::{command_uris, EndpointError, OutgoingInvite};
 use super::entry::{Machine, Owner, TxEntry};
-use super::event::{body_opt, CallHandle, Event, TerminationReason};
+use super::event::{body_opt, set_sdp, CallHandle, Event, TerminationReason};
 use super::replies::ALLOW;
 use super::routing::Endpoint;
 use crate::dialog::{Dialog, Role};
@@ -202,10 +202,7 @@ impl Endpoint {
         let seq = c.invite.head.cseq.seq;
         let Some(d) = &mut c.dialog else { return };
         let mut ack = d.request(Method::Ack, via, Some(seq));
-        if let Some(b) = sdp {
-            ack.head.content_type = Some("application/sdp".into());
-            ack.body = b;
-        }
+        set_sdp(&mut ack.head, &mut ack.body, sdp);
         let dest = d.next_hop().unwrap_or(c.peer);
         let bytes = ack.to_bytes();
         self.transmits.push_back(Transmit {
