@@ -132,6 +132,9 @@ pub struct Registrar {
     bindings: HashMap<String, Vec<Binding>>,
     /// Nonces already used: the highest nonce count accepted, and when first used.
     spent: HashMap<String, (u32, Instant)>,
+    /// No entry of `spent` was first used before this (a lower bound): until it is stale,
+    /// no spent nonce is, and the table need not be scanned.
+    spent_oldest: Option<Instant>,
 }
 
 /// Does the REGISTER (`call_id`, `source`) come from the phone holding `b`?
@@ -160,6 +163,7 @@ impl Registrar {
             config,
             bindings: HashMap::new(),
             spent: HashMap::new(),
+            spent_oldest: None,
         }
     }
 
@@ -358,15 +362,29 @@ impl Registrar {
             return true;
         }
         if self.spent.len() >= MAX_SPENT_NONCES {
-            let validity = self.config.nonce_validity;
-            self.spent
-                .retain(|_, (_, first)| now.saturating_duration_since(*first) <= validity);
+            self.forget_stale_nonces(now);
             if self.spent.len() >= MAX_SPENT_NONCES {
                 return false;
             }
         }
         self.spent.insert(a.nonce.clone(), (nc, now));
+        self.spent_oldest = Some(self.spent_oldest.map_or(now, |o| o.min(now)));
         true
+    }
+
+    /// Forgets the spent nonces that are stale anyway. Scans the table only when its
+    /// oldest entry may be stale, so a full table of fresh nonces costs nothing per call.
+    fn forget_stale_nonces(&mut self, now: Instant) {
+        let validity = self.config.nonce_validity;
+        let Some(oldest) = self.spent_oldest else {
+            return;
+        };
+        if now.saturating_duration_since(oldest) <= validity {
+            return;
+        }
+        self.spent
+            .retain(|_, (_, first)| now.saturating_duration_since(*first) <= validity);
+        self.spent_oldest = self.spent.values().map(|(_, first)| *first).min();
     }
 
     /// Live contacts of `user`: the phone that registered first comes first, most recent
@@ -406,9 +424,7 @@ impl Registrar {
 
     /// Drop lapsed bindings and forget spent nonces that are stale anyway.
     pub fn expire(&mut self, now: Instant) {
-        let validity = self.config.nonce_validity;
-        self.spent
-            .retain(|_, (_, first)| now.saturating_duration_since(*first) <= validity);
+        self.forget_stale_nonces(now);
         self.bindings.retain(|_, l| {
             l.retain(|b| b.expires_at > now);
             !l.is_empty()

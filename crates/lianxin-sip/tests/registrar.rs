@@ -11,6 +11,7 @@ use lianxin_sip::registrar::{
 };
 use lianxin_sip::wire::{self, Message, Request, Response};
 use lianxin_sip::{Event, Transport};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 struct Staff;
@@ -57,7 +58,17 @@ fn answer(
     req: &Request,
     password: &str,
 ) -> lianxin_sip::registrar::Reply {
-    let src = addr("192.0.2.7:5062");
+    answer_from(reg, now, req, addr("192.0.2.7:5062"), password)
+}
+
+/// [`answer`] for a REGISTER from `src`: challenged (401), then sent again with the digest.
+fn answer_from(
+    reg: &mut Registrar,
+    now: Instant,
+    req: &Request,
+    src: SocketAddr,
+    password: &str,
+) -> lianxin_sip::registrar::Reply {
     // A nonce is used once: each challenge gets its own random part.
     let random = 1000 + u64::from(req.head.cseq.seq);
     let first = reg.handle_register(now, req, src, Transport::Udp, &Staff, random);
@@ -410,13 +421,8 @@ fn replayed_digest_is_refused_and_the_holder_keeps_first_place() {
     let t1 = t0 + Duration::from_secs(5);
     let mut other = register("<sip:8001@other>", Some(300), 1, None);
     other.head.call_id = "other-1".into();
-    let ch = reg.handle_register(t1, &other, attacker, Transport::Udp, &Staff, 7);
-    let ch = Challenge::parse(&ch.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
-    let a = auth::authorize(&ch, &creds, "REGISTER", "sip:10.0.0.2", "c3", 1);
-    other.head.push("Authorization", a.to_header_value());
     assert_eq!(
-        reg.handle_register(t1, &other, attacker, Transport::Udp, &Staff, 8)
-            .code,
+        answer_from(&mut reg, t1, &other, attacker, "pa55word").code,
         200
     );
     let hosts: Vec<String> = reg
@@ -428,13 +434,8 @@ fn replayed_digest_is_refused_and_the_holder_keeps_first_place() {
     // The other phone cannot remove the holder's binding.
     let mut gone = register("<sip:8001@phone>;expires=0", None, 2, None);
     gone.head.call_id = "other-1".into();
-    let ch = reg.handle_register(t1, &gone, attacker, Transport::Udp, &Staff, 9);
-    let ch = Challenge::parse(&ch.headers[0].value).unwrap_or_else(|e| panic!("{e}"));
-    let a = auth::authorize(&ch, &creds, "REGISTER", "sip:10.0.0.2", "c4", 1);
-    gone.head.push("Authorization", a.to_header_value());
     assert_eq!(
-        reg.handle_register(t1, &gone, attacker, Transport::Udp, &Staff, 10)
-            .code,
+        answer_from(&mut reg, t1, &gone, attacker, "pa55word").code,
         200
     );
     assert_eq!(reg.lookup(t1, "8001").len(), 2);

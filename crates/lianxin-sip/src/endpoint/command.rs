@@ -5,7 +5,7 @@
 //! vocabulary; network input never yields an error (it is logged and dropped).
 
 use crate::auth::Credentials;
-use crate::wire::{Header, Method, Transport};
+use crate::wire::{Header, Method, Transport, Uri};
 use std::net::SocketAddr;
 
 /// An outgoing call.
@@ -79,4 +79,21 @@ pub enum EndpointError {
     /// The method cannot be sent with this command.
     #[error("method not allowed here")]
     BadMethod,
+}
+
+/// The Request-URI, From and To URIs of a command (To defaults to the Request-URI); the
+/// first that does not parse is refused as [`EndpointError::BadUri`].
+pub(super) fn command_uris(
+    target: &str,
+    from: &str,
+    to: Option<&str>,
+) -> Result<(Uri, Uri, Uri), EndpointError> {
+    let parse = |s: &str| Uri::parse(s).map_err(|_| EndpointError::BadUri(s.to_owned()));
+    let uri = parse(target)?;
+    let from = parse(from)?;
+    let to = match to {
+        Some(t) => parse(t)?,
+        None => uri.clone(),
+    };
+    Ok((uri, from, to))
 }

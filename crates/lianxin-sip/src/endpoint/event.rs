@@ -4,7 +4,7 @@
 //! Why a file of its own: this is the endpoint's output vocabulary, shared by the UAS,
 //! UAC and in-dialog parts and by every owner (the tokio driver, tests).
 
-use crate::wire::{Method, NameAddr, Transport};
+use crate::wire::{Head, Method, NameAddr, Transport};
 use std::net::SocketAddr;
 
 /// Handle of a call (an INVITE dialog, incoming or outgoing). Copyable; stale handles are
@@ -178,4 +178,12 @@ pub(super) fn party(n: &NameAddr) -> Party {
 /// A body as an event carries it: `None` when empty.
 pub(super) fn body_opt(b: &[u8]) -> Option<Vec<u8>> {
     (!b.is_empty()).then(|| b.to_vec())
+}
+
+/// The other way: an SDP body from the owner, when given, goes into a message we send.
+pub(super) fn set_sdp(head: &mut Head, body: &mut Vec<u8>, sdp: Option<Vec<u8>>) {
+    if let Some(b) = sdp {
+        head.content_type = Some("application/sdp".into());
+        *body = b;
+    }
 }

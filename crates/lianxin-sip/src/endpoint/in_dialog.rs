@@ -10,7 +10,7 @@ use super::call::{c_transport, in_dialog_destination, CallState};
 use super::command::EndpointError;
 use super::dtmf::dtmf_from_info;
 use super::entry::{Machine, Owner, TxEntry};
-use super::event::{body_opt, CallHandle, Event, TerminationReason};
+use super::event::{body_opt, set_sdp, CallHandle, Event, TerminationReason};
 use super::replies::{make_response, response_destination, ALLOW};
 use super::routing::Endpoint;
 use crate::dialog::Role;
@@ -302,10 +302,7 @@ impl Endpoint {
             let tr = c.transport;
             resp.head.contact.push(self.our_contact(tr));
         }
-        if let Some(b) = sdp {
-            resp.head.content_type = Some("application/sdp".into());
-            resp.body = b;
-        }
+        set_sdp(&mut resp.head, &mut resp.body, sdp);
         self.send_on_server_tx(now, i, &resp);
         if code < 300 {
             self.start_2xx_retransmit(now, call, &resp, i);

@@ -5,11 +5,11 @@
 //! Why a file of its own: these requests have no call; their owner is a request handle.
 
 use super::authorize::add_authorization;
-use super::command::{EndpointError, OutgoingRequest};
+use super::command::{command_uris, EndpointError, OutgoingRequest};
 use super::entry::{OutReq, Owner};
 use super::event::{Event, RequestHandle};
 use super::routing::Endpoint;
-use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response, Transport, Uri};
+use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response, Transport};
 use std::time::Instant;
 
 impl Endpoint {
@@ -49,14 +49,8 @@ impl Endpoint {
         ) {
             return Err(EndpointError::BadMethod);
         }
-        let uri = Uri::parse(&request.target)
-            .map_err(|_| EndpointError::BadUri(request.target.clone()))?;
-        let from_uri =
-            Uri::parse(&request.from).map_err(|_| EndpointError::BadUri(request.from.clone()))?;
-        let to_uri = match &request.to {
-            Some(t) => Uri::parse(t).map_err(|_| EndpointError::BadUri(t.clone()))?,
-            None => uri.clone(),
-        };
+        let (uri, from_uri, to_uri) =
+            command_uris(&request.target, &request.from, request.to.as_deref())?;
         let rh = RequestHandle(self.new_handle());
         let tag = self.token();
         let call_id = match &request.call_id {
@@ -121,27 +115,8 @@ impl Endpoint {
         if resp.code < 200 {
             return;
         }
-        if resp.code == 401 || resp.code == 407 {
-            let cnonce = self.token();
-            let via = self.our_via(Transport::Udp);
-            if let Some(o) = self.outgoing.get_mut(&rh) {
-                if !o.auth_tried {
-                    if let Some(creds) = o.request.credentials.clone() {
-                        o.auth_tried = true;
-                        let mut req = o.sent.clone();
-                        if add_authorization(&mut req, &resp, &creds, &cnonce) {
-                            let mut via = via;
-                            via.transport = o.request.transport.as_str().to_string();
-                            req.head.via = vec![via];
-                            req.head.cseq.seq += 1;
-                            o.sent = req.clone();
-                            let (dest, tr) = (o.request.destination, o.request.transport);
-                            self.start_client(now, Owner::Outgoing(rh), req, dest, tr);
-                            return;
-                        }
-                    }
-                }
-            }
+        if (resp.code == 401 || resp.code == 407) && self.retry_with_auth(now, rh, &resp) {
+            return;
         }
         self.outgoing.remove(&rh);
         self.events.push_back(Event::Response {
@@ -149,5 +124,34 @@ impl Endpoint {
             code: resp.code,
             message: Some(Box::new(resp)),
         });
+    }
+
+    /// The one digest retry of an outgoing request challenged by `resp` (401 / 407);
+    /// false when there is none to make (no credentials, tried already, no usable
+    /// challenge).
+    fn retry_with_auth(&mut self, now: Instant, rh: RequestHandle, resp: &Response) -> bool {
+        let cnonce = self.token();
+        let mut via = self.our_via(Transport::Udp);
+        let Some(o) = self.outgoing.get_mut(&rh) else {
+            return false;
+        };
+        if o.auth_tried {
+            return false;
+        }
+        let Some(creds) = o.request.credentials.clone() else {
+            return false;
+        };
+        o.auth_tried = true;
+        let mut req = o.sent.clone();
+        if !add_authorization(&mut req, resp, &creds, &cnonce) {
+            return false;
+        }
+        via.transport = o.request.transport.as_str().to_string();
+        req.head.via = vec![via];
+        req.head.cseq.seq += 1;
+        o.sent = req.clone();
+        let (dest, tr) = (o.request.destination, o.request.transport);
+        self.start_client(now, Owner::Outgoing(rh), req, dest, tr);
+        true
     }
 }

@@ -133,6 +133,12 @@ impl Endpoint {
             return;
         }
         t.owner = Owner::Nobody;
+        self.release_call_tx(h, i);
+    }
+
+    /// Transaction `i` no longer belongs to call `h`: uncount it, forget it as the call's
+    /// (re-)INVITE transaction, and reap the call if that was its last tie.
+    fn release_call_tx(&mut self, h: CallHandle, i: usize) {
         if let Some(c) = self.calls.get_mut(&h) {
             c.live_txns = c.live_txns.saturating_sub(1);
             if c.invite_tx == Some(i) {
@@ -189,18 +195,7 @@ impl Endpoint {
             self.tx_by_key.remove(&t.key);
         }
         match t.owner {
-            Owner::Call(h) => {
-                if let Some(c) = self.calls.get_mut(&h) {
-                    c.live_txns = c.live_txns.saturating_sub(1);
-                    if c.invite_tx == Some(i) {
-                        c.invite_tx = None;
-                    }
-                    if c.reinvite_tx == Some(i) {
-                        c.reinvite_tx = None;
-                    }
-                }
-                self.maybe_reap(h);
-            }
+            Owner::Call(h) => self.release_call_tx(h, i),
             Owner::Pending(rh) => {
                 self.pending.remove(&rh);
             }

@@ -7,14 +7,14 @@
 
 use super::authorize::add_authorization;
 use super::call::{c_transport, Call, CallState};
-use super::command::{EndpointError, OutgoingInvite};
+use super::command::{command_uris, EndpointError, OutgoingInvite};
 use super::entry::{Machine, Owner, TxEntry};
-use super::event::{body_opt, CallHandle, Event, TerminationReason};
+use super::event::{body_opt, set_sdp, CallHandle, Event, TerminationReason};
 use super::replies::ALLOW;
 use super::routing::Endpoint;
 use crate::dialog::{Dialog, Role};
 use crate::transmit::Transmit;
-use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response, Uri};
+use crate::wire::{CSeq, Head, Header, Method, NameAddr, Request, Response};
 use std::time::Instant;
 
 impl Endpoint {
@@ -24,14 +24,8 @@ impl Endpoint {
         now: Instant,
         invite: OutgoingInvite,
     ) -> Result<CallHandle, EndpointError> {
-        let uri =
-            Uri::parse(&invite.target).map_err(|_| EndpointError::BadUri(invite.target.clone()))?;
-        let from_uri =
-            Uri::parse(&invite.from).map_err(|_| EndpointError::BadUri(invite.from.clone()))?;
-        let to_uri = match &invite.to {
-            Some(t) => Uri::parse(t).map_err(|_| EndpointError::BadUri(t.clone()))?,
-            None => uri.clone(),
-        };
+        let (uri, from_uri, to_uri) =
+            command_uris(&invite.target, &invite.from, invite.to.as_deref())?;
         let h = CallHandle(self.new_handle());
         let local_tag = self.token();
         let call_id = format!("{}@{}", self.token(), self.config.contact_host);
@@ -208,10 +202,7 @@ impl Endpoint {
         let seq = c.invite.head.cseq.seq;
         let Some(d) = &mut c.dialog else { return };
         let mut ack = d.request(Method::Ack, via, Some(seq));
-        if let Some(b) = sdp {
-            ack.head.content_type = Some("application/sdp".into());
-            ack.body = b;
-        }
+        set_sdp(&mut ack.head, &mut ack.body, sdp);
         let dest = d.next_hop().unwrap_or(c.peer);
         let bytes = ack.to_bytes();
         self.transmits.push_back(Transmit {

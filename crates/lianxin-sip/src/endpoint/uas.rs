@@ -8,7 +8,7 @@
 use super::call::{Call, CallState, Retransmit};
 use super::command::EndpointError;
 use super::entry::{Machine, Owner, Target, TxEntry};
-use super::event::{body_opt, party, CallHandle, Event, TerminationReason};
+use super::event::{body_opt, party, set_sdp, CallHandle, Event, TerminationReason};
 use super::replies::{make_response, response_destination, ALLOW};
 use super::routing::Endpoint;
 use crate::dialog::{Dialog, Role};
@@ -218,10 +218,7 @@ impl Endpoint {
             resp.head.record_route = c.invite.head.record_route.clone();
             resp.head.push("Allow", ALLOW);
         }
-        if let Some(b) = sdp {
-            resp.head.content_type = Some("application/sdp".into());
-            resp.body = b;
-        }
+        set_sdp(&mut resp.head, &mut resp.body, sdp);
         Ok((resp, i))
     }
 

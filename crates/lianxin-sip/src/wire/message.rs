@@ -75,6 +75,16 @@ impl Head {
         self.via.first()
     }
 
+    /// The whole message: `start_line` (without CRLF), this head, and `body`.
+    fn serialize(&self, start_line: std::fmt::Arguments<'_>, body: &[u8]) -> Vec<u8> {
+        let mut s = String::with_capacity(512 + body.len());
+        let _ = write!(s, "{start_line}\r\n");
+        self.write(&mut s, body.len());
+        let mut b = s.into_bytes();
+        b.extend_from_slice(body);
+        b
+    }
+
     fn write(&self, out: &mut String, body_len: usize) {
         for v in &self.via {
             let _ = write!(out, "Via: {v}\r\n");
@@ -126,12 +136,10 @@ pub struct Request {
 impl Request {
     /// Serialize (Content-Length is computed).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = String::with_capacity(512 + self.body.len());
-        let _ = write!(s, "{} {} SIP/2.0\r\n", self.method, self.uri);
-        self.head.write(&mut s, self.body.len());
-        let mut b = s.into_bytes();
-        b.extend_from_slice(&self.body);
-        b
+        self.head.serialize(
+            format_args!("{} {} SIP/2.0", self.method, self.uri),
+            &self.body,
+        )
     }
 
     /// Hand the normalized text to rsip (for callers that want rsip types).
@@ -157,12 +165,10 @@ pub struct Response {
 impl Response {
     /// Serialize (Content-Length is computed).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = String::with_capacity(512 + self.body.len());
-        let _ = write!(s, "SIP/2.0 {} {}\r\n", self.code, self.reason);
-        self.head.write(&mut s, self.body.len());
-        let mut b = s.into_bytes();
-        b.extend_from_slice(&self.body);
-        b
+        self.head.serialize(
+            format_args!("SIP/2.0 {} {}", self.code, self.reason),
+            &self.body,
+        )
     }
 
     /// Hand the normalized text to rsip.
