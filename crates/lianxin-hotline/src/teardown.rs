@@ -57,9 +57,9 @@ impl Driver {
             .mono
             .saturating_duration_since(call.caller.since())
             .as_secs() as u32;
-        let call_id = call.call_id.clone();
-        let call_id_for_log = call.call_id.clone();
-        let dialled = call.number_dialled.clone();
+        let call_id = call.about.call_id.clone();
+        let call_id_for_log = call.about.call_id.clone();
+        let dialled = call.about.number_dialled.clone();
         let log = self.log.clone();
         let ended = now.wall;
         let closing = call.caller.close(now.mono);
