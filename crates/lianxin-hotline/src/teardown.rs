@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use lianxin_desk::{CallOutcome as DeskOutcome, DeskEvent};
+use lianxin_desk::DeskEvent;
 use lianxin_store::{CallOutcome, CallUpdate};
 
 use crate::acd::CallKey;
@@ -91,13 +91,8 @@ impl Driver {
         });
         self.desk.publish(DeskEvent::CallEnded {
             call_id,
-            outcome: match outcome {
-                CallOutcome::Answered => DeskOutcome::Answered,
-                CallOutcome::VoiceMessage => DeskOutcome::VoiceMessage,
-                CallOutcome::Abandoned => DeskOutcome::Abandoned,
-                CallOutcome::Rejected => DeskOutcome::Rejected,
-                CallOutcome::Failed => DeskOutcome::Failed,
-            },
+            // The desk's `CallOutcome` is the store's, re-exported.
+            outcome,
             duration_s,
         });
         tracing::info!(call = key, %why, ?outcome, secs = duration_s, %dialled, "hotline call ended");
