@@ -113,6 +113,15 @@ impl Sim {
     }
 
     fn from_saved(now: Now, saved: &SavedCampaign) -> Sim {
+        Sim::build(now, saved, true)
+    }
+
+    /// A campaign of `households` whose attempt rows the test confirms itself.
+    fn logged_by_hand(households: Vec<SavedHousehold>) -> Sim {
+        Sim::build(t0(), &saved(settings(), households), false)
+    }
+
+    fn build(now: Now, saved: &SavedCampaign, auto_log: bool) -> Sim {
         let c = Campaign::new(now, saved, DialRule::default()).unwrap();
         let mut sim = Sim {
             c,
@@ -121,7 +130,7 @@ impl Sim {
             commands: Vec::new(),
             calls: BTreeMap::new(),
             unlogged: Vec::new(),
-            auto_log: true,
+            auto_log,
         };
         sim.drain();
         sim
@@ -257,17 +266,7 @@ impl Sim {
 
 #[test]
 fn the_attempt_row_is_written_before_the_invite_leaves() {
-    let c = Campaign::new(t0(), &saved(settings(), households(2)), DialRule::default()).unwrap();
-    let mut sim = Sim {
-        c,
-        now: t0(),
-        events: Vec::new(),
-        commands: Vec::new(),
-        calls: BTreeMap::new(),
-        unlogged: Vec::new(),
-        auto_log: false,
-    };
-    sim.drain();
+    let mut sim = Sim::logged_by_hand(households(2));
     assert_eq!(sim.calls.len(), 2, "both rows asked for");
     assert!(sim.dials().is_empty(), "no INVITE before the row is stored");
     let first = sim.unlogged[0];
@@ -288,17 +287,7 @@ fn the_attempt_row_is_written_before_the_invite_leaves() {
 
 #[test]
 fn an_attempt_row_not_confirmed_in_time_is_closed_and_not_dialled() {
-    let c = Campaign::new(t0(), &saved(settings(), households(1)), DialRule::default()).unwrap();
-    let mut sim = Sim {
-        c,
-        now: t0(),
-        events: Vec::new(),
-        commands: Vec::new(),
-        calls: BTreeMap::new(),
-        unlogged: Vec::new(),
-        auto_log: false,
-    };
-    sim.drain();
+    let mut sim = Sim::logged_by_hand(households(1));
     let call = sim.unlogged[0];
     sim.advance(crate::campaign::LOG_TIMEOUT);
     assert_eq!(sim.ended(), [(1, 1, Outcome::Failed)]);

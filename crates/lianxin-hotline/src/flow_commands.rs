@@ -42,7 +42,7 @@ impl Driver {
                     self.acd.enqueue(now.mono, key);
                     if let (Some(c), Some(p)) = (self.legs.get(key), self.acd.position(key)) {
                         self.desk.publish(DeskEvent::CallQueued {
-                            call_id: c.call_id.clone(),
+                            call_id: c.about.call_id.clone(),
                             position: p as u32,
                         });
                     }

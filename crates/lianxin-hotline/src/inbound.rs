@@ -8,7 +8,7 @@
 //! A caller who hangs up while the lookup runs is remembered (`Driver::pending`) and the
 //! call is logged and ended as soon as the lookup is back, never answered.
 
-use lianxin_desk::{CallOutcome as DeskOutcome, DeskEvent};
+use lianxin_desk::DeskEvent;
 use lianxin_leg::Leg;
 use lianxin_store::pii::Redacted;
 use lianxin_store::{CallOutcome, CallUpdate, Direction, NewCall};
@@ -173,7 +173,7 @@ impl Driver {
         self.log.write(Entry::Done(key));
         self.desk.publish(DeskEvent::CallEnded {
             call_id: about.call_id,
-            outcome: DeskOutcome::Rejected,
+            outcome: CallOutcome::Rejected,
             duration_s: 0,
         });
         tracing::info!(call = key, code, "hotline call rejected");

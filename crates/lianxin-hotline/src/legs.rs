@@ -33,13 +33,8 @@ pub(crate) enum Role {
 /// One live hotline call.
 pub(crate) struct Call {
     pub(crate) caller: Leg,
-    /// The consoles' id of the call.
-    pub(crate) call_id: String,
-    pub(crate) number_dialled: String,
-    pub(crate) caller_raw: String,
-    pub(crate) normalized: Option<String>,
-    pub(crate) household_id: Option<i64>,
-    pub(crate) arrived: DateTime<Utc>,
+    /// Who called, and when.
+    pub(crate) about: Caller,
     pub(crate) flow: CallFlow,
     pub(crate) operator: Option<OperatorLeg>,
     pub(crate) supervisors: Vec<SupervisorLeg>,
@@ -51,12 +46,7 @@ impl Call {
     pub(crate) fn new(caller: Leg, about: Caller, flow: Arc<FlowConfig>) -> Call {
         Call {
             caller,
-            call_id: about.call_id,
-            number_dialled: about.number_dialled,
-            caller_raw: about.caller_raw,
-            normalized: about.normalized,
-            household_id: about.household_id,
-            arrived: about.arrived,
+            about,
             flow: CallFlow::new(flow),
             operator: None,
             supervisors: Vec::new(),
@@ -68,6 +58,7 @@ impl Call {
 /// What is known about a caller before the call is in the table.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
+    /// The consoles' id of the call.
     pub(crate) call_id: String,
     pub(crate) number_dialled: String,
     pub(crate) caller_raw: String,
@@ -113,7 +104,12 @@ pub(crate) struct Legs {
 impl Legs {
     /// Adds a call (its caller leg becomes routable).
     pub(crate) fn insert(&mut self, key: CallKey, call: Call) {
-        self.index(key, Role::Caller, &call.caller);
+        self.index(
+            key,
+            Role::Caller,
+            call.caller.handle(),
+            call.caller.session_id(),
+        );
         self.calls.insert(key, call);
     }
 
@@ -175,8 +171,7 @@ impl Legs {
             Some(call) if call.operator.is_none() => {
                 let (handle, session) = (op.leg.handle(), op.leg.session_id());
                 call.operator = Some(op);
-                self.by_handle.insert(handle, (key, Role::Operator));
-                self.by_session.insert(session, (key, Role::Operator));
+                self.index(key, Role::Operator, handle, session);
                 None
             }
             _ => Some(op),
@@ -200,11 +195,9 @@ impl Legs {
         let Some(call) = self.calls.get_mut(&key) else {
             return Some(sup);
         };
-        self.by_handle
-            .insert(sup.leg.handle(), (key, Role::Supervisor));
-        self.by_session
-            .insert(sup.leg.session_id(), (key, Role::Supervisor));
+        let (handle, session) = (sup.leg.handle(), sup.leg.session_id());
         call.supervisors.push(sup);
+        self.index(key, Role::Supervisor, handle, session);
         None
     }
 
@@ -266,9 +259,9 @@ impl Legs {
             .collect()
     }
 
-    fn index(&mut self, key: CallKey, role: Role, leg: &Leg) {
-        self.by_handle.insert(leg.handle(), (key, role));
-        self.by_session.insert(leg.session_id(), (key, role));
+    fn index(&mut self, key: CallKey, role: Role, handle: CallHandle, session: u64) {
+        self.by_handle.insert(handle, (key, role));
+        self.by_session.insert(session, (key, role));
     }
 
     fn unindex(&mut self, leg: &Leg) {

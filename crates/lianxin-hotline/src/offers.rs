@@ -80,10 +80,11 @@ impl Driver {
             return;
         };
         let display = call
+            .about
             .normalized
             .clone()
             .unwrap_or_else(|| "未知来电".to_string());
-        let call_id = call.call_id.clone();
+        let call_id = call.about.call_id.clone();
         let outgoing = OutgoingCall {
             target: contact.uri.clone(),
             from: format!("sip:hotline@{}", self.config.sip_host),
@@ -175,7 +176,7 @@ impl Driver {
         if let Err(e) = call.caller.media().bridge(op.leg.media()) {
             tracing::error!(call = key, error = %e, "could not bridge caller and operator");
         }
-        let call_id = call.call_id.clone();
+        let call_id = call.about.call_id.clone();
         self.log.write(Entry::Update(
             key,
             CallUpdate {

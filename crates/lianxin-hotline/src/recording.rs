@@ -64,8 +64,8 @@ impl Driver {
                 None => return,
             },
         };
-        let dir = root.join(call.arrived.format("%Y-%m-%d").to_string());
-        let path = dir.join(format!("{}.wav", call.call_id));
+        let dir = root.join(call.about.arrived.format("%Y-%m-%d").to_string());
+        let path = dir.join(format!("{}.wav", call.about.call_id));
         let media = self.ctx.media.clone();
         self.off_loop(move || {
             let made =
@@ -139,7 +139,7 @@ impl Driver {
             self.log.write(Entry::VoiceMessage {
                 key,
                 message: voice_message(call, path, started, duration),
-                call_id: call.call_id.clone(),
+                call_id: call.about.call_id.clone(),
             });
         }
     }
@@ -165,9 +165,9 @@ pub(crate) fn voice_message(
 ) -> NewVoiceMessage {
     NewVoiceMessage {
         call_id: None,
-        household_id: call.household_id,
-        caller_raw: call.caller_raw.clone(),
-        caller_normalized: call.normalized.clone(),
+        household_id: call.about.household_id,
+        caller_raw: call.about.caller_raw.clone(),
+        caller_normalized: call.about.normalized.clone(),
         created: started,
         duration_ms: duration.as_millis() as u64,
         path: path.display().to_string(),

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use lianxin_desk::{CallOutcome as DeskOutcome, DeskEvent};
+use lianxin_desk::DeskEvent;
 use lianxin_store::{CallOutcome, CallUpdate};
 
 use crate::acd::CallKey;
@@ -57,9 +57,9 @@ impl Driver {
             .mono
             .saturating_duration_since(call.caller.since())
             .as_secs() as u32;
-        let call_id = call.call_id.clone();
-        let call_id_for_log = call.call_id.clone();
-        let dialled = call.number_dialled.clone();
+        let call_id = call.about.call_id.clone();
+        let call_id_for_log = call.about.call_id.clone();
+        let dialled = call.about.number_dialled.clone();
         let log = self.log.clone();
         let ended = now.wall;
         let closing = call.caller.close(now.mono);
@@ -91,13 +91,8 @@ impl Driver {
         });
         self.desk.publish(DeskEvent::CallEnded {
             call_id,
-            outcome: match outcome {
-                CallOutcome::Answered => DeskOutcome::Answered,
-                CallOutcome::VoiceMessage => DeskOutcome::VoiceMessage,
-                CallOutcome::Abandoned => DeskOutcome::Abandoned,
-                CallOutcome::Rejected => DeskOutcome::Rejected,
-                CallOutcome::Failed => DeskOutcome::Failed,
-            },
+            // The desk's `CallOutcome` is the store's, re-exported.
+            outcome,
             duration_s,
         });
         tracing::info!(call = key, %why, ?outcome, secs = duration_s, %dialled, "hotline call ended");

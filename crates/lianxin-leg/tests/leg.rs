@@ -28,34 +28,14 @@ fn media(first_port: u16) -> MediaHandle {
     MediaEngine::start(config).expect("engine starts")
 }
 
-/// The next event `pick` accepts, within 10 s.
-async fn next<T>(
-    events: &mut mpsc::Receiver<UaEvent>,
-    mut pick: impl FnMut(UaEvent) -> Option<T>,
-) -> T {
+/// The next event `pick` accepts, within 10 s (of the UA, or of one placed call).
+async fn next<E, T>(events: &mut mpsc::Receiver<E>, mut pick: impl FnMut(E) -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let ev = tokio::time::timeout_at(deadline, events.recv())
             .await
             .expect("event within 10 s")
-            .expect("UA running");
-        if let Some(t) = pick(ev) {
-            return t;
-        }
-    }
-}
-
-/// The next event of a placed call that `pick` accepts, within 10 s.
-async fn next_of_call<T>(
-    events: &mut mpsc::Receiver<CallEvent>,
-    mut pick: impl FnMut(CallEvent) -> Option<T>,
-) -> T {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("event within 10 s")
-            .expect("call events until the final one");
+            .expect("events until the awaited one");
         if let Some(t) = pick(ev) {
             return t;
         }
@@ -115,7 +95,7 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
         ev_a.try_recv().is_err(),
         "nothing of A's call on the inbound receiver"
     );
-    next_of_call(&mut calls_a, |e| match a.leg.on_call_event(e) {
+    next(&mut calls_a, |e| match a.leg.on_call_event(e) {
         Some(LegEvent::Failed { code, .. }) => panic!("call failed with {code}"),
         Some(LegEvent::Answered) => Some(()),
         _ => None,
@@ -163,7 +143,7 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
     })
     .await;
     assert_eq!(b.leg.on_reinvite(offer.as_deref()), Some(true));
-    let code = next_of_call(&mut calls_a, |e| match e {
+    let code = next(&mut calls_a, |e| match e {
         CallEvent::ReinviteResult { code, .. } => Some(code),
         _ => None,
     })
@@ -195,7 +175,7 @@ async fn placed_and_taken_legs_talk_hold_record_and_close_once() {
     assert!(rec.duration >= Duration::from_millis(200), "{rec:?}");
     assert!(std::fs::metadata(&path).unwrap().len() > 44);
     // A's dialog ended with its own BYE (the close sent it once).
-    let reason = next_of_call(&mut calls_a, |e| match e {
+    let reason = next(&mut calls_a, |e| match e {
         CallEvent::Terminated { reason } => Some(reason),
         _ => None,
     })

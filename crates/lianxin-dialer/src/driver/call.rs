@@ -99,11 +99,9 @@ pub(crate) async fn run(
             },
             ev = sip.recv() => {
                 let Some(ev) = ev else {
-                    let r = match answered {
-                        Some(at) => Report::Ended(heard(at, false, confirm)),
-                        None => Report::Failed("call events ended".into()),
-                    };
-                    leg.close(clock::instant());
+                    let end = clock::instant();
+                    leg.close(end);
+                    let r = hung_up(answered, end, confirm, || "call events ended".into());
                     return report(r).await;
                 };
                 match leg.on_call_event(ev) {
@@ -120,11 +118,11 @@ pub(crate) async fn run(
                         return report(Report::Rejected { code, reason }).await;
                     }
                     Some(LegEvent::Ended(reason)) => {
-                        let r = match answered {
-                            Some(at) => Report::Ended(heard(at, false, confirm)),
-                            None => Report::Failed(format!("ended before an answer: {reason:?}")),
-                        };
-                        leg.close(clock::instant());
+                        let end = clock::instant();
+                        leg.close(end);
+                        let r = hung_up(answered, end, confirm, || {
+                            format!("ended before an answer: {reason:?}")
+                        });
                         return report(r).await;
                     }
                     Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
@@ -138,9 +136,10 @@ pub(crate) async fn run(
                 };
                 match leg.on_media(ev) {
                     Some(LegEvent::PlaybackFinished) => {
-                        let at = answered.unwrap_or_else(clock::instant);
-                        leg.close(clock::instant());
-                        return report(Report::Ended(heard(at, true, confirm))).await;
+                        let end = clock::instant();
+                        leg.close(end);
+                        let at = answered.unwrap_or(end);
+                        return report(Report::Ended(heard(at, end, true, confirm))).await;
                     }
                     Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
                     _ => {}
@@ -150,9 +149,23 @@ pub(crate) async fn run(
     }
 }
 
-fn heard(since: Instant, to_end: bool, confirm: Option<char>) -> Ended {
+/// What a call that ended at `end` before the notice was over reports: how much was heard
+/// if it was answered, else why it failed.
+fn hung_up(
+    answered: Option<Instant>,
+    end: Instant,
+    confirm: Option<char>,
+    unanswered: impl FnOnce() -> String,
+) -> Report {
+    match answered {
+        Some(at) => Report::Ended(heard(at, end, false, confirm)),
+        None => Report::Failed(unanswered()),
+    }
+}
+
+fn heard(since: Instant, end: Instant, to_end: bool, confirm: Option<char>) -> Ended {
     Ended {
-        seconds_heard: since.elapsed().as_secs_f64(),
+        seconds_heard: end.saturating_duration_since(since).as_secs_f64(),
         heard_to_end: to_end,
         confirm_key: confirm,
     }

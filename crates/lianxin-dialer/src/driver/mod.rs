@@ -286,7 +286,14 @@ fn refused(status: u16, field: Option<&str>, message: String) -> CampaignRefused
 
 impl CampaignControl for DialerHandle {
     fn start(&self, new: NewCampaign) -> BoxFuture<'_, Result<i64, CampaignRefused>> {
-        Box::pin(async move { self.start_campaign(&new) })
+        // Creating a campaign writes and reads SQLite (and may load a WAV file): that
+        // waits, so it runs off the runtime's workers, not on the desk's request task.
+        let this = self.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || this.start_campaign(&new))
+                .await
+                .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
+        })
     }
 
     fn pause(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>> {

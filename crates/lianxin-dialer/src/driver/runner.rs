@@ -11,6 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use lianxin_leg::LegContext;
 use lianxin_media::Prompt;
 use lianxin_ua::{OutgoingCall, Transport};
@@ -67,9 +69,12 @@ pub(crate) async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     publisher.started(&campaign.progress());
     let mut inputs_open = true;
+    // The clock read for the latest input; the events it caused are logged at that time.
+    let mut n = now();
     loop {
         drain(
             &shared,
+            n.utc,
             &mut campaign,
             &mut calls,
             &notice,
@@ -85,7 +90,7 @@ pub(crate) async fn run(
             .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             input = channels.inputs.recv(), if inputs_open => {
-                let n = now();
+                n = now();
                 match input {
                     Some(Input::Pause) => campaign.pause(n),
                     Some(Input::Resume) => campaign.resume(n),
@@ -95,7 +100,7 @@ pub(crate) async fn run(
                 }
             }
             Some(s) = channels.stored.recv() => {
-                let n = now();
+                n = now();
                 match s {
                     Stored::Logged { call, .. } => campaign.handle_logged(n, call),
                     Stored::NotLogged { call, error, .. } => {
@@ -105,7 +110,7 @@ pub(crate) async fn run(
                 }
             }
             Some((id, report)) = reports.recv() => {
-                let n = now();
+                n = now();
                 let last = !matches!(report, Report::Progress(_) | Report::Answered);
                 if last {
                     calls.remove(&id);
@@ -120,7 +125,10 @@ pub(crate) async fn run(
                     Report::Ended(ended) => campaign.handle_ended(n, id, ended),
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => campaign.handle_timeout(now()),
+            _ = tokio::time::sleep_until(deadline) => {
+                n = now();
+                campaign.handle_timeout(n);
+            }
             _ = tick.tick() => publisher.tick(&campaign.progress()),
         }
     }
@@ -130,6 +138,7 @@ pub(crate) async fn run(
 /// Drains the machine: events to the log and the consoles, then commands to the calls.
 fn drain(
     shared: &Shared,
+    utc: DateTime<Utc>,
     campaign: &mut Campaign,
     calls: &mut HashMap<CallId, mpsc::Sender<Control>>,
     notice: &Arc<Prompt>,
@@ -137,7 +146,6 @@ fn drain(
     publisher: &mut Publisher,
 ) {
     let id = campaign.id();
-    let utc = now().utc;
     while let Some(ev) = campaign.poll_event() {
         publisher.event(&ev);
         if !matches!(ev, Event::State(State::Stopped)) {
