@@ -375,22 +375,26 @@ mod tests {
         (dir, s)
     }
 
+    /// Creates operator 8001 (password `demo8001`); returns its id.
+    fn operator_8001(s: &Store) -> i64 {
+        s.create_staff(
+            &NewStaff {
+                username: "8001",
+                display_name: "于燕妮",
+                role: Role::Operator,
+                extension: Some("8001"),
+                phone: None,
+                password: Some("demo8001"),
+            },
+            None,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn login_and_sip_credentials() {
         let (_d, s) = store();
-        let id = s
-            .create_staff(
-                &NewStaff {
-                    username: "8001",
-                    display_name: "于燕妮",
-                    role: Role::Operator,
-                    extension: Some("8001"),
-                    phone: None,
-                    password: Some("demo8001"),
-                },
-                None,
-            )
-            .unwrap();
+        let id = operator_8001(&s);
         let staff = s.verify_login("8001", "demo8001").unwrap().unwrap();
         assert_eq!(staff.id, id);
         assert_eq!(staff.display_name, "于燕妮");
@@ -426,18 +430,7 @@ mod tests {
     #[test]
     fn unknown_users_cost_as_much_as_known_ones() {
         let (_d, s) = store();
-        s.create_staff(
-            &NewStaff {
-                username: "8001",
-                display_name: "于燕妮",
-                role: Role::Operator,
-                extension: Some("8001"),
-                phone: None,
-                password: Some("demo8001"),
-            },
-            None,
-        )
-        .unwrap();
+        operator_8001(&s);
         let time = |user: &str| {
             let mut runs: Vec<std::time::Duration> = (0..5)
                 .map(|_| {
