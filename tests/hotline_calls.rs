@@ -10,7 +10,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use support::audio::{tone_frames, ulaw_decode, ulaw_tone, FRAME};
 use support::console::Console;
@@ -275,27 +275,6 @@ fn sipp_args(scenario: &Path, server_port: u16, extra: &[&str]) -> Vec<String> {
     v
 }
 
-/// When sipp (run with TZ=UTC) logged the first received INVITE.
-fn invite_received_at(log: &str) -> Option<SystemTime> {
-    let mut stamp = None;
-    let mut lines = log.lines().peekable();
-    while let Some(line) = lines.next() {
-        if let Some(ts) = line.strip_prefix("----------------------------------------------- ") {
-            stamp = Some(ts.trim().to_string());
-            continue;
-        }
-        if line.contains("message received") {
-            let first = lines.by_ref().find(|l| !l.trim().is_empty());
-            if first.is_some_and(|l| l.starts_with("INVITE ")) {
-                let ts = stamp.as_deref()?;
-                let dt = chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S%.f").ok()?;
-                return Some(SystemTime::from(dt.and_utc()));
-            }
-        }
-    }
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn known_caller_pops_the_right_record_before_the_phone_rings() {
     let server = Server::start("known");
@@ -344,7 +323,9 @@ async fn known_caller_pops_the_right_record_before_the_phone_rings() {
     tokio::task::spawn_blocking(move || {
         op.expect_success(Duration::from_secs(20));
         caller.expect_success(Duration::from_secs(20));
-        let rang = invite_received_at(&op.messages()).expect("operator phone got an INVITE");
+        let rang = op
+            .invite_received_at()
+            .expect("operator phone got an INVITE");
         assert!(
             popped_at < rang,
             "the pop ({popped_at:?}) must reach the console before the phone rings ({rang:?})"

@@ -10,7 +10,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use support::console::Console;
 use support::{free_port, free_rtp_port, scenario, serve_ready, Sipp};
@@ -171,27 +171,6 @@ impl Drop for Installation {
     }
 }
 
-/// When sipp (run with TZ=UTC) logged the first INVITE it received.
-fn invite_received_at(log: &str) -> Option<SystemTime> {
-    let mut stamp = None;
-    let mut lines = log.lines().peekable();
-    while let Some(line) = lines.next() {
-        if let Some(ts) = line.strip_prefix("----------------------------------------------- ") {
-            stamp = Some(ts.trim().to_string());
-            continue;
-        }
-        if line.contains("message received") {
-            let first = lines.by_ref().find(|l| !l.trim().is_empty());
-            if first.is_some_and(|l| l.starts_with("INVITE ")) {
-                let ts = stamp.as_deref()?;
-                let dt = chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S%.f").ok()?;
-                return Some(SystemTime::from(dt.and_utc()));
-            }
-        }
-    }
-    None
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_resident_calling_pops_on_the_added_operators_console() {
     let mut site = Installation::new();
@@ -348,7 +327,7 @@ async fn imported_resident_calling_pops_on_the_added_operators_console() {
     tokio::task::spawn_blocking(move || {
         phone.expect_success(Duration::from_secs(20));
         caller.expect_success(Duration::from_secs(20));
-        let rang = invite_received_at(&phone.messages()).expect("the phone got an INVITE");
+        let rang = phone.invite_received_at().expect("the phone got an INVITE");
         assert!(
             popped_at < rang,
             "the pop ({popped_at:?}) must reach the console before the phone rings ({rang:?})"

@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A free UDP+TCP port on 127.0.0.1 (both protocols checked).
 pub fn free_port() -> u16 {
@@ -144,6 +144,30 @@ impl Sipp {
     /// The message log (what sipp sent and received, with timestamps).
     pub fn messages(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// When this sipp logged the first INVITE it received (it runs with TZ=UTC).
+    pub fn invite_received_at(&self) -> Option<SystemTime> {
+        let log = self.messages();
+        let mut stamp = None;
+        let mut lines = log.lines().peekable();
+        while let Some(line) = lines.next() {
+            if let Some(ts) = line.strip_prefix("----------------------------------------------- ")
+            {
+                stamp = Some(ts.trim().to_string());
+                continue;
+            }
+            if line.contains("message received") {
+                let first = lines.by_ref().find(|l| !l.trim().is_empty());
+                if first.is_some_and(|l| l.starts_with("INVITE ")) {
+                    let ts = stamp.as_deref()?;
+                    let dt =
+                        chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+                    return Some(SystemTime::from(dt.and_utc()));
+                }
+            }
+        }
+        None
     }
 }
 

@@ -169,9 +169,10 @@ fn staff_row(r: &Row<'_>) -> rusqlite::Result<Staff> {
     })
 }
 
-/// Hex SHA-256 over the fields a session depends on (see `Store::staff_fingerprint`).
-fn fingerprint(id: i64, username: &str, hash: &str, role: Role, active: i64) -> String {
-    let text = format!("{id}\0{username}\0{hash}\0{}\0{active}", role.as_str());
+/// Hex SHA-256 over the fields a session depends on (see `Store::staff_fingerprint`);
+/// only active accounts have one, so the active flag is not part of it.
+fn fingerprint(id: i64, username: &str, hash: &str, role: Role) -> String {
+    let text = format!("{id}\0{username}\0{hash}\0{}", role.as_str());
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
@@ -277,28 +278,28 @@ impl Store {
     ) -> Result<Option<(Staff, String)>> {
         let found = self.read(|c| {
             Ok(c.prepare_cached(&format!(
-                "SELECT {STAFF_COLS}, password_hash, active FROM staff WHERE username = ?1 AND active = 1"
+                "SELECT {STAFF_COLS}, password_hash FROM staff WHERE username = ?1 AND active = 1"
             ))?
-            .query_row([username], |r| {
-                let staff = staff_row(r)?;
-                let hash: String = r.get(6)?;
-                let active: i64 = r.get(7)?;
-                let print = fingerprint(staff.id, &staff.username, &hash, staff.role, active);
-                Ok((staff, hash, print))
-            })
+            .query_row([username], |r| Ok((staff_row(r)?, r.get::<_, String>(6)?)))
             .optional()?)
         })?;
-        let (staff, hash, print) = match found {
-            Some((s, h, p)) if PasswordHash::new(&h).is_ok() => (Some(s), h, p),
-            _ => (None, dummy_hash().to_owned(), String::new()),
-        };
-        let ok = match PasswordHash::new(&hash) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        };
-        Ok(staff.filter(|_| ok).map(|s| (s, print)))
+        // No such account, or one whose hash does not parse: check the dummy hash instead.
+        let parsed = found.as_ref().and_then(|(_, h)| PasswordHash::new(h).ok());
+        let known = parsed.is_some();
+        let ok = parsed
+            .or_else(|| PasswordHash::new(dummy_hash()).ok())
+            .is_some_and(|p| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &p)
+                    .is_ok()
+            });
+        match found {
+            Some((staff, hash)) if known && ok => {
+                let print = fingerprint(staff.id, &staff.username, &hash, staff.role);
+                Ok(Some((staff, print)))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// A digest of what a log-in session depends on in a staff row: user name, password
@@ -308,18 +309,16 @@ impl Store {
     pub fn staff_fingerprint(&self, id: i64) -> Result<Option<String>> {
         self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT username, password_hash, role, active FROM staff WHERE id = ?1",
+                "SELECT username, password_hash, role FROM staff WHERE id = ?1 AND active = 1",
             )?
             .query_row([id], |r| {
                 let username: String = r.get(0)?;
                 let hash: String = r.get(1)?;
                 let role: String = r.get(2)?;
-                let active: i64 = r.get(3)?;
                 let role = Role::parse(&role).unwrap_or(Role::Operator);
-                Ok((active == 1).then(|| fingerprint(id, &username, &hash, role, active)))
+                Ok(fingerprint(id, &username, &hash, role))
             })
-            .optional()?
-            .flatten())
+            .optional()?)
         })
     }
 
@@ -376,22 +375,26 @@ mod tests {
         (dir, s)
     }
 
+    /// Creates operator 8001 (password `demo8001`); returns its id.
+    fn operator_8001(s: &Store) -> i64 {
+        s.create_staff(
+            &NewStaff {
+                username: "8001",
+                display_name: "于燕妮",
+                role: Role::Operator,
+                extension: Some("8001"),
+                phone: None,
+                password: Some("demo8001"),
+            },
+            None,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn login_and_sip_credentials() {
         let (_d, s) = store();
-        let id = s
-            .create_staff(
-                &NewStaff {
-                    username: "8001",
-                    display_name: "于燕妮",
-                    role: Role::Operator,
-                    extension: Some("8001"),
-                    phone: None,
-                    password: Some("demo8001"),
-                },
-                None,
-            )
-            .unwrap();
+        let id = operator_8001(&s);
         let staff = s.verify_login("8001", "demo8001").unwrap().unwrap();
         assert_eq!(staff.id, id);
         assert_eq!(staff.display_name, "于燕妮");
@@ -427,18 +430,7 @@ mod tests {
     #[test]
     fn unknown_users_cost_as_much_as_known_ones() {
         let (_d, s) = store();
-        s.create_staff(
-            &NewStaff {
-                username: "8001",
-                display_name: "于燕妮",
-                role: Role::Operator,
-                extension: Some("8001"),
-                phone: None,
-                password: Some("demo8001"),
-            },
-            None,
-        )
-        .unwrap();
+        operator_8001(&s);
         let time = |user: &str| {
             let mut runs: Vec<std::time::Duration> = (0..5)
                 .map(|_| {
