@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use lianxin_store::NewCampaign;
+use lianxin_store::{CampaignSettings, NewCampaign};
 use serde::Serialize;
 
 /// A boxed future, so the trait stays object-safe.
@@ -123,6 +123,27 @@ pub enum CampaignUpdate {
     Finished(CampaignLive),
 }
 
+/// A notice recording the dialer can play.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeInfo {
+    /// Name a campaign names it by (`notice-security`, or an uploaded notice's name).
+    pub name: String,
+    /// Length in seconds (rounded up).
+    pub seconds: u32,
+    /// `prompt` (shipped in `prompts/`) or `uploaded` (added by staff).
+    pub source: NoticeSource,
+}
+
+/// Where a notice comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeSource {
+    /// A prompt of the server's prompt folder.
+    Prompt,
+    /// An audio file staff uploaded.
+    Uploaded,
+}
+
 /// What the desk may ask of the dialer. Implemented by `lianxin-dialer`.
 pub trait CampaignControl: Send + Sync + 'static {
     /// Creates and starts a campaign; returns its id. Role checks are the desk's; the
@@ -136,4 +157,15 @@ pub trait CampaignControl: Send + Sync + 'static {
     fn cancel(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>>;
     /// The running and paused campaigns with their live counters.
     fn live(&self) -> Vec<CampaignLive>;
+    /// The options a campaign gets for what its request leaves out (`[dialer]` config).
+    fn defaults(&self) -> CampaignSettings;
+    /// The notices campaigns can name.
+    fn notices(&self) -> Vec<NoticeInfo>;
+    /// Adds (or replaces) uploaded notice `name` from an audio file's bytes (WAV of any
+    /// rate and channel count, or MP3); converted once to 8 kHz G.711.
+    fn add_notice(
+        &self,
+        name: String,
+        audio: Vec<u8>,
+    ) -> BoxFuture<'_, Result<NoticeInfo, CampaignRefused>>;
 }

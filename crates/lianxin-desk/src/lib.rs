@@ -85,7 +85,7 @@ mod ws;
 
 pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,
-    CampaignState, CampaignUpdate,
+    CampaignState, CampaignUpdate, NoticeInfo, NoticeSource,
 };
 pub use config::DeskConfig;
 pub use directory::{

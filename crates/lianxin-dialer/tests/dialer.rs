@@ -94,6 +94,8 @@ async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
             rule: DialRule::default(),
             media_ip: "127.0.0.1".parse().expect("ip"),
             desk: None,
+            defaults: Default::default(),
+            notices_dir: None,
         },
     )
     .expect("dialer starts")

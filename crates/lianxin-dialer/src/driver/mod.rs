@@ -13,22 +13,26 @@
 
 mod call;
 mod clock;
+mod notices;
 mod publish;
 mod runner;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use lianxin_desk::campaigns::BoxFuture;
-use lianxin_desk::{CampaignControl, CampaignLive, CampaignRefused, DeskHandle};
+use lianxin_desk::{CampaignControl, CampaignLive, CampaignRefused, DeskHandle, NoticeInfo};
 use lianxin_leg::LegContext;
 use lianxin_media::{MediaHandle, Prompt, PromptConfig};
-use lianxin_store::{CampaignStatus, NewCampaign, Store};
+use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Store};
 use lianxin_ua::UaHandle;
 use tokio::sync::mpsc;
 
 use crate::{Campaign, CampaignOptions, DialRule, Journal, Notice, Stored};
+use notices::NoticeLibrary;
+pub use notices::MAX_UPLOAD as MAX_NOTICE_UPLOAD;
 use publish::Publisher;
 use runner::{Input, Shared};
 
@@ -44,6 +48,10 @@ pub struct DriverConfig {
     pub media_ip: IpAddr,
     /// Where campaign updates go (`None`: nowhere).
     pub desk: Option<DeskHandle>,
+    /// Options for what a console's request leaves out (`[dialer]` config).
+    pub defaults: CampaignSettings,
+    /// Where uploaded notices are kept (`None`: uploads refused, prompts only).
+    pub notices_dir: Option<PathBuf>,
 }
 
 /// The dialer could not start.
@@ -72,6 +80,7 @@ type Registry = Arc<Mutex<HashMap<i64, Entry>>>;
 
 struct Inner {
     store: Store,
+    notices: NoticeLibrary,
     shared: Arc<Shared>,
     config: DriverConfig,
     registry: Registry,
@@ -113,6 +122,7 @@ impl Dialer {
                 let _ = tx.blocking_send(s);
             }
         })?;
+        let notices = NoticeLibrary::new(config.notices_dir.clone(), media.clone());
         let ctx = LegContext {
             ua,
             media,
@@ -121,6 +131,7 @@ impl Dialer {
         let handle = DialerHandle {
             inner: Arc::new(Inner {
                 store: store.clone(),
+                notices,
                 shared: Arc::new(Shared {
                     ctx,
                     trunk,
@@ -187,15 +198,12 @@ impl DialerHandle {
         Ok(())
     }
 
-    /// The notice's audio: a prompt of the media engine's library, or a file.
+    /// The notice's audio: a prompt, an uploaded notice, or (from Rust callers and the
+    /// store of an older campaign) a file.
     fn notice(&self, notice: &str) -> Result<Arc<Prompt>, CampaignRefused> {
-        let media = &self.inner.shared.ctx.media;
         let bad = |e: String| refused(400, Some("notice"), format!("通知录音不可用：{e}"));
         match Notice::parse(notice).map_err(|e| bad(e.to_string()))? {
-            Notice::Prompt(name) => media
-                .prompt(&name)
-                .or_else(|_| media.prompt(&name.replace('-', "_")))
-                .map_err(|e| bad(e.to_string())),
+            Notice::Prompt(name) => self.inner.notices.resolve(&name),
             Notice::File(path) => Prompt::load(&path, &PromptConfig::default())
                 .map(Arc::new)
                 .map_err(|e| bad(e.to_string())),
@@ -290,6 +298,14 @@ impl CampaignControl for DialerHandle {
         // waits, so it runs off the runtime's workers, not on the desk's request task.
         let this = self.clone();
         Box::pin(async move {
+            // A console names notices; it never makes the server read a file of its choice.
+            if !matches!(Notice::parse(&new.notice), Ok(Notice::Prompt(_))) {
+                return Err(refused(
+                    400,
+                    Some("notice"),
+                    "请填写通知录音的名称（先上传录音文件）".into(),
+                ));
+            }
             tokio::task::spawn_blocking(move || this.start_campaign(&new))
                 .await
                 .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
@@ -310,5 +326,26 @@ impl CampaignControl for DialerHandle {
 
     fn live(&self) -> Vec<CampaignLive> {
         self.live_campaigns()
+    }
+
+    fn defaults(&self) -> CampaignSettings {
+        self.inner.config.defaults.clone()
+    }
+
+    fn notices(&self) -> Vec<NoticeInfo> {
+        self.inner.notices.list()
+    }
+
+    fn add_notice(
+        &self,
+        name: String,
+        audio: Vec<u8>,
+    ) -> BoxFuture<'_, Result<NoticeInfo, CampaignRefused>> {
+        let notices = self.inner.notices.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || notices.add(&name, &audio))
+                .await
+                .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
+        })
     }
 }
