@@ -8,7 +8,7 @@
 //! judges them. The campaign task tells it to CANCEL or hang up ([`Control`]).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lianxin_leg::{Leg, LegContext, LegEvent};
 use lianxin_media::{PlayItem, Prompt};
@@ -41,6 +41,8 @@ pub(crate) enum Report {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// The trunk's `Retry-After` (a 503 asking us to slow down).
+        retry_after: Option<Duration>,
     },
     /// No final response (transport error, the leg could not open).
     Failed(String),
@@ -113,9 +115,10 @@ pub(crate) async fn run(
                         }
                         report(Report::Answered).await;
                     }
-                    Some(LegEvent::Failed { code, reason }) => {
+                    Some(LegEvent::Failed { code, reason, retry_after }) => {
                         leg.close(clock::instant());
-                        return report(Report::Rejected { code, reason }).await;
+                        let retry_after = retry_after.map(|s| Duration::from_secs(s.into()));
+                        return report(Report::Rejected { code, reason, retry_after }).await;
                     }
                     Some(LegEvent::Ended(reason)) => {
                         let end = clock::instant();

@@ -118,9 +118,11 @@ pub(crate) async fn run(
                 match report {
                     Report::Progress(code) => campaign.handle_progress(n, id, code),
                     Report::Answered => campaign.handle_answered(n, id),
-                    Report::Rejected { code, reason } => {
-                        campaign.handle_rejected(n, id, code, &reason, None)
-                    }
+                    Report::Rejected {
+                        code,
+                        reason,
+                        retry_after,
+                    } => campaign.handle_rejected(n, id, code, &reason, retry_after),
                     Report::Failed(reason) => campaign.handle_failed(n, id, &reason),
                     Report::Ended(ended) => campaign.handle_ended(n, id, ended),
                 }
