@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-use lianxin_dialer::{DialRule, Dialer, DialerHandle, DriverConfig};
+use lianxin_dialer::{DialRule, Dialer, DialerHandle, DriverConfig, OutboundTrunk};
 use lianxin_media::{MediaConfig, MediaEngine, Prompt, PromptLibrary};
 use lianxin_store::import::{ImportKind, ImportOptions};
 use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Outcome, Store, TargetSpec};
@@ -89,7 +89,7 @@ async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
         store.clone(),
         ua,
         media,
-        trunk,
+        OutboundTrunk::at(trunk),
         DriverConfig {
             rule: DialRule::default(),
             media_ip: "127.0.0.1".parse().expect("ip"),

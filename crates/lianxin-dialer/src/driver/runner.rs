@@ -7,7 +7,6 @@
 //! channels and the clock; the rules stay testable without them (STYLE.md habit 1).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,9 +14,10 @@ use chrono::{DateTime, Utc};
 
 use lianxin_leg::LegContext;
 use lianxin_media::Prompt;
-use lianxin_ua::{OutgoingCall, Transport};
+
 use tokio::sync::mpsc;
 
+use super::OutboundTrunk;
 use crate::campaign::CallId;
 use crate::driver::call::{self, CallSpec, Control, Report};
 use crate::driver::clock::now;
@@ -42,7 +42,7 @@ pub(crate) struct Shared {
     /// UA and media.
     pub(crate) ctx: LegContext,
     /// Where calls go.
-    pub(crate) trunk: SocketAddr,
+    pub(crate) trunk: OutboundTrunk,
     /// The campaign log.
     pub(crate) journal: Journal,
 }
@@ -161,7 +161,12 @@ fn drain(
                 calls.insert(call, tx);
                 let spec = CallSpec {
                     id: call,
-                    invite: invite(shared.trunk, &dialled, id, campaign),
+                    invite: shared.trunk.invite(
+                        &dialled,
+                        &campaign.options().caller_id,
+                        shared.ctx.media_ip,
+                        vec![("X-Lianxin-Campaign".to_owned(), id.to_string())],
+                    ),
                     notice: notice.clone(),
                     session_id: session_id(id, call),
                 };
@@ -178,26 +183,6 @@ fn drain(
                 }
             }
         }
-    }
-}
-
-/// The INVITE for one attempt: to the trunk, caller ID presented, campaign header.
-fn invite(trunk: SocketAddr, dialled: &str, campaign_id: i64, campaign: &Campaign) -> OutgoingCall {
-    let caller = &campaign.options().caller_id;
-    let user = if caller.is_empty() {
-        "lianxin"
-    } else {
-        caller.as_str()
-    };
-    OutgoingCall {
-        target: format!("sip:{dialled}@{trunk}"),
-        from: format!("sip:{user}@{}", trunk.ip()),
-        from_display: None,
-        destination: trunk,
-        transport: Transport::Udp,
-        sdp: None,
-        credentials: None,
-        headers: vec![("X-Lianxin-Campaign".to_owned(), campaign_id.to_string())],
     }
 }
 
