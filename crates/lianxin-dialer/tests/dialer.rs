@@ -19,7 +19,8 @@ use lianxin_ua::{StaticCredentials, Ua, UaConfig};
 const HEADER: &str = "household,street,number,building,unit,room,dwelling,block,household_notes,home_phones,name,sex,dob,work,skills,notes,mobiles\n";
 
 /// H1 answers (in both groups), H2 is busy, H3 does not exist, H4 rings out, H5 hangs
-/// up after 3 s, H6 declines, H7 plays early media then 480, H8 answers after 3 s.
+/// up after 3 s, H6 declines, H7 plays early media then 480, H8 answers after 3 s, H9
+/// presses 1.
 fn community(path: &Path) -> Store {
     let s = Store::open(path).expect("store opens");
     let csv = format!(
@@ -33,6 +34,7 @@ fn community(path: &Path) -> Store {
         "H6,内务部街,35,,,,平房,第二片区,,,孙磊,男,1980-03-03,,,,13900000006",
         "H7,内务部街,37,,,,平房,第二片区,,,周敏,女,1975-04-04,,,,13900000007",
         "H8,内务部街,39,,,,平房,第二片区,,,吴刚,男,1965-05-05,,,,13900000008",
+        "H9,内务部街,41,,,,平房,第二片区,,,郑洁,女,1985-06-06,,,,13900000009",
     ]
     .join("\n")
         + "\n";
@@ -44,7 +46,7 @@ fn community(path: &Path) -> Store {
     s.import_csv(ImportKind::Residents, csv.as_bytes(), &opts, &mut |_| {})
         .expect("residents imported");
     let groups = "group,household\n甲组,H1\n甲组,H2\n甲组,H3\n乙组,H1\n乙组,H4\n\
-                  乙组,H5\n乙组,H6\n乙组,H7\n乙组,H8\n";
+                  乙组,H5\n乙组,H6\n乙组,H7\n乙组,H8\n乙组,H9\n";
     s.import_csv(ImportKind::Groups, groups.as_bytes(), &opts, &mut |_| {})
         .expect("groups imported");
     s
@@ -90,6 +92,7 @@ async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
     tokio::spawn(async move { while inbound.recv().await.is_some() {} });
     let mut prompts = PromptLibrary::new();
     prompts.insert(Prompt::from_pcm("notice-test", &vec![0i16; 5 * 8000]));
+    prompts.insert(Prompt::from_pcm("confirm_heard", &vec![0i16; 8000]));
     let mut mc = MediaConfig::new("127.0.0.1".parse().expect("ip"), Arc::new(prompts));
     mc.port_range = (first_rtp, first_rtp + 199);
     let media = MediaEngine::start(mc).expect("media engine starts");
@@ -215,7 +218,7 @@ async fn households_get_the_outcome_their_phone_gave() {
     let store = community(&dir.path().join("t.db"));
 
     let port = free_udp_port();
-    let mut sipp = sipp(port, 8);
+    let mut sipp = sipp(port, 9);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let dialer = dialer(&store, port, 47000).await;
@@ -233,6 +236,7 @@ async fn households_get_the_outcome_their_phone_gave() {
                 retries: 0,
                 ring_timeout: Duration::from_secs(5),
                 max_calls: 10,
+                confirm_key: true,
                 ..Default::default()
             },
         })
@@ -261,7 +265,7 @@ async fn households_get_the_outcome_their_phone_gave() {
     };
     let attempts = store.campaign_attempts(id).expect("attempts");
     eprintln!("report {report:#?}\nattempts {attempts:#?}");
-    assert_eq!(report.len(), 8, "H1 is in two groups and counted once");
+    assert_eq!(report.len(), 9, "H1 is in two groups and counted once");
     let expected = [
         ("H1", Outcome::Heard, true),
         ("H2", Outcome::Busy, false),
@@ -271,12 +275,13 @@ async fn households_get_the_outcome_their_phone_gave() {
         ("H6", Outcome::Declined, false),
         ("H7", Outcome::Failed, false),
         ("H8", Outcome::Heard, true),
+        ("H9", Outcome::Heard, true),
     ];
     for (code, outcome, reached) in expected {
         assert_eq!(by_code(code).outcome, Some(outcome), "{code}'s outcome");
         assert_eq!(by_code(code).reached, Some(reached), "{code} reached");
     }
-    assert_eq!(attempts.len(), 8, "one attempt per household: {attempts:?}");
+    assert_eq!(attempts.len(), 9, "one attempt per household: {attempts:?}");
     let attempt = |code: &str| {
         let h = by_code(code).household_id;
         attempts
@@ -299,6 +304,11 @@ async fn households_get_the_outcome_their_phone_gave() {
     assert_eq!(h7.sip_code, Some(480), "{h7:?}");
     assert!(h7.answered.is_none(), "183 is not an answer: {h7:?}");
     assert_eq!(attempt("H6").sip_code, Some(603));
+    // The campaign asked for a key: H9 pressed 1, H1 did not (and was hung up after the
+    // wait).
+    assert_eq!(attempt("H9").confirm_key.as_deref(), Some("1"));
+    assert_eq!(by_code("H9").confirmed.as_deref(), Some("1"));
+    assert_eq!(attempt("H1").confirm_key, None);
 
     // sipp saw every call through its scenario, the CANCEL included.
     assert!(sipp_passed(&mut sipp).await, "every sipp call passed");

@@ -13,13 +13,14 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use lianxin_leg::LegContext;
+use lianxin_media::prompt::names;
 use lianxin_media::Prompt;
 
 use tokio::sync::mpsc;
 
 use super::OutboundTrunk;
 use crate::campaign::CallId;
-use crate::driver::call::{self, CallSpec, Control, Report};
+use crate::driver::call::{self, CallAudio, CallSpec, Control, Report};
 use crate::driver::clock::now;
 use crate::driver::publish::Publisher;
 use crate::{Campaign, Command, Event, Journal, State, Stored};
@@ -71,13 +72,27 @@ pub(crate) async fn run(
     let mut inputs_open = true;
     // The clock read for the latest input; the events it caused are logged at that time.
     let mut n = now();
+    let audio = CallAudio {
+        notice,
+        confirm: campaign.options().confirm_key.then(|| {
+            let p = shared.ctx.media.prompt(names::CONFIRM_HEARD).ok();
+            if p.is_none() {
+                tracing::warn!(
+                    campaign = campaign.id(),
+                    "no {}.wav among the prompts: households are not told to press 1",
+                    names::CONFIRM_HEARD
+                );
+            }
+            p
+        }),
+    };
     loop {
         drain(
             &shared,
             n.utc,
             &mut campaign,
             &mut calls,
-            &notice,
+            &audio,
             &reports_tx,
             &mut publisher,
         );
@@ -143,7 +158,7 @@ fn drain(
     utc: DateTime<Utc>,
     campaign: &mut Campaign,
     calls: &mut HashMap<CallId, mpsc::Sender<Control>>,
-    notice: &Arc<Prompt>,
+    audio: &CallAudio,
     reports: &mpsc::Sender<(CallId, Report)>,
     publisher: &mut Publisher,
 ) {
@@ -167,7 +182,7 @@ fn drain(
                         shared.ctx.media_ip,
                         vec![("X-Lianxin-Campaign".to_owned(), id.to_string())],
                     ),
-                    notice: notice.clone(),
+                    audio: audio.clone(),
                     session_id: session_id(id, call),
                 };
                 tokio::spawn(call::run(shared.ctx.clone(), spec, rx, reports.clone()));
