@@ -1,4 +1,4 @@
-//! The dialer end to end on 127.0.0.1: a temp store with four households in two phone
+//! The dialer end to end on 127.0.0.1: a temp store with households in phone
 //! groups, a real UA and media engine, the [`Dialer`], and sipp as the trunk and the
 //! households (`tests/sipp/households.xml` branches on the dialled number). Each
 //! household's logged outcome must be what its sipp branch did. Every wait is bounded.
@@ -17,6 +17,121 @@ use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Outcome, Stor
 use lianxin_ua::{StaticCredentials, Ua, UaConfig};
 
 const HEADER: &str = "household,street,number,building,unit,room,dwelling,block,household_notes,home_phones,name,sex,dob,work,skills,notes,mobiles\n";
+
+/// The trunk answers the first 20 INVITEs with 503 and `Retry-After: 2`: the dialer stops
+/// sending for those two seconds (shows "backing off"), then retries the 20 and finishes
+/// with all 60 households heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overloaded_trunk_slows_the_dialer_down_and_every_household_is_still_called() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(&dir.path().join("t.db")).expect("store opens");
+    let mut csv = HEADER.to_owned();
+    let mut groups = "group,household\n".to_owned();
+    for i in 1..=60 {
+        csv.push_str(&format!(
+            "G{i},内务部街,{i},,,,平房,第一片区,,,住户{i},女,1970-01-01,,,,139100000{i:02}\n"
+        ));
+        groups.push_str(&format!("丙组,G{i}\n"));
+    }
+    let opts = ImportOptions {
+        skip_bad: false,
+        staff_id: None,
+        source: "test".into(),
+    };
+    store
+        .import_csv(ImportKind::Residents, csv.as_bytes(), &opts, &mut |_| {})
+        .expect("residents imported");
+    store
+        .import_csv(ImportKind::Groups, groups.as_bytes(), &opts, &mut |_| {})
+        .expect("groups imported");
+
+    let port = free_udp_port();
+    let log = dir.path().join("trunk.log");
+    let log_arg = log.display().to_string();
+    let mut sipp = sipp_running(
+        "trunk_503.xml",
+        port,
+        80,
+        &["-trace_logs", "-log_file", &log_arg],
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let dialer = dialer(&store, port, 47600).await;
+    let id = dialer
+        .start_campaign(&NewCampaign {
+            name: "线路拥塞".into(),
+            notice: "notice-test".into(),
+            created_by: None,
+            targets: TargetSpec {
+                groups: vec!["丙组".into()],
+                households: Vec::new(),
+            },
+            settings: CampaignSettings {
+                max_calls: 60,
+                retries: 2,
+                retry_pause: Duration::from_secs(1),
+                ..Default::default()
+            },
+        })
+        .expect("campaign starts");
+
+    let mut backed_off = false;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        backed_off |= dialer
+            .live_campaigns()
+            .iter()
+            .any(|c| c.id == id && c.counters.backing_off);
+        let done = store
+            .campaign(id)
+            .expect("store reads")
+            .is_some_and(|c| c.status == CampaignStatus::Finished);
+        if done && !dialer.is_running(id) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "campaign finished within 60 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(backed_off, "consoles were shown that the dialer backs off");
+
+    let report = store.campaign_report(id).expect("report");
+    assert_eq!(report.len(), 60);
+    for r in &report {
+        assert_eq!(r.outcome, Some(Outcome::Heard), "{r:?}");
+    }
+    let attempts = store.campaign_attempts(id).expect("attempts");
+    let refused: Vec<_> = attempts
+        .iter()
+        .filter(|a| a.sip_code == Some(503))
+        .collect();
+    assert_eq!(refused.len(), 20, "the 503s are logged with their code");
+    assert_eq!(
+        attempts.len(),
+        80,
+        "each refused household was called again once"
+    );
+
+    // Nothing was sent while the trunk had asked for two seconds of quiet.
+    assert!(sipp_passed(&mut sipp).await, "every sipp call passed");
+    let text = std::fs::read_to_string(&log).expect("sipp log");
+    let mut last_503 = 0u64;
+    let mut retries_from = u64::MAX;
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["503", ms] => last_503 = last_503.max(ms.parse().expect("ms")),
+            ["INVITE", ms, n] if n.parse::<u32>().expect("call number") > 60 => {
+                retries_from = retries_from.min(ms.parse().expect("ms"));
+            }
+            _ => {}
+        }
+    }
+    assert!(last_503 > 0 && retries_from < u64::MAX, "{text}");
+    assert!(
+        retries_from >= last_503 + 1500,
+        "retries began {} ms after the last 503 (Retry-After: 2)",
+        retries_from - last_503
+    );
+}
 
 /// H1 answers (in both groups), H2 is busy, H3 does not exist, H4 rings out, H5 hangs
 /// up after 3 s, H6 declines, H7 plays early media then 480, H8 answers after 3 s, H9
@@ -67,12 +182,20 @@ impl Drop for Sipp {
 }
 
 fn sipp(port: u16, calls: u32) -> Sipp {
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sipp/households.xml");
+    sipp_running("households.xml", port, calls, &[])
+}
+
+/// sipp running `tests/sipp/<scenario>` on `port` for `calls` calls.
+fn sipp_running(scenario: &str, port: u16, calls: u32, extra: &[&str]) -> Sipp {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sipp")
+        .join(scenario);
     let child = Command::new("sipp")
         .arg("-sf")
         .arg(&scenario)
         .args(["-i", "127.0.0.1", "-p", &port.to_string()])
         .args(["-m", &calls.to_string(), "-timeout", "60s", "-nostdin"])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
