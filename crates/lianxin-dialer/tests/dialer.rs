@@ -24,7 +24,7 @@ const HEADER: &str = "household,street,number,building,unit,room,dwelling,block,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overloaded_trunk_slows_the_dialer_down_and_every_household_is_still_called() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("t.db")).expect("store opens");
+    let store = Store::open(dir.path().join("t.db")).expect("store opens");
     let mut csv = HEADER.to_owned();
     let mut groups = "group,household\n".to_owned();
     for i in 1..=60 {
