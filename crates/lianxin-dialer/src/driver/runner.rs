@@ -171,7 +171,13 @@ fn drain(
     }
     while let Some(cmd) = campaign.poll_command() {
         match cmd {
-            Command::Dial { call, dialled, .. } => {
+            Command::Dial {
+                call,
+                household,
+                attempt,
+                dialled,
+                ..
+            } => {
                 let (tx, rx) = mpsc::channel(4);
                 calls.insert(call, tx);
                 let spec = CallSpec {
@@ -180,7 +186,15 @@ fn drain(
                         &dialled,
                         &campaign.options().caller_id,
                         shared.ctx.media_ip,
-                        vec![("X-Lianxin-Campaign".to_owned(), id.to_string())],
+                        // Which campaign and attempt this is, for the trunk's logs (and a
+                        // check that no attempt is ever dialled twice, even across a crash).
+                        vec![
+                            ("X-Lianxin-Campaign".to_owned(), id.to_string()),
+                            (
+                                "X-Lianxin-Attempt".to_owned(),
+                                format!("{household}.{attempt}"),
+                            ),
+                        ],
                     ),
                     audio: audio.clone(),
                     session_id: session_id(id, call),
