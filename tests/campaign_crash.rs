@@ -4,7 +4,7 @@
 //! the campaign by itself and finishes it. Then every household has exactly one final
 //! outcome (all heard: sipp answers everyone), the calls that were up at the kill are
 //! logged as interrupted and called again, and no attempt was ever dialled twice (the
-//! trunk sees each `X-Lianxin-Attempt` on one call only).
+//! trunk sees each `X-Lianxin-Attempt` on one call only, and none it was not told of).
 
 mod support;
 
@@ -246,11 +246,21 @@ fn a_campaign_survives_kill_9_and_every_household_gets_one_outcome() {
             (attempt, call_id) = (None, None);
         }
     }
-    assert_eq!(
+    // An attempt is logged before its INVITE leaves, so one logged just before the kill
+    // may never have reached the trunk; but nothing reaches the trunk unlogged.
+    let logged: BTreeSet<String> = attempts
+        .iter()
+        .map(|a| format!("{}.{}", a.household_id, a.attempt))
+        .collect();
+    assert!(
+        calls.len() + open >= attempts.len(),
+        "the trunk saw the attempts ({} of {})",
         calls.len(),
-        attempts.len(),
-        "the trunk saw every logged attempt"
+        attempts.len()
     );
+    for a in calls.keys() {
+        assert!(logged.contains(a), "attempt {a} reached the trunk unlogged");
+    }
     for (a, ids) in &calls {
         assert_eq!(ids.len(), 1, "attempt {a} dialled on {} calls", ids.len());
     }
