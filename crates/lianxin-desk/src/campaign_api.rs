@@ -41,6 +41,20 @@ pub(crate) fn control(app: &App) -> Result<Arc<dyn CampaignControl>, ApiError> {
     })
 }
 
+/// The notices the dialer can play; listing them reads its uploads folder, so it runs on
+/// the blocking pool.
+pub(crate) async fn notices(
+    control: &Arc<dyn CampaignControl>,
+) -> Result<Vec<crate::campaigns::NoticeInfo>, ApiError> {
+    let control = control.clone();
+    tokio::task::spawn_blocking(move || control.notices())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "notice listing failed");
+            ApiError::internal()
+        })
+}
+
 /// Runs `f` on the store's campaign side on the blocking pool; 503 if there is none.
 pub(crate) async fn with_store<T: Send + 'static>(
     app: &App,
@@ -132,8 +146,8 @@ async fn checked_request(
     let control = control(app)?;
     let req = campaign_request::parse(&obj, &control.defaults(), Utc::now())?;
     let wanted = req.notice.replace('_', "-");
-    if !control
-        .notices()
+    if !notices(&control)
+        .await?
         .iter()
         .any(|n| n.name.replace('_', "-") == wanted)
     {

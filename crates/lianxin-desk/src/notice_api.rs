@@ -21,7 +21,7 @@ use crate::api::ApiError;
 use crate::app::App;
 use crate::auth::Authed;
 use crate::campaign_access::require_campaign_staff;
-use crate::campaign_api::{control, with_store};
+use crate::campaign_api::{control, notices, with_store};
 use crate::campaign_request::MAX_NOTICE;
 
 /// Largest audio file accepted (the route's body limit).
@@ -67,7 +67,7 @@ pub(crate) async fn list(
     Authed(_): Authed,
 ) -> Result<Json<Value>, ApiError> {
     let control = control(&app)?;
-    Ok(Json(json!({ "notices": control.notices() })))
+    Ok(Json(json!({ "notices": notices(&control).await? })))
 }
 
 /// `[a-z0-9-]{1,40}`, not starting with `-`: the names the dialer keeps uploads under.

@@ -980,5 +980,42 @@ async fn campaign_frames_reach_committee_consoles_not_operators() {
     assert_eq!(got[3]["campaign"]["state"], "finished");
     assert!(frames_before_pong(&mut operator).await.is_empty());
     assert!(frames_before_pong(&mut captain).await.is_empty());
+
+    // A captain's own campaign reaches their console (and the committee's).
+    let (_, cap_id) = login(addr, "captain", "demo-captain").await;
+    let everyone = store
+        .campaign_blocks(&TargetSpec {
+            groups: vec![GROUPS[6].into(), GROUPS[7].into()],
+            households: vec![],
+        })
+        .unwrap();
+    let mine: Vec<i64> = everyone
+        .iter()
+        .filter(|h| h.captain_staff_id == Some(cap_id))
+        .map(|h| h.household_id)
+        .take(3)
+        .collect();
+    let (status, v) = call(
+        addr,
+        "POST",
+        "/api/campaigns",
+        &cap,
+        json!({"households": mine, "notice": "notice-fraud"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let own = v["id"].as_i64().unwrap();
+    desk.publish(DeskEvent::Campaign(CampaignUpdate::Started(live(own))));
+    let got = frames_before_pong(&mut captain).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["campaign"]["id"], own);
+    assert_eq!(frames_before_pong(&mut committee).await.len(), 1);
+    assert!(frames_before_pong(&mut operator).await.is_empty());
+    // A console connecting now lists it in hello.
+    *dialer.live.lock().unwrap() = vec![live(1), live(own)];
+    let mut again = console(addr, &cap).await;
+    let hello = next(&mut again).await;
+    assert_eq!(hello["campaigns"].as_array().unwrap().len(), 1, "{hello}");
+    assert_eq!(hello["campaigns"][0]["id"], own);
     assert_eq!(desk.stats().dropped_slow, 0);
 }
