@@ -220,7 +220,15 @@ impl DialerHandle {
             .lock()
             .ok()
             .and_then(|r| r.get(&id).map(|e| e.inputs.clone()))
-            .ok_or_else(|| refused(404, None, format!("群拨任务 {id} 没有在运行")))?;
+            .ok_or_else(|| match self.inner.store.campaign(id) {
+                // It exists but is over: the request comes too late, not to a wrong id.
+                Ok(Some(c)) => refused(
+                    409,
+                    Some("campaign"),
+                    format!("群拨任务 {id}（{}）已经结束，不能再暂停、继续或取消", c.name),
+                ),
+                _ => refused(404, Some("campaign"), format!("没有编号为 {id} 的群拨任务")),
+            })?;
         tx.try_send(input)
             .map_err(|_| refused(503, None, "群拨服务忙，请稍后再试".into()))
     }
