@@ -42,20 +42,20 @@ pub struct ServerArgs {
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// Nothing accepts connections at the address.
-    #[error("cannot reach the server at {addr} ({source}): is `lianxin serve` running? pass --http ADDR:PORT")]
+    #[error("cannot reach the server at {addr} ({cause}): is `lianxin serve` running? pass --http ADDR:PORT")]
     Unreachable {
         /// The address tried.
         addr: SocketAddr,
-        /// The connect error.
-        source: std::io::Error,
+        /// The connect error (in the message, not a `source`, so it is said once).
+        cause: std::io::Error,
     },
     /// The connection broke while sending or reading.
-    #[error("the connection to the server at {addr} failed ({source}); try again")]
+    #[error("the connection to the server at {addr} failed ({cause}); try again")]
     Broken {
         /// The server's address.
         addr: SocketAddr,
         /// The I/O error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// No answer in time.
     #[error("the server at {addr} did not answer within {} s; is it overloaded? try again", .after.as_secs())]
@@ -105,7 +105,7 @@ impl std::fmt::Display for Refusal {
             400 | 422 => write!(f, "the server refused to {what}{said}"),
             401 => write!(
                 f,
-                "not logged in (cannot {what}){said}; check -u USER and -p PASSWORD (or LIANXIN_PASSWORD)"
+                "the server refused to {what}{said}; check -u USER and -p PASSWORD (or LIANXIN_PASSWORD)"
             ),
             403 => write!(
                 f,
@@ -115,7 +115,7 @@ impl std::fmt::Display for Refusal {
                 f,
                 "cannot {what}: the server does not know this request (404); is it a Lianxin version with group calls?"
             ),
-            404 => write!(f, "cannot {what}: not found{said}"),
+            404 => write!(f, "cannot {what}{said}"),
             409 => write!(f, "cannot {what} now{said}"),
             413 => write!(f, "cannot {what}: too large for the server{said}"),
             429 => write!(f, "cannot {what}: too many attempts{said}; wait and try again"),
@@ -283,8 +283,8 @@ async fn send(
     let io = async {
         let mut s = tokio::net::TcpStream::connect(addr)
             .await
-            .map_err(|source| ClientError::Unreachable { addr, source })?;
-        let broken = |source| ClientError::Broken { addr, source };
+            .map_err(|cause| ClientError::Unreachable { addr, cause })?;
+        let broken = |cause| ClientError::Broken { addr, cause };
         s.write_all(&req.frame(addr)).await.map_err(broken)?;
         let mut raw = Vec::new();
         (&mut s)
@@ -470,7 +470,7 @@ mod tests {
     fn unreachable_server_points_at_serve_and_http() {
         let e = ClientError::Unreachable {
             addr: addr(),
-            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+            cause: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
         };
         let m = e.to_string();
         assert!(

@@ -81,7 +81,7 @@ fn household_record(r: &HouseholdRow) -> [String; 10] {
         reached(r.reached).into(),
         r.outcome.clone().unwrap_or_default(),
         r.attempts.to_string(),
-        r.seconds_heard.to_string(),
+        r.seconds_heard.map(|s| s.to_string()).unwrap_or_default(),
         confirmed(&r.confirmed),
     ]
 }
@@ -97,7 +97,7 @@ fn attempt_record(a: &AttemptRow) -> [String; 11] {
         if a.answered { "yes" } else { "no" }.into(),
         a.sip_status.map(|s| s.to_string()).unwrap_or_default(),
         a.reason.clone().unwrap_or_default(),
-        a.seconds_heard.to_string(),
+        a.seconds_heard.map(|s| s.to_string()).unwrap_or_default(),
         confirmed(&a.confirmed),
     ]
 }
@@ -257,7 +257,7 @@ mod tests {
             lines.next(),
             Some("2,NW000002,\"演乐胡同3号, 东院\",,,否,busy,3,0,")
         );
-        assert_eq!(lines.next(), Some("3,NW000003,x,,,,,0,0,"));
+        assert_eq!(lines.next(), Some("3,NW000003,x,,,,,0,,"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use serde_json::{json, Map, Value};
 
-use super::wire::{self, cell, Notice, Preview, Started};
+use super::wire::{self, Notice, Preview, Started};
 use super::{follow, Out};
 use crate::client::{Client, ClientError, ServerArgs};
 
@@ -286,19 +286,8 @@ fn render_preview(p: &Preview, urgent: bool) -> String {
             line(format!("    {}  {}  {}", o.household_id, o.code, o.address));
         }
     }
-    if let Some(settings) = p.settings.as_object().filter(|s| !s.is_empty()) {
-        let parts: Vec<String> = settings
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Value::Null => "none".to_string(),
-                    Value::String(s) if s.is_empty() => "default".to_string(),
-                    v => cell(v),
-                };
-                format!("{k} {v}")
-            })
-            .collect();
-        line(format!("  settings        {}", parts.join(", ")));
+    if let Some(settings) = wire::settings_line(&p.settings) {
+        line(format!("  settings        {settings}"));
     }
     out
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::follow::progress_message;
-use super::wire::{cell, List, Notices, Status};
+use super::wire::{settings_line, List, Notices, Status};
 use crate::table::{cst_seconds, table};
 
 fn when(t: &Option<String>) -> String {
@@ -76,12 +76,8 @@ pub fn status(s: &Status) -> String {
     );
     let _ = writeln!(out, "  dialled     {}", c.dialled);
     let _ = writeln!(out, "  now         {}", progress_message(c));
-    if let Some(settings) = s.settings.as_object().filter(|o| !o.is_empty()) {
-        let parts: Vec<String> = settings
-            .iter()
-            .map(|(k, v)| format!("{k} {}", if v.is_null() { "none".into() } else { cell(v) }))
-            .collect();
-        let _ = writeln!(out, "  settings    {}", parts.join(", "));
+    if let Some(settings) = settings_line(&s.settings) {
+        let _ = writeln!(out, "  settings    {settings}");
     }
     out
 }
