@@ -97,11 +97,13 @@ pub fn final_json(started: &Value, status: Value) -> Value {
     out
 }
 
-/// Follows campaign `id` to its end; returns its last status as the server gave it.
+/// Follows campaign `id` (of `households` households) to its end; returns its last status
+/// as the server gave it.
 pub async fn run(
     client: &Client,
     server: &ServerArgs,
     id: i64,
+    households: u64,
     out: &Out,
 ) -> anyhow::Result<Value> {
     let mut client = client.clone();
@@ -109,13 +111,13 @@ pub async fn run(
     let what = format!("see campaign {id}");
     let terminal = std::io::stderr().is_terminal();
     let bar = if terminal {
-        ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr())
+        ProgressBar::with_draw_target(Some(households), ProgressDrawTarget::stderr())
     } else {
         ProgressBar::hidden()
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} campaign {prefix} [{bar:30}] {pos}/{len} households  {msg}",
+            "{spinner} campaign {prefix} [{bar:20}] {pos}/{len} households  {wide_msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),

@@ -47,9 +47,10 @@ pub struct StartArgs {
     /// Most simultaneous calls (1–800) [default: the server's [dialer]].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=800))]
     pub max_calls: Option<u32>,
-    /// Most new calls per second, 0 = unlimited [default: the server's [dialer]].
-    #[arg(long, value_name = "CPS")]
-    pub rate: Option<u32>,
+    /// Most new calls per second (e.g. 50 or 12.5), 0 = unlimited [default: the server's
+    /// [dialer]].
+    #[arg(long, value_name = "CPS", value_parser = parse_rate)]
+    pub rate: Option<f64>,
     /// Seconds a call may ring before it is cancelled (5–120).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(5..=120))]
     pub ring_timeout: Option<u32>,
@@ -112,6 +113,15 @@ fn parse_window(s: &str) -> Result<Window, String> {
         ));
     }
     Ok(Window::Between(open, close))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a call rate; give calls per second, e.g. 50 or 12.5 (0 = unlimited)"
+        )),
+    }
 }
 
 /// Where `--notice` points.
@@ -183,9 +193,17 @@ fn body(args: &StartArgs, notice: &str) -> Value {
     if let Some(c) = &args.caller_id {
         b.insert("caller_id".into(), json!(c));
     }
+    if let Some(r) = args.rate {
+        // Whole rates go out as integers (`50`, as the contract writes them).
+        let v = if r.fract() == 0.0 && r <= f64::from(u32::MAX) {
+            json!(r as u64)
+        } else {
+            json!(r)
+        };
+        b.insert("calls_per_second".into(), v);
+    }
     let numbers = [
         ("max_calls", args.max_calls),
-        ("calls_per_second", args.rate),
         ("ring_timeout_s", args.ring_timeout),
         ("retries", args.retries),
         ("retry_pause_s", args.retry_pause),
@@ -266,7 +284,7 @@ fn render_preview(p: &Preview, urgent: bool) -> String {
     line(format!("  households      {}", p.households));
     line(format!("  phone numbers   {}", p.numbers));
     line(format!(
-        "  calls           {} (at most {} at a time)",
+        "  calls           {} in the first round (at most {} with retries)",
         p.calls, p.max_calls
     ));
     if p.without_number > 0 {
@@ -329,7 +347,8 @@ pub async fn run(args: &StartArgs) -> anyhow::Result<()> {
     }
     let mut result = answer;
     if args.follow {
-        let status = follow::run(&client, &args.server, started.id, &out).await?;
+        let status =
+            follow::run(&client, &args.server, started.id, started.households, &out).await?;
         result = follow::final_json(&result, status);
     }
     if args.json {
@@ -498,6 +517,10 @@ mod tests {
         assert!(with(&["--retry-pause", "9"]).is_err());
         assert!(with(&["--window", "8-20"]).is_err());
         assert!(with(&["--window", "20:00-08:00"]).is_ok());
+        assert!(with(&["--rate", "-1"]).is_err());
+        assert!(with(&["--rate", "fast"]).is_err());
+        let args = parse(&["--group", "g", "--notice", "n", "--rate", "12.5"]);
+        assert_eq!(body(&args, "n")["calls_per_second"], json!(12.5));
     }
 
     #[test]
@@ -550,7 +573,7 @@ mod tests {
         let text = render_preview(&p, false);
         assert!(text.contains("households      120"), "{text}");
         assert!(
-            text.contains("calls           118 (at most 800 at a time)"),
+            text.contains("calls           118 in the first round (at most 800 with retries)"),
             "{text}"
         );
         assert!(text.contains("without number  2"), "{text}");
