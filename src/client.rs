@@ -109,7 +109,7 @@ impl std::fmt::Display for Refusal {
             ),
             403 => write!(
                 f,
-                "your role may not {what}{said}; log in as committee staff, a supervisor or an admin"
+                "your role may not {what}{said} (committee staff, supervisors and admins may)"
             ),
             404 if self.error.is_none() => write!(
                 f,

@@ -163,6 +163,9 @@ pub async fn run(
                         .context(format!("lost the server while following campaign {id}")));
                 }
                 bar.set_message("the server does not answer; retrying…");
+                if !terminal && missed == 1 {
+                    eprintln!("campaign {id}: the server does not answer ({e}); retrying for 30 s");
+                }
                 continue;
             }
             Err(e) => {
