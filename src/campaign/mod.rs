@@ -6,13 +6,15 @@
 //! opens the database: the server owns the dialer and its log, and the role checks
 //! (committee, supervisor, admin: any campaign; a captain: their blocks) are the server's.
 //!
-//! Layout: [`start`] (flags → request body, notice upload, preview, confirmation),
-//! [`follow`] (the live progress display), [`report`] (per household / per attempt, table
-//! or CSV), [`view`] (list, status, notices as text), [`wire`] (the answers' shapes).
+//! Layout: [`start`] (flags → request body, preview, confirmation), [`notice`] (a notice
+//! name, or a file to upload), [`follow`] (the live progress display), [`report`] (per
+//! household / per attempt, table or CSV), [`view`] (list, status, notices as text),
+//! [`wire`] (the answers' shapes).
 //! Everything a script reads goes to stdout (`--json`, `--csv`); chatter goes to stderr
 //! when stdout is for a script.
 
 mod follow;
+mod notice;
 mod report;
 mod start;
 mod view;
