@@ -25,6 +25,10 @@ use crate::client::{Client, ClientError, ServerArgs};
 const POLL: Duration = Duration::from_millis(500);
 /// Polls in a row the server may miss before we give up (30 s).
 const MAX_MISSED: u32 = 60;
+/// The progress display: two lines, so the counters keep a whole terminal line (cut to
+/// its width, never wrapped).
+const BAR: &str =
+    "{spinner} campaign {prefix} [{bar:30}] {pos}/{len} households done\n  {wide_msg}";
 /// Time between two plain progress lines (no terminal).
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
@@ -116,11 +120,9 @@ pub async fn run(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} campaign {prefix} [{bar:20}] {pos}/{len} households  {wide_msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        ProgressStyle::with_template(BAR)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
     bar.set_prefix(id.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -234,6 +236,11 @@ mod tests {
             plain_line(7, "running", &c),
             "campaign 7 running: 35/120 households done; reached 30, not reached 5, in call 40, ringing 12, 48 calls/s"
         );
+    }
+
+    #[test]
+    fn bar_template_is_valid() {
+        assert!(ProgressStyle::with_template(BAR).is_ok());
     }
 
     #[test]
