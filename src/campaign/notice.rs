@@ -105,12 +105,7 @@ async fn upload(client: &Client, path: &Path, out: &Out) -> anyhow::Result<Strin
     let answer = client
         .put_bytes(&format!("/api/notices/{name}"), bytes, &what)
         .await
-        .map_err(|e| match e {
-            ClientError::Refused(r) if r.status == 400 => {
-                anyhow::anyhow!("{r}; check the file given to --notice")
-            }
-            e => e.into(),
-        })?;
+        .map_err(upload_refused)?;
     let notice: Notice = wire::read(answer, "the upload")?;
     let name = if notice.name.is_empty() {
         name
@@ -123,6 +118,20 @@ async fn upload(client: &Client, path: &Path, out: &Out) -> anyhow::Result<Strin
         notice.seconds
     ));
     Ok(name)
+}
+
+/// An upload refusal with what to do about it.
+fn upload_refused(e: ClientError) -> anyhow::Error {
+    match e {
+        // A shipped prompt's name (409) or a name the server will not take.
+        ClientError::Refused(r) if r.status == 409 || r.field.as_deref() == Some("name") => {
+            anyhow::anyhow!("{r}; rename the file: the notice's name is made from the file name")
+        }
+        ClientError::Refused(r) if r.status == 400 || r.status == 413 => {
+            anyhow::anyhow!("{r}; check the file given to --notice (WAV or MP3, at most 20 MB)")
+        }
+        e => e.into(),
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +174,22 @@ mod tests {
         assert!(name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+    }
+
+    #[test]
+    fn upload_refusals_say_what_to_change() {
+        let refused = |status, field: &str| {
+            upload_refused(ClientError::Refused(crate::client::Refusal {
+                status,
+                error: Some("不行".into()),
+                field: Some(field.into()),
+                what: "upload notice notice-security".into(),
+            }))
+            .to_string()
+        };
+        assert!(refused(409, "name")
+            .ends_with("rename the file: the notice's name is made from the file name"));
+        assert!(refused(400, "notice")
+            .ends_with("check the file given to --notice (WAV or MP3, at most 20 MB)"));
     }
 }
