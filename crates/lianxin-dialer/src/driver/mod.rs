@@ -16,9 +16,10 @@ mod clock;
 mod notices;
 mod publish;
 mod runner;
+mod trunk;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +36,7 @@ use notices::NoticeLibrary;
 pub use notices::MAX_UPLOAD as MAX_NOTICE_UPLOAD;
 use publish::Publisher;
 use runner::{Input, Shared};
+pub use trunk::OutboundTrunk;
 
 /// Bound of a campaign's queue of confirmed attempt rows (the log writer waits when full).
 const STORED_QUEUE: usize = 4096;
@@ -105,7 +107,7 @@ impl Dialer {
         store: Store,
         ua: UaHandle,
         media: MediaHandle,
-        trunk: SocketAddr,
+        trunk: OutboundTrunk,
         config: DriverConfig,
     ) -> Result<DialerHandle, DialerError> {
         let registry: Registry = Arc::default();
@@ -262,6 +264,21 @@ impl DialerHandle {
         for tx in senders {
             let _ = tx.try_send(Input::Stop);
         }
+    }
+
+    /// Stops every campaign ([`stop`](Self::stop)) and waits, at most `within`, until
+    /// their tasks have logged the interrupted calls and ended.
+    pub async fn shutdown(&self, within: std::time::Duration) {
+        self.stop();
+        let until = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < until {
+            let left = self.inner.registry.lock().map(|r| r.len()).unwrap_or(0);
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tracing::warn!("campaigns still stopping at shutdown; their calls resume as interrupted");
     }
 
     /// Whether campaign `id` has a running (or paused) task.
