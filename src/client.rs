@@ -30,10 +30,11 @@ pub struct ServerArgs {
     /// The server's console address (as printed by `lianxin serve`).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
-    /// Staff user name (demo: 8001).
+    /// Staff user name (demo: 8001, an operator; staff, committee staff, for campaigns).
     #[arg(long, short)]
     pub user: String,
-    /// Password (demo: demo8001). Falls back to the LIANXIN_PASSWORD environment variable.
+    /// Password (demo: demo8001, demo-staff). Falls back to the LIANXIN_PASSWORD
+    /// environment variable.
     #[arg(long, short, env = "LIANXIN_PASSWORD", hide_env_values = true)]
     pub password: String,
 }
