@@ -1,33 +1,27 @@
 //! `lianxin console`: a terminal desk console.
 //!
-//! Logs in to a running server like the browser console does (`POST /api/login`), opens
-//! the WebSocket and prints every screen-pop and call event as a readable line (or the raw
-//! JSON frames with `--json`). Useful for a quick check that pops arrive, and for staff
+//! Logs in to a running server like the browser console does (`POST /api/login`, through
+//! [`crate::client`], which `lianxin campaign` shares), opens the WebSocket and prints
+//! every screen-pop and call event as a readable line (or the raw JSON frames with
+//! `--json`). Useful for a quick check that pops arrive, and for staff
 //! who want the pops in a terminal window.
-
-use std::net::SocketAddr;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use chrono_tz::Asia::Shanghai;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::client::{Client, ServerArgs};
 
 /// Options of `lianxin console`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConsoleArgs {
-    /// The server's console address (as printed by `lianxin serve`).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
-    pub http: SocketAddr,
-    /// Staff user name (demo: 8001).
-    #[arg(long, short)]
-    pub user: String,
-    /// Password (demo: demo8001). Falls back to the LIANXIN_PASSWORD environment variable.
-    #[arg(long, short, env = "LIANXIN_PASSWORD", hide_env_values = true)]
-    pub password: String,
+    /// Server address and log-in.
+    #[command(flatten)]
+    pub server: ServerArgs,
     /// Print the raw JSON frames instead of readable lines.
     #[arg(long)]
     pub json: bool,
@@ -38,23 +32,24 @@ pub struct ConsoleArgs {
 
 /// Logs in, connects and prints events.
 pub async fn run(args: &ConsoleArgs) -> anyhow::Result<()> {
-    let token = login(args).await?;
+    let client = Client::login(&args.server).await?;
+    let http = client.addr();
     // The token goes in the Authorization header, never in the URL (proxy logs).
-    let mut request = format!("ws://{}/ws", args.http)
+    let mut request = format!("ws://{http}/ws")
         .into_client_request()
         .context("bad console address")?;
     request.headers_mut().insert(
         "authorization",
-        format!("Bearer {token}")
+        format!("Bearer {}", client.token())
             .parse()
             .context("the log-in answer has a malformed token")?,
     );
     let (mut ws, _) = tokio_tungstenite::connect_async(request)
         .await
-        .with_context(|| format!("cannot open the console WebSocket at {}", args.http))?;
+        .with_context(|| format!("cannot open the console WebSocket at {http}"))?;
     eprintln!(
-        "connected to {} as {}; waiting for calls (Ctrl-C to stop)",
-        args.http, args.user
+        "connected to {http} as {}; waiting for calls (Ctrl-C to stop)",
+        client.user()
     );
     let mut seen = 0;
     loop {
@@ -90,42 +85,6 @@ pub async fn run(args: &ConsoleArgs) -> anyhow::Result<()> {
     }
     let _ = ws.close(None).await;
     Ok(())
-}
-
-async fn login(args: &ConsoleArgs) -> anyhow::Result<String> {
-    let body = serde_json::json!({"username": args.user, "password": args.password}).to_string();
-    let mut s = tokio::net::TcpStream::connect(args.http)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot reach the server's console at {} (is `lianxin serve` running? pass --http)",
-                args.http
-            )
-        })?;
-    let req = format!(
-        "POST /api/login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        args.http,
-        body.len()
-    );
-    s.write_all(req.as_bytes())
-        .await
-        .context("cannot send the log-in")?;
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp)
-        .await
-        .context("cannot read the log-in answer")?;
-    let text = String::from_utf8_lossy(&resp);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).unwrap_or("?");
-    let v: Value = serde_json::from_str(body.trim()).unwrap_or(Value::Null);
-    if status != "200" {
-        let why = v["error"].as_str().unwrap_or("unexpected answer");
-        bail!("log-in as {} refused ({status}): {why}", args.user);
-    }
-    v["token"]
-        .as_str()
-        .map(String::from)
-        .context("the log-in answer has no token")
 }
 
 fn china_time(v: &Value) -> String {

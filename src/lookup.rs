@@ -1,66 +1,11 @@
 //! Plain-text rendering of screen pops and search hits for the terminal.
 //!
-//! Times are shown in China time (Asia/Shanghai); columns are padded by display width
-//! (a Chinese character takes two columns).
+//! Times are shown in China time (Asia/Shanghai); the tables are [`crate::table`]'s.
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
+use crate::table::{cst, table};
 use lianxin_store::screen::{HouseholdCard, HouseholdHit};
 use lianxin_store::{CallerId, ScreenPop};
 use std::fmt::Write;
-
-fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| {
-            if (c as u32) >= 0x1100 && !matches!(c as u32, 0x2000..=0x206f) {
-                2
-            } else {
-                1
-            }
-        })
-        .sum()
-}
-
-fn pad(s: &str, w: usize) -> String {
-    let mut out = s.to_string();
-    for _ in width(s)..w {
-        out.push(' ');
-    }
-    out
-}
-
-fn table(out: &mut String, indent: &str, header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if i < widths.len() {
-                widths[i] = widths[i].max(width(c));
-            }
-        }
-    }
-    let line = |cells: Vec<&str>| {
-        let n = cells.len();
-        let mut s = String::from(indent);
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                s.push_str(c);
-            } else {
-                s.push_str(&pad(c, widths[i] + 2));
-            }
-        }
-        s.trim_end().to_string()
-    };
-    let _ = writeln!(out, "{}", line(header.to_vec()));
-    for r in rows {
-        let _ = writeln!(out, "{}", line(r.iter().map(String::as_str).collect()));
-    }
-}
-
-fn cst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
 
 /// The screen pop as text.
 pub fn render(pop: &ScreenPop) -> String {
@@ -302,20 +247,4 @@ pub fn render_search(hits: &[HouseholdHit]) -> String {
         &rows,
     );
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pads_by_display_width() {
-        assert_eq!(width("范先翔"), 6);
-        assert_eq!(width("abc"), 3);
-        assert_eq!(pad("王丽", 6), "王丽  ");
-        assert_eq!(
-            cst(DateTime::from_timestamp(0, 0).unwrap()),
-            "1970-01-01 08:00"
-        );
-    }
 }

@@ -1,10 +1,13 @@
 //! The `lianxin` command line: database setup, CSV import/export, caller lookup, demo
-//! data, the database benchmark and `serve`.
+//! data, the database benchmark, `serve`, and the clients of a running server (`console`,
+//! `campaign`).
 //!
 //! Only wiring lives here: parse flags and the config file, open the store, call it, print.
 //! English on the terminal; the data itself (names, addresses) is Chinese.
 
 mod bench;
+mod campaign;
+mod client;
 mod config;
 mod console;
 mod liveness;
@@ -12,6 +15,7 @@ mod lookup;
 mod memory;
 mod serve;
 mod staff;
+mod table;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -98,6 +102,12 @@ enum Command {
     /// A terminal desk console: log in to a running server and print screen-pops and call
     /// events as they happen.
     Console(console::ConsoleArgs),
+    /// Group-call notices (电话群拨) on a running server: start (with preview and live
+    /// progress), list, status, pause, resume, cancel, report (是/否 per household, CSV).
+    Campaign {
+        #[command(subcommand)]
+        command: campaign::CampaignCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -293,6 +303,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             rt.block_on(console::run(&args))?;
+        }
+        Command::Campaign { command } => {
+            let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            rt.block_on(campaign::run(&command))?;
         }
         Command::Serve(args) => {
             let demo = args.demo;
