@@ -104,7 +104,7 @@ run() {
   local sipp_pid=$!
   local cap_pid=""
   if command -v dumpcap >/dev/null; then
-    dumpcap -q -i lo -f "udp and dst port $MEDIA_PORT" -s 64 -F pcap -w "$dir/rtp.pcap" 2>/dev/null &
+    dumpcap -q -P -B 64 -i lo -f "udp and dst port $MEDIA_PORT" -s 64 -w "$dir/rtp.pcap" 2>/dev/null &
     cap_pid=$!
   fi
   sleep 1
@@ -160,20 +160,15 @@ PY
 
   python3 - "$dir" "$CALLS" "$r" <<'PY' | tee -a "$WORK/results.tsv"
 import json, os, struct, sys
-from datetime import datetime
 d, n, run = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 tick = os.sysconf("SC_CLK_TCK")
 
-def stamp(parts):
-    # sipp's [timestamp]: "YYYY-MM-DD<TAB>HH:MM:SS.uuuuuu" (local time of the machine)
-    return datetime.strptime(parts[0] + " " + parts[1], "%Y-%m-%d %H:%M:%S.%f").timestamp()
-
+# sipp's log lines: "INVITE <date> <time> <epoch seconds> <Call-ID>" ([timestamp]).
 inv, ack, bye = {}, {}, {}
 for line in open(f"{d}/uas.log", errors="replace"):
     p = line.split()
-    if len(p) >= 4 and p[0] in ("INVITE", "ACK", "BYE"):
-        t = stamp(p[1:3])
-        {"INVITE": inv, "ACK": ack, "BYE": bye}[p[0]].setdefault(p[3], t)
+    if len(p) >= 5 and p[0] in ("INVITE", "ACK", "BYE"):
+        {"INVITE": inv, "ACK": ack, "BYE": bye}[p[0]].setdefault(p[4], float(p[3]))
 t0 = min(inv.values())
 invites_out = max(inv.values()) - t0
 all_up = max(ack.values()) - t0 if len(ack) >= n else float("nan")
