@@ -9,9 +9,10 @@
 //! forbids reading the clock outside the I/O driver):
 //! - [`g711`]: μ-law / A-law tables and the [`G711`] arithmetic on [`Codec`] (a
 //!   `lianxin-sdp` type, re-exported: SDP negotiates it, the engine encodes with it).
+//! - [`audio_file`]: WAV or MP3, told apart by content and decoded to mono samples.
 //! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
-//! - [`prompt`]: the [`PromptLibrary`]: WAV files loaded, converted and pre-encoded once,
-//!   shared by every call.
+//! - [`prompt`]: the [`PromptLibrary`]: WAV and MP3 files (or uploaded bytes) decoded,
+//!   converted and pre-encoded once, shared by every call.
 //! - [`pacer`]: the single 20 ms schedule every stream is sent on.
 //! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, symmetric RTP latch,
 //!   loss and jitter, one-way-audio detection).
@@ -35,6 +36,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod audio_file;
 mod channel;
 pub mod config;
 pub mod dtmf;
