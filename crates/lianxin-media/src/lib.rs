@@ -14,8 +14,11 @@
 //! - [`prompt`]: the [`PromptLibrary`]: WAV and MP3 files (or uploaded bytes) decoded,
 //!   converted and pre-encoded once, shared by every call.
 //! - [`pacer`]: the single 20 ms schedule every stream is sent on.
-//! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, symmetric RTP latch,
-//!   loss and jitter, one-way-audio detection).
+//! - [`ports`]: which port pair a new session gets (a random one).
+//! - [`latch`]: which address a session takes RTP from (the signalled one, or one learned
+//!   within a short window under rules an attacker cannot use to take a call over).
+//! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, the source rules, loss
+//!   and jitter, one-way-audio detection).
 //! - [`dtmf`]: RFC 4733 key presses with end-of-event de-duplication.
 //! - [`jitter`]: a small reordering buffer feeding the recorder and bridged calls.
 //! - [`rtcp`]: sender reports out, receiver reports parsed.
@@ -43,7 +46,9 @@ pub mod dtmf;
 pub mod engine;
 pub mod g711;
 pub mod jitter;
+pub mod latch;
 pub mod pacer;
+pub mod ports;
 pub mod prompt;
 pub mod record;
 pub mod resample;
