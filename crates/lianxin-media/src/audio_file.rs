@@ -52,6 +52,8 @@ pub struct Decoded {
     pub rate: u32,
     /// Mono samples (channels averaged).
     pub samples: Vec<f32>,
+    /// MP3 frames skipped because they did not decode (0 for WAV).
+    pub skipped_frames: usize,
 }
 
 /// Why an audio file could not be decoded (the caller adds which file).
@@ -94,14 +96,18 @@ pub fn sniff(bytes: &[u8]) -> Option<AudioFormat> {
 /// Decodes a whole WAV or MP3 file to mono, refusing one longer than `max`.
 pub fn decode(bytes: &[u8], max: Duration) -> Result<Decoded, AudioFileError> {
     let format = sniff(bytes).ok_or(AudioFileError::Unrecognized)?;
-    let (rate, samples) = match format {
-        AudioFormat::Wav => decode_wav(bytes, max)?,
+    let (rate, samples, skipped_frames) = match format {
+        AudioFormat::Wav => {
+            let (rate, samples) = decode_wav(bytes, max)?;
+            (rate, samples, 0)
+        }
         AudioFormat::Mp3 { offset } => decode_mp3(&bytes[offset..], max)?,
     };
     Ok(Decoded {
         format,
         rate,
         samples,
+        skipped_frames,
     })
 }
 
@@ -194,7 +200,8 @@ fn is_end(e: &SymphoniaError) -> bool {
     matches!(e, SymphoniaError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof)
 }
 
-fn decode_mp3(bytes: &[u8], max: Duration) -> Result<(u32, Vec<f32>), AudioFileError> {
+/// Rate, mono samples and the number of frames skipped.
+fn decode_mp3(bytes: &[u8], max: Duration) -> Result<(u32, Vec<f32>, usize), AudioFileError> {
     let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
     let options = FormatOptions {
         enable_gapless: true,
@@ -270,10 +277,7 @@ fn decode_mp3(bytes: &[u8], max: Duration) -> Result<(u32, Vec<f32>), AudioFileE
     if frames > max_frames(rate) {
         return Err(too_long(frames as f64 / rate as f64, max));
     }
-    if bad_frames > 0 {
-        tracing::warn!(bad_frames, "MP3 frames skipped: they could not be decoded");
-    }
-    Ok((rate, mono))
+    Ok((rate, mono, bad_frames))
 }
 
 #[cfg(test)]

@@ -204,6 +204,13 @@ impl Prompt {
     ) -> Result<Prompt, PromptError> {
         let decoded = audio_file::decode(bytes, config.max_duration)
             .map_err(|e| PromptError::from_audio(file, e))?;
+        if decoded.skipped_frames > 0 {
+            tracing::warn!(
+                file = %file.display(),
+                frames = decoded.skipped_frames,
+                "MP3 frames that did not decode were skipped"
+            );
+        }
         if decoded.samples.is_empty() {
             return Err(PromptError::Empty {
                 file: file.to_path_buf(),
