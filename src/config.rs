@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// SQLite database file (`--db` / `LIANXIN_DB` override it).
@@ -32,8 +32,13 @@ pub struct Config {
     pub voicemail_dir: Option<PathBuf>,
     /// The inbound call flow.
     pub hotline: HotlineSection,
-    /// Register with the carrier's SIP trunk (when it wants registration).
+    /// The carrier's SIP trunk: where group calls go, and registration when it wants it.
     pub trunk: Option<TrunkSection>,
+    /// Group-call defaults and the dial rule (`[dialer]`).
+    pub dialer: lianxin_dialer::DialerConfig,
+    /// Folder for notices uploaded by staff (default: `<database name>-notices/` beside
+    /// the database).
+    pub notices_dir: Option<PathBuf>,
     /// Addresses never rate-limited: a carrier trunk that sends calls from a fixed IP
     /// without registering, a trusted proxy. Everyone else is limited per source address
     /// (a SIP scanner's flood cannot starve real calls).
@@ -65,24 +70,72 @@ impl Default for DeskSection {
     }
 }
 
-/// `[trunk]`: outbound registration to the carrier's SIP trunk.
+/// `[trunk]`: the carrier's SIP trunk. Group calls go to `proxy` (else `registrar`);
+/// with `registrar` set, Lianxin also registers so the carrier sends hotline calls.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrunkSection {
-    /// The trunk's SIP domain, e.g. "bj.ims.example.cn".
-    pub domain: String,
-    /// Where to send REGISTER: "IP:PORT" (no DNS).
-    pub registrar: std::net::SocketAddr,
+    /// Where outbound calls go: "IP:PORT" (no DNS). `--trunk` overrides it.
+    #[serde(default)]
+    pub proxy: Option<std::net::SocketAddr>,
+    /// The trunk's SIP domain, e.g. "bj.ims.example.cn" (Request-URI host of outbound
+    /// calls; needed for registration).
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// Where to send REGISTER: "IP:PORT" (no DNS). Absent: no registration.
+    #[serde(default)]
+    pub registrar: Option<std::net::SocketAddr>,
     /// "udp" (default) or "tcp".
     #[serde(default = "default_transport")]
     pub transport: String,
-    /// Digest user name the carrier gave you.
-    pub username: String,
+    /// Digest user name the carrier gave you (registration and challenged calls).
+    #[serde(default)]
+    pub username: Option<String>,
     /// Digest password the carrier gave you.
-    pub password: String,
+    #[serde(default)]
+    pub password: Option<String>,
     /// Requested registration lifetime in seconds (refreshed before it lapses).
     #[serde(default = "default_trunk_expires")]
     pub expires_secs: u64,
+}
+
+impl TrunkSection {
+    /// Where outbound calls go: the proxy, else the registrar.
+    pub fn outbound(&self) -> Option<std::net::SocketAddr> {
+        self.proxy.or(self.registrar)
+    }
+
+    /// The addresses the trunk sends from (hotline calls are accepted from them).
+    pub fn addresses(&self) -> Vec<std::net::IpAddr> {
+        let mut v: Vec<std::net::IpAddr> = self
+            .proxy
+            .iter()
+            .chain(self.registrar.iter())
+            .map(|a| a.ip())
+            .collect();
+        v.dedup();
+        v
+    }
+
+    /// Digest credentials, when both halves are set.
+    pub fn credentials(&self) -> Option<lianxin_ua::Credentials> {
+        match (&self.username, &self.password) {
+            (Some(u), Some(p)) => Some(lianxin_ua::Credentials {
+                username: u.clone(),
+                password: p.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// UDP or TCP.
+    pub fn transport(&self) -> lianxin_ua::Transport {
+        if self.transport == "tcp" {
+            lianxin_ua::Transport::Tcp
+        } else {
+            lianxin_ua::Transport::Udp
+        }
+    }
 }
 
 fn default_transport() -> String {
@@ -153,6 +206,8 @@ impl Default for Config {
             voicemail_dir: None,
             hotline: HotlineSection::default(),
             trunk: None,
+            dialer: lianxin_dialer::DialerConfig::default(),
+            notices_dir: None,
             rate_limit_exempt: Vec::new(),
             sip_tcp_max_connections: 4096,
             sip_tcp_max_per_source: 32,
@@ -194,7 +249,19 @@ impl Config {
                     t.expires_secs
                 );
             }
+            if t.proxy.is_none() && t.registrar.is_none() {
+                anyhow::bail!("[trunk] needs proxy = \"IP:PORT\" (where group calls go) or registrar = \"IP:PORT\"");
+            }
+            if t.username.is_some() != t.password.is_some() {
+                anyhow::bail!("[trunk] username and password go together: set both or neither");
+            }
+            if t.registrar.is_some() && (t.domain.is_none() || t.username.is_none()) {
+                anyhow::bail!("[trunk] registrar needs domain, username and password too");
+            }
         }
+        self.dialer
+            .options()
+            .map_err(|e| anyhow::anyhow!("[dialer] {e}"))?;
         if self.sip_tcp_idle_secs == 0 {
             anyhow::bail!("sip_tcp_idle_secs must be at least 1");
         }
@@ -234,6 +301,22 @@ mod tests {
         let t = c.trunk.as_ref().unwrap();
         assert_eq!(t.transport, "udp");
         assert_eq!(t.expires_secs, 600);
+        assert_eq!(
+            t.outbound(),
+            t.registrar,
+            "calls go to the registrar without a proxy"
+        );
+        // An IP trunk: calls go to the proxy, nothing registers.
+        let ip: Config = toml::from_str("[trunk]\nproxy = \"198.51.100.2:5060\"\n").unwrap();
+        ip.check().unwrap();
+        let t = ip.trunk.as_ref().unwrap();
+        assert_eq!(t.outbound(), Some("198.51.100.2:5060".parse().unwrap()));
+        assert_eq!(t.credentials(), None);
+        let neither: Config = toml::from_str("[trunk]\ntransport = \"udp\"\n").unwrap();
+        assert!(neither.check().unwrap_err().to_string().contains("proxy"));
+        let half: Config =
+            toml::from_str("[trunk]\nproxy = \"198.51.100.2:5060\"\nusername = \"u\"\n").unwrap();
+        assert!(half.check().unwrap_err().to_string().contains("password"));
         let bad: Config = toml::from_str(&format!("{text}transport = \"sctp\"\n")).unwrap();
         let err = bad.check().unwrap_err().to_string();
         assert!(err.contains("trunk.transport"), "{err}");
@@ -252,5 +335,19 @@ mod tests {
         );
         assert_eq!(c.hotline.max_calls_per_source, 5);
         assert_eq!(Config::default().hotline.accept_from, None);
+    }
+
+    #[test]
+    fn dialer_section_parses_and_bad_values_are_named() {
+        let c: Config = toml::from_str(
+            "[dialer]\nmax_calls = 800\ncaller_id = \"51663371\"\nwindow_open = \"\"\nwindow_close = \"\"\n[dialer.dial_rule]\nlocal_area = \"010\"\n",
+        )
+        .unwrap();
+        c.check().unwrap();
+        let o = c.dialer.options().unwrap();
+        assert_eq!(o.max_calls, 800);
+        assert_eq!(o.window, None);
+        let bad: Config = toml::from_str("[dialer]\nmax_calls = 900\n").unwrap();
+        assert!(bad.check().unwrap_err().to_string().contains("max_calls"));
     }
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lianxin_desk::{Desk, DeskConfig, Directory};
+use lianxin_dialer::{Dialer, DriverConfig, OutboundTrunk};
 use lianxin_hotline::{Handles, Hotline, HotlineConfig};
 use lianxin_media::{MediaConfig, MediaEngine, PromptConfig, PromptLibrary};
 use lianxin_sip::auth::Algorithm;
@@ -54,6 +55,21 @@ pub struct ServeArgs {
     /// address of the interface holding the default route (127.0.0.1 with --demo)].
     #[arg(long, value_name = "IP")]
     pub public_ip: Option<IpAddr>,
+    /// The carrier trunk (or any SIP peer) that group calls are sent to, e.g.
+    /// 203.0.113.10:5060 or localhost:5070 [config: [trunk] proxy; default: none, group
+    /// calls off].
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_trunk)]
+    pub trunk: Option<SocketAddr>,
+}
+
+fn parse_trunk(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    let mut addrs = s
+        .to_socket_addrs()
+        .map_err(|e| format!("{s:?} is not HOST:PORT ({e}), e.g. 203.0.113.10:5060"))?;
+    addrs
+        .find(|a| a.is_ipv4())
+        .ok_or_else(|| format!("{s:?} has no IPv4 address"))
 }
 
 fn parse_ports(s: &str) -> Result<(u16, u16), String> {
@@ -188,35 +204,45 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     ua_config.numbers = numbers.iter().chain(codes.iter()).cloned().collect();
     ua_config.realm = lianxin_store::SIP_REALM.to_string();
     ua_config.contact_host = configured_ip.map(|ip| ip.to_string());
+    // The trunk: where group calls go (flag, else [trunk] proxy, else its registrar),
+    // and the addresses it sends from. It carries every caller, so per-source limits would
+    // throttle the whole community: it is exempt, like a proxy in front.
+    let outbound = args
+        .trunk
+        .or_else(|| config.trunk.as_ref().and_then(|t| t.outbound()));
+    let mut trunk_ips: Vec<IpAddr> = config
+        .trunk
+        .as_ref()
+        .map(|t| t.addresses())
+        .unwrap_or_default();
+    trunk_ips.extend(outbound.map(|a| a.ip()));
+    trunk_ips.sort();
+    trunk_ips.dedup();
     ua_config
         .rate_limit
         .exempt
-        .extend(config.rate_limit_exempt.iter().copied());
+        .extend(config.rate_limit_exempt.iter().chain(&trunk_ips).copied());
     // Who may call in (issue 10): configured, else anywhere for the demo or without a
     // trunk, else the trunk only (registered phones and exempt addresses always).
     ua_config.accept_from = match &config.hotline.accept_from {
         Some(list) => list.clone(),
         None if args.demo => Vec::new(),
-        None => config.trunk.iter().map(|t| t.registrar.ip()).collect(),
+        None => trunk_ips.clone(),
     };
     ua_config.max_calls_per_source = config.hotline.max_calls_per_source;
     ua_config.tcp_max_connections = config.sip_tcp_max_connections;
     ua_config.tcp_max_per_source = config.sip_tcp_max_per_source;
     ua_config.tcp_idle_timeout = Duration::from_secs(config.sip_tcp_idle_secs);
-    ua_config.trunk = config.trunk.as_ref().map(|t| lianxin_ua::TrunkConfig {
-        domain: t.domain.clone(),
-        destination: t.registrar,
-        transport: if t.transport == "tcp" {
-            lianxin_ua::Transport::Tcp
-        } else {
-            lianxin_ua::Transport::Udp
-        },
-        credentials: lianxin_ua::Credentials {
-            username: t.username.clone(),
-            password: t.password.clone(),
-        },
-        expires: Duration::from_secs(t.expires_secs),
-        retry_after: Duration::from_secs(30),
+    // Registration, when the carrier wants it (checked complete by `Config::check`).
+    ua_config.trunk = config.trunk.as_ref().and_then(|t| {
+        Some(lianxin_ua::TrunkConfig {
+            domain: t.domain.clone()?,
+            destination: t.registrar?,
+            transport: t.transport(),
+            credentials: t.credentials()?,
+            expires: Duration::from_secs(t.expires_secs),
+            retry_after: Duration::from_secs(30),
+        })
     });
     let (ua, ua_events) = Ua::start(ua_config, Arc::new(StoreCredentials(store.clone())))
         .await
@@ -237,7 +263,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         voicemail_dir: config
             .voicemail_dir
             .clone()
-            .unwrap_or_else(|| default_voicemail_dir(store.path())),
+            .unwrap_or_else(|| beside_database(store.path(), "voicemail")),
         trust_pai: config.hotline.trust_pai,
         resync_every: Duration::from_secs(5),
         record_calls: config.hotline.record_calls.clone(),
@@ -263,6 +289,45 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         let _ended = ended_guard;
         run_hotline.await;
     });
+    let dialer = match outbound {
+        Some(destination) => {
+            let trunk = OutboundTrunk {
+                destination,
+                transport: config
+                    .trunk
+                    .as_ref()
+                    .map_or(lianxin_ua::Transport::Udp, |t| t.transport()),
+                domain: config.trunk.as_ref().and_then(|t| t.domain.clone()),
+                credentials: config.trunk.as_ref().and_then(|t| t.credentials()),
+            };
+            let defaults = config
+                .dialer
+                .options()
+                .map_err(|e| anyhow::anyhow!("[dialer] {e}"))?;
+            let dialer = Dialer::start(
+                store.clone(),
+                ua.clone(),
+                media.clone(),
+                trunk,
+                DriverConfig {
+                    rule: config.dialer.dial_rule.clone(),
+                    media_ip: public_ip,
+                    desk: Some(desk.clone()),
+                    defaults: defaults.to_settings(),
+                    notices_dir: Some(
+                        config
+                            .notices_dir
+                            .clone()
+                            .unwrap_or_else(|| beside_database(store.path(), "notices")),
+                    ),
+                },
+            )
+            .context("cannot start the group-call dialer")?;
+            desk.set_campaigns(Arc::new(dialer.clone()));
+            Some(dialer)
+        }
+        None => None,
+    };
     desk.add_health_probe(Arc::new(liveness::SipProbe(ua.clone())));
     desk.add_health_probe(Arc::new(liveness::TaskProbe {
         name: "hotline",
@@ -290,6 +355,12 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         "lianxin: RTP ports {rtp_lo}-{rtp_hi}, media address {public_ip}; prompts from {}",
         prompts_dir.display()
     );
+    match outbound {
+        Some(t) => eprintln!("lianxin: group calls go to the trunk at {t}"),
+        None => eprintln!(
+            "lianxin: group calls are off: no trunk (pass --trunk HOST:PORT or set [trunk] proxy)"
+        ),
+    }
     eprintln!(
         "lianxin: console at http://{}/  (WebSocket ws://{}/ws)",
         desk.local_addr(),
@@ -307,6 +378,11 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         None => tracing::info!("shutting down"),
     }
     stop.cancel();
+    if let Some(dialer) = &dialer {
+        // Calls in flight are hung up and logged interrupted; the campaigns resume at
+        // the next start.
+        dialer.shutdown(Duration::from_secs(5)).await;
+    }
     let _ = tokio::time::timeout(Duration::from_secs(5), hotline).await;
     ua.shutdown().await;
     desk.shutdown().await;
@@ -330,13 +406,13 @@ fn prompts_dir(configured: Option<&Path>) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/prompts"))
 }
 
-/// Voice messages live beside the database: `<db stem>-voicemail/`.
-fn default_voicemail_dir(db: &Path) -> PathBuf {
+/// Voice messages and uploaded notices live beside the database: `<db stem>-<what>/`.
+fn beside_database(db: &Path, what: &str) -> PathBuf {
     let stem = db
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "lianxin".to_string());
-    db.with_file_name(format!("{stem}-voicemail"))
+    db.with_file_name(format!("{stem}-{what}"))
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM.
@@ -382,7 +458,7 @@ mod tests {
     #[test]
     fn voicemail_folder_sits_beside_the_database() {
         assert_eq!(
-            default_voicemail_dir(Path::new("/var/lib/lianxin/lianxin.db")),
+            beside_database(Path::new("/var/lib/lianxin/lianxin.db"), "voicemail"),
             PathBuf::from("/var/lib/lianxin/lianxin-voicemail")
         );
     }

@@ -19,7 +19,7 @@ use crate::directory::DirectoryError;
 pub(crate) struct ApiError {
     pub(crate) status: StatusCode,
     message: Cow<'static, str>,
-    field: &'static str,
+    field: Cow<'static, str>,
     /// Seconds for a `Retry-After` header (429 and 503 answers).
     retry_after: Option<u64>,
 }
@@ -27,13 +27,13 @@ pub(crate) struct ApiError {
 impl ApiError {
     pub(crate) fn new(
         status: StatusCode,
-        field: &'static str,
+        field: impl Into<Cow<'static, str>>,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
         ApiError {
             status,
             message: message.into(),
-            field,
+            field: field.into(),
             retry_after: None,
         }
     }
@@ -44,8 +44,24 @@ impl ApiError {
         self
     }
 
-    pub(crate) fn bad(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn bad(
+        field: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(StatusCode::BAD_REQUEST, field, message)
+    }
+
+    pub(crate) fn forbidden(
+        field: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(StatusCode::FORBIDDEN, field, message)
+    }
+
+    /// The field at fault (tests look at it).
+    #[cfg(test)]
+    pub(crate) fn field(&self) -> &str {
+        &self.field
     }
 
     pub(crate) fn internal() -> Self {
@@ -139,4 +155,15 @@ pub(crate) fn id_param(raw: &str, message: &'static str) -> Result<i64, ApiError
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::bad("id", message))
+}
+
+impl From<crate::campaigns::CampaignRefused> for ApiError {
+    fn from(r: crate::campaigns::CampaignRefused) -> Self {
+        let status = StatusCode::from_u16(r.status)
+            .ok()
+            .filter(|s| s.is_client_error() || s.is_server_error())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let field = r.field.unwrap_or_else(|| "campaign".to_owned());
+        ApiError::new(status, field, r.message)
+    }
 }

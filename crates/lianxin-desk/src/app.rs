@@ -16,6 +16,7 @@ use crate::directory::Directory;
 use crate::event::DeskCommand;
 use crate::health::HealthBoard;
 use crate::hub::Hub;
+use crate::notice_api::Uploads;
 use crate::session::Sessions;
 use crate::throttle::LoginThrottle;
 use crate::ticket::Tickets;
@@ -30,6 +31,8 @@ pub(crate) struct App {
     pub(crate) checker: PasswordChecker,
     pub(crate) health: Arc<HealthBoard>,
     pub(crate) hub: Arc<Hub>,
+    /// Notice uploads being read (bounded).
+    pub(crate) uploads: Uploads,
     commands: mpsc::Sender<DeskCommand>,
 }
 
@@ -52,6 +55,7 @@ impl App {
             cfg,
             directory,
             hub,
+            uploads: Uploads::new(),
             commands,
         })
     }

@@ -155,7 +155,9 @@ pub trait CampaignControl: Send + Sync + 'static {
     fn resume(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>>;
     /// Cancels a campaign: no new calls, calls in flight are hung up and logged cancelled.
     fn cancel(&self, id: i64) -> BoxFuture<'_, Result<(), CampaignRefused>>;
-    /// The running and paused campaigns with their live counters.
+    /// The running and paused campaigns with their live counters. The desk calls it
+    /// while holding its hub's lock (so a console's `hello` and the updates after it
+    /// agree): it must be quick and must not publish to the desk or wait.
     fn live(&self) -> Vec<CampaignLive>;
     /// The options a campaign gets for what its request leaves out (`[dialer]` config).
     fn defaults(&self) -> CampaignSettings;

@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 use lianxin_store::{HouseholdHit, Role};
 use serde::Serialize;
 
+use crate::campaign_store::CampaignStore;
+
 /// A logged-in staff member, as shown to consoles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Staff {
@@ -141,6 +143,12 @@ pub trait Directory: Send + Sync + 'static {
 
     /// The WAV file of a voice message, or `None` if there is no such message.
     fn voice_message_audio(&self, id: i64) -> Result<Option<PathBuf>, DirectoryError>;
+
+    /// The database side of group-call campaigns, if this directory has one (the real
+    /// store does; without it the campaign endpoints answer 503).
+    fn campaigns(&self) -> Option<&dyn CampaignStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

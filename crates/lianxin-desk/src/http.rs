@@ -1,6 +1,8 @@
 //! HTTP routes: the console page, `/healthz`, log-in and tickets (handlers in `auth`),
-//! the resident look-ups, the server figures (`/api/stats`, supervisors and admins) and
-//! the WebSocket upgrade.
+//! the resident look-ups, the server figures (`/api/stats`, supervisors and admins),
+//! the group-call routes (handlers in `campaign_api`, `campaign_reads`, `notice_api`,
+//! `follow_up_api`) and the WebSocket upgrade. Bodies are limited to 64 KiB, except a
+//! notice upload (20 MiB, that route only).
 //!
 //! Every error is JSON `{"error": "<中文 message>", "field": "<field>"}` with the right
 //! status (see `api`). Everything but `/`, `/healthz`, `/api/login` and `/api/logout`
@@ -17,7 +19,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -27,6 +29,7 @@ use crate::auth::{self, Authed};
 use crate::hub::Refused;
 use crate::session::Session;
 use crate::ws::refused_message;
+use crate::{campaign_api, campaign_reads, follow_up_api, notice_api};
 
 const CONSOLE_PAGE: &str = include_str!("console.html");
 
@@ -44,6 +47,27 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/voice-messages/{id}/audio", get(voice_audio))
         .route("/api/stats", get(stats))
         .route("/api/stats/reset", post(reset_stats))
+        .route(
+            "/api/campaigns",
+            get(campaign_reads::list).post(campaign_api::start),
+        )
+        .route("/api/campaigns/preview", post(campaign_api::preview))
+        .route("/api/campaigns/{id}", get(campaign_reads::show))
+        .route("/api/campaigns/{id}/pause", post(campaign_api::pause))
+        .route("/api/campaigns/{id}/resume", post(campaign_api::resume))
+        .route("/api/campaigns/{id}/cancel", post(campaign_api::cancel))
+        .route("/api/campaigns/{id}/report", get(campaign_reads::report))
+        .route(
+            "/api/campaigns/{id}/attempts",
+            get(campaign_reads::attempts),
+        )
+        .route("/api/notices", get(notice_api::list))
+        .route(
+            "/api/notices/{name}",
+            put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
+        )
+        .route("/api/follow-ups", get(follow_up_api::list))
+        .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -13,7 +13,9 @@
 //! - call events (`call.*`): consoles of call-taking roles (operator, supervisor) whose
 //!   staff member is not `away`;
 //! - `voicemail.new`: consoles of call-taking roles, whatever their state;
-//! - `operator.state`: the staff member's own consoles and supervisors'/admins' consoles.
+//! - `operator.state`: the staff member's own consoles and supervisors'/admins' consoles;
+//! - `campaign.*`: committee staff, supervisors and admins, and a captain for the
+//!   campaigns they started (module `campaign`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +32,10 @@ use crate::directory::Staff;
 use crate::event::{DeskEvent, DisconnectReason, OnDuty, OperatorState};
 use crate::latency::LatencyHistogram;
 use crate::protocol::{CallCard, CallStatus, Outgoing};
+
+mod campaign;
+
+use campaign::CampaignOwners;
 
 /// One frame queued for a console, with the time its cause arrived (for latency).
 #[derive(Debug, Clone)]
@@ -64,6 +70,8 @@ pub(crate) struct Hub {
     pub(crate) counters: Counters,
     /// The dialer, once the binary has handed it over (`DeskHandle::set_campaigns`).
     pub(crate) campaigns: OnceLock<Arc<dyn crate::campaigns::CampaignControl>>,
+    /// Who created each campaign (who may see its frames).
+    owners: CampaignOwners,
 }
 
 #[derive(Default)]
@@ -110,7 +118,13 @@ enum Audience {
     CallTakers,
     StaffAndWatchers(i64),
     Staff(i64),
-    Watchers { except: i64 },
+    Watchers {
+        except: i64,
+    },
+    /// Consoles that see a campaign created by `owner` (`campaign_access::sees`).
+    Campaign {
+        owner: Option<i64>,
+    },
 }
 
 impl Hub {
@@ -125,6 +139,7 @@ impl Hub {
             latency: LatencyHistogram::new(),
             counters: Counters::default(),
             campaigns: OnceLock::new(),
+            owners: CampaignOwners::default(),
         }
     }
 
@@ -138,6 +153,7 @@ impl Hub {
         staff: Arc<Staff>,
         token: Arc<str>,
     ) -> Result<Registered, Refused> {
+        self.warm_owners(&staff);
         let mut st = self.lock();
         if count_consoles(&st, staff.id) >= self.cfg.max_consoles_per_staff {
             return Err(Refused::PerStaff);
@@ -147,6 +163,7 @@ impl Hub {
         }
         let state = *st.states.entry(staff.id).or_insert(self.cfg.initial_state);
         let on_duty = on_duty(&staff, state);
+        let campaigns = self.hello_campaigns(&staff);
         let hello = Outgoing::Hello {
             protocol: crate::protocol::PROTOCOL_VERSION,
             staff: &staff,
@@ -157,6 +174,7 @@ impl Hub {
             } else {
                 Vec::new()
             },
+            campaigns,
             server_time: Utc::now(),
         }
         .encode();
@@ -405,11 +423,7 @@ impl Hub {
                 st.calls.remove(&call_id);
                 self.deliver(&mut st, Audience::OnDuty, frame(text));
             }
-            DeskEvent::Campaign(update) => {
-                // Not on the wire yet: the desk side of issue 9 (campaign.* frames) comes
-                // with the campaign HTTP API.
-                tracing::debug!(?update, "campaign update (no console frame yet)");
-            }
+            DeskEvent::Campaign(update) => self.publish_campaign(update, t0),
             DeskEvent::VoicemailNew(vm) => {
                 let text = Outgoing::Voicemail { voice_message: &vm }.encode();
                 let mut st = self.lock();
@@ -487,6 +501,7 @@ impl Hub {
                 Audience::Watchers { except } => {
                     c.staff.id != except && c.staff.role.watches_operators()
                 }
+                Audience::Campaign { owner } => crate::campaign_access::sees(&c.staff, owner),
             };
             if !wanted {
                 continue;

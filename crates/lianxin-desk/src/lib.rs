@@ -55,7 +55,12 @@
 //!   `recheck`: the task that ends sessions of changed accounts.
 //! - `health`: `/healthz` and the [`HealthProbe`]s the binary registers.
 //! - `error`: `DeskError`.
-//! - [`campaigns`]: the dialer seen from the desk (`CampaignControl`, `CampaignUpdate`).
+//! - [`campaigns`]: the dialer seen from the desk (`CampaignControl`, `CampaignUpdate`);
+//!   [`campaign_store`]: the store seen from the campaign endpoints (`store_campaigns`
+//!   implements it for the real database).
+//! - `campaign_api` (preview, start, pause, resume, cancel), `campaign_reads` (list,
+//!   status, reports), `notice_api`, `follow_up_api`: the campaign HTTP endpoints;
+//!   `campaign_request`: their strict JSON body; `campaign_access`: who may do what.
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 #![deny(missing_docs)]
@@ -64,25 +69,34 @@
 mod api;
 mod app;
 mod auth;
+mod campaign_access;
+mod campaign_api;
+mod campaign_reads;
+mod campaign_request;
+pub mod campaign_store;
 pub mod campaigns;
 mod checker;
 mod config;
 pub mod directory;
 mod error;
 pub mod event;
+mod follow_up_api;
 mod health;
 mod http;
 mod hub;
 pub mod latency;
+mod notice_api;
 mod protocol;
 mod recheck;
 mod server;
 mod session;
 mod store;
+mod store_campaigns;
 mod throttle;
 mod ticket;
 mod ws;
 
+pub use campaign_store::CampaignStore;
 pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,
     CampaignState, CampaignUpdate, NoticeInfo, NoticeSource,

@@ -11,6 +11,7 @@ use lianxin_store::CallOutcome;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::campaigns::{CampaignHouseholdRow, CampaignLive};
 use crate::directory::{Staff, VoiceMessage};
 use crate::event::{OperatorRef, OperatorState};
 
@@ -52,6 +53,9 @@ pub(crate) enum Outgoing<'a> {
         state: OperatorState,
         on_duty: bool,
         calls: Vec<&'a CallCard>,
+        /// Running and paused campaigns, for the roles that see campaigns.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        campaigns: Option<Vec<CampaignLive>>,
         server_time: DateTime<Utc>,
     },
     #[serde(rename = "calls.snapshot")]
@@ -99,6 +103,17 @@ pub(crate) enum Outgoing<'a> {
         on_duty: bool,
         at: DateTime<Utc>,
     },
+    #[serde(rename = "campaign.started")]
+    CampaignStarted { campaign: &'a CampaignLive },
+    #[serde(rename = "campaign.progress")]
+    CampaignProgress { campaign: &'a CampaignLive },
+    #[serde(rename = "campaign.household")]
+    CampaignHousehold {
+        id: i64,
+        rows: &'a [CampaignHouseholdRow],
+    },
+    #[serde(rename = "campaign.finished")]
+    CampaignFinished { campaign: &'a CampaignLive },
     #[serde(rename = "pong")]
     Pong { id: Option<&'a str> },
     #[serde(rename = "error")]

@@ -52,6 +52,7 @@ impl Desk {
             },
             shutdown.clone(),
         ));
+        hub.set_owner_lookup(directory.clone());
         let (tx, rx) = mpsc::channel(config.command_queue.max(1));
         let health = Arc::new(HealthBoard::default());
         let app = Arc::new(

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use lianxin_store::{HouseholdHit, Store, StoreError};
 
+use crate::campaign_store::CampaignStore;
 use crate::directory::{AttachedNumber, Directory, DirectoryError, Login, Staff, VoiceMessage};
 
 impl Directory for Store {
@@ -92,6 +93,10 @@ impl Directory for Store {
     fn voice_message_audio(&self, id: i64) -> Result<Option<PathBuf>, DirectoryError> {
         let m = Store::voice_message(self, id).map_err(backend)?;
         Ok(m.map(|m| PathBuf::from(m.path)))
+    }
+
+    fn campaigns(&self) -> Option<&dyn CampaignStore> {
+        Some(self)
     }
 }
 

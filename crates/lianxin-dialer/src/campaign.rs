@@ -479,7 +479,9 @@ impl Campaign {
         if !self.state.active() {
             return;
         }
-        self.drop_calls(now, Outcome::Cancelled, "campaign cancelled");
+        for idx in self.drop_calls(now, Outcome::Cancelled, "campaign cancelled") {
+            self.finish(now, idx, Outcome::HungUpEarly);
+        }
         for idx in 0..self.households.len() {
             if self.households[idx].done.is_none() {
                 self.finish(now, idx, Outcome::Cancelled);
@@ -496,7 +498,7 @@ impl Campaign {
         if !self.state.active() {
             return;
         }
-        self.drop_calls(now, Outcome::Interrupted, "server stopped during the call");
+        let _ = self.drop_calls(now, Outcome::Interrupted, "server stopped during the call");
         self.queue.clear();
         self.set_state(State::Stopped);
     }
@@ -659,8 +661,11 @@ impl Campaign {
     }
 
     /// Ends every call in flight with `outcome` (cancel or stop).
-    fn drop_calls(&mut self, now: Now, outcome: Outcome, reason: &str) {
+    /// Ends every call in flight with `outcome`; returns the households whose call had
+    /// been answered (cancelling does not undo that someone heard part of the notice).
+    fn drop_calls(&mut self, now: Now, outcome: Outcome, reason: &str) -> Vec<usize> {
         let calls = std::mem::take(&mut self.calls);
+        let mut answered = Vec::new();
         for (id, c) in calls {
             match c.phase {
                 Phase::Logging => {}
@@ -670,22 +675,34 @@ impl Campaign {
                 Phase::Answered => self.commands.push_back(Command::Hangup { call: id }),
             }
             self.governor.finished();
+            let heard = c
+                .answered
+                .map(|a| (now.utc - a).num_milliseconds().max(0) as f64 / 1000.0);
+            // A cancelled campaign hangs up on people listening: they were reached and
+            // heard this much. A server stopping interrupts them (retried later).
+            let this = match (outcome, c.answered) {
+                (Outcome::Cancelled, Some(_)) => {
+                    answered.push(c.household);
+                    self.households[c.household].seconds_heard = heard;
+                    Outcome::HungUpEarly
+                }
+                _ => outcome,
+            };
             let h = &self.households[c.household];
             self.events.push_back(Event::AttemptEnded(AttemptEnd {
                 campaign_id: self.id,
                 household_id: h.id,
                 attempt: c.attempt,
-                outcome,
-                sip_code: None,
+                outcome: this,
+                sip_code: c.answered.map(|_| 200),
                 reason: reason.to_owned(),
                 answered: c.answered,
-                seconds_heard: c
-                    .answered
-                    .map(|a| (now.utc - a).num_milliseconds().max(0) as f64 / 1000.0),
+                seconds_heard: heard,
                 confirm_key: None,
                 at: now.utc,
             }));
         }
+        answered
     }
 
     fn schedule(&mut self, due: Instant, idx: usize) {

@@ -55,7 +55,9 @@ pub mod window;
 
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};
 pub use dialrule::DialRule;
-pub use driver::{Dialer, DialerError, DialerHandle, DriverConfig};
+pub use driver::{
+    Dialer, DialerError, DialerHandle, DriverConfig, OutboundTrunk, MAX_NOTICE_UPLOAD,
+};
 pub use governor::Governor;
 pub use journal::{Journal, Stored};
 pub use options::{CampaignOptions, DialerConfig, Notice, OptionsError};

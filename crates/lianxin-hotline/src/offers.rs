@@ -143,7 +143,7 @@ impl Driver {
         };
         match op.on_call_event(ev) {
             Some(LegEvent::Answered) => self.on_operator_answered(now, key).await,
-            Some(LegEvent::Failed { code, reason }) => {
+            Some(LegEvent::Failed { code, reason, .. }) => {
                 self.on_operator_failed(now, key, code, &reason)
             }
             Some(LegEvent::Ended(reason)) => {

@@ -63,6 +63,8 @@ pub enum LegEvent {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// `Retry-After` seconds, if the response gave one.
+        retry_after: Option<u32>,
     },
     /// The dialog is over; closing the leg will send nothing more.
     Ended(EndReason),
@@ -340,9 +342,17 @@ impl Leg {
                 }
                 Some(LegEvent::Answered)
             }
-            CallEvent::Failed { code, reason } => {
+            CallEvent::Failed {
+                code,
+                reason,
+                retry_after,
+            } => {
                 self.sip_ended = true;
-                Some(LegEvent::Failed { code, reason })
+                Some(LegEvent::Failed {
+                    code,
+                    reason,
+                    retry_after,
+                })
             }
             CallEvent::Reinvite { sdp } => {
                 self.on_reinvite(sdp.as_deref());

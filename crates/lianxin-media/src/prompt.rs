@@ -377,6 +377,8 @@ pub mod names {
     pub const QUEUE_AHEAD_MANY: &str = "queue_ahead_many";
     /// The example security notice (夏夜请关好门窗…).
     pub const NOTICE_SECURITY: &str = "notice_security";
+    /// 如果您已收听本通知，请按1确认 (after a notice that asks for confirmation).
+    pub const CONFIRM_HEARD: &str = "confirm_heard";
 
     /// "您前面还有N位" for N in 1..=5; larger N gives the "many" prompt.
     pub fn queue_ahead(n: usize) -> String {

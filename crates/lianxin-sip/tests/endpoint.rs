@@ -464,7 +464,8 @@ fn uac_timeout_is_408() {
             == Event::Failed {
                 call,
                 code: 408,
-                reason: "Request Timeout".into()
+                reason: "Request Timeout".into(),
+                retry_after: None
             })));
 }
 
@@ -508,7 +509,8 @@ fn regression_tcp_connect_refused_fails_the_invite_at_once() {
             == Event::Failed {
                 call,
                 code: 408,
-                reason: "Request Timeout".into()
+                reason: "Request Timeout".into(),
+                retry_after: None
             }),
         "{:?}",
         out.events
@@ -532,6 +534,47 @@ fn regression_tcp_connect_refused_fails_the_invite_at_once() {
     // A second error for the same address finds nothing left to fail.
     ep.handle_transport_error(t1, Transport::Tcp, addr("127.0.0.1:25061"));
     assert!(drain(&mut ep).events.is_empty());
+}
+
+/// UAC: a trunk's 503 carries `Retry-After`, and the failure event says how long to wait
+/// (the dialer's governor backs off by it); a response without one says nothing.
+#[test]
+fn uac_failure_reports_retry_after() {
+    let t0 = epoch();
+    let mut ep = endpoint(7, "10.0.0.1", 5060);
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    let busy = respond_to(
+        &inv,
+        503,
+        "Service Unavailable",
+        "Retry-After: 30 (overloaded);duration=60\n",
+    );
+    let out = check(&mut ep, t0, "192.0.2.50:5060", &busy);
+    assert!(
+        out.events.contains(&Event::Failed {
+            call,
+            code: 503,
+            reason: "Service Unavailable".into(),
+            retry_after: Some(30),
+        }),
+        "{:?}",
+        out.events
+    );
+    let call = ep
+        .invite(t0, outgoing(Some(b"v=0\r\n"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let inv = drain(&mut ep).text(0).replace("\r\n", "\n");
+    let busy = respond_to(&inv, 486, "Busy Here", "");
+    let out = check(&mut ep, t0, "192.0.2.50:5060", &busy);
+    assert!(out.events.contains(&Event::Failed {
+        call,
+        code: 486,
+        reason: "Busy Here".into(),
+        retry_after: None,
+    }));
 }
 
 /// UAC: 407 → retry once with Proxy-Authorization that verifies against the HA1.
@@ -586,7 +629,8 @@ fn uac_retries_once_with_digest() {
     assert!(out.events.contains(&Event::Failed {
         call,
         code: 407,
-        reason: "Proxy Authentication Required".into()
+        reason: "Proxy Authentication Required".into(),
+        retry_after: None
     }));
 }
 
@@ -717,7 +761,8 @@ fn uac_cancel_waits_for_provisional_then_487() {
         [Event::Failed {
             call,
             code: 487,
-            reason: "Request Terminated".into()
+            reason: "Request Terminated".into(),
+            retry_after: None
         }]
     );
 }
@@ -744,7 +789,8 @@ fn uac_cancel_without_answer_times_out() {
         && o.events.contains(&Event::Failed {
             call,
             code: 408,
-            reason: "Request Timeout".into()
+            reason: "Request Timeout".into(),
+            retry_after: None
         })));
     ep.handle_timeout(t0 + Duration::from_secs(300)); // the next input frees the call
     assert_eq!(ep.calls(), 0);

@@ -16,7 +16,8 @@
 //! - [`calls`]: call log and voice messages.
 //! - [`campaigns`]: group-call campaigns: create, preview, targets, reports, follow-ups;
 //!   [`campaign_log`]: their attempts, written in batches, and the saved state to resume;
-//!   [`outcome`]: the words they are logged in.
+//!   [`outcome`]: the words they are logged in; [`campaign_scope`]: the blocks and
+//!   captains of a campaign's households (for the desk's captain check).
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
 //! - [`demo`]: the deterministic demo community and the benchmark data generator.
 //! - [`pii`]: a redacting wrapper for logging numbers and names.
@@ -32,6 +33,7 @@ pub mod callerid;
 pub mod calls;
 mod campaign_history;
 pub mod campaign_log;
+pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
 pub mod import;
@@ -51,6 +53,7 @@ pub use campaign_log::{
     AttemptEnd, AttemptStart, CampaignLogBatch, HouseholdFinal, SavedAttempt, SavedCampaign,
     SavedHousehold,
 };
+pub use campaign_scope::TargetBlock;
 pub use campaigns::{
     AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary, FollowUp,
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,

@@ -570,9 +570,20 @@ impl Driver {
                     self.for_call(now, call, CallEvent::Answered { sdp });
                 }
             }
-            Event::Failed { call, code, reason } => {
-                self.for_call(now, call, CallEvent::Failed { code, reason })
-            }
+            Event::Failed {
+                call,
+                code,
+                reason,
+                retry_after,
+            } => self.for_call(
+                now,
+                call,
+                CallEvent::Failed {
+                    code,
+                    reason,
+                    retry_after,
+                },
+            ),
             Event::Cancelled { call } => {
                 self.trace(call, "cancelled by the caller");
                 self.push(UaEvent::Terminated {

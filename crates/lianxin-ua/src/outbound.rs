@@ -104,6 +104,8 @@ pub enum CallEvent {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// `Retry-After` seconds, when the response had one (a trunk's 503).
+        retry_after: Option<u32>,
     },
     /// The peer sent a re-INVITE (hold/unhold): answer with
     /// [`UaHandle::answer_reinvite`](crate::UaHandle::answer_reinvite).

@@ -161,7 +161,8 @@ mod tests {
             a,
             CallEvent::Failed {
                 code: 486,
-                reason: "Busy Here".into()
+                reason: "Busy Here".into(),
+                retry_after: None,
             }
         ));
         assert_eq!(routes.route(a), Route::Inbound, "line closed after Failed");

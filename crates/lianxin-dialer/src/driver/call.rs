@@ -2,13 +2,17 @@
 //! and media events, plays the notice once the household answers (200 OK only) and hangs
 //! up when the notice has been heard to the end.
 //!
+//! A campaign that asks for confirmation plays "press 1 to confirm" after the notice and
+//! waits [`CONFIRM_WAIT`] for a key before hanging up; a key pressed during the notice
+//! counts too (people press as soon as they understand), and ends the wait at once.
+//!
 //! Why a task per call: `Leg::outgoing` awaits the UA, and a campaign holds hundreds of
 //! calls; the campaign's own task must never wait on one of them. The call task decides
 //! nothing about outcomes: it reports plain facts ([`Report`]) and the campaign machine
 //! judges them. The campaign task tells it to CANCEL or hang up ([`Control`]).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lianxin_leg::{Leg, LegContext, LegEvent};
 use lianxin_media::{PlayItem, Prompt};
@@ -18,6 +22,9 @@ use tokio::sync::mpsc;
 use crate::campaign::CallId;
 use crate::driver::clock;
 use crate::Ended;
+
+/// How long a household has, after the "press 1" prompt, to press a key.
+pub(crate) const CONFIRM_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the campaign task tells a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +48,23 @@ pub(crate) enum Report {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// The trunk's `Retry-After` (a 503 asking us to slow down).
+        retry_after: Option<Duration>,
     },
     /// No final response (transport error, the leg could not open).
     Failed(String),
     /// An answered call ended.
     Ended(Ended),
+}
+
+/// What every call of a campaign plays.
+#[derive(Clone)]
+pub(crate) struct CallAudio {
+    /// The notice.
+    pub(crate) notice: Arc<Prompt>,
+    /// The campaign asks for a key: the "press 1 to confirm" prompt (`Some(None)` when
+    /// the prompt file is missing: the key is still waited for).
+    pub(crate) confirm: Option<Option<Arc<Prompt>>>,
 }
 
 /// What a call needs to run.
@@ -54,8 +73,8 @@ pub(crate) struct CallSpec {
     pub(crate) id: CallId,
     /// The INVITE.
     pub(crate) invite: OutgoingCall,
-    /// The notice.
-    pub(crate) notice: Arc<Prompt>,
+    /// What it plays.
+    pub(crate) audio: CallAudio,
     /// SDP session id.
     pub(crate) session_id: u64,
 }
@@ -87,8 +106,21 @@ pub(crate) async fn run(
     let mut answered: Option<Instant> = None;
     let mut confirm: Option<char> = None;
     let mut media_open = true;
+    // Set once the notice (and the "press 1" prompt) has played: when it ended, and until
+    // when a key is waited for.
+    let mut waiting: Option<(Instant, tokio::time::Instant)> = None;
+    let finish = |leg: Leg, at: Instant, end: Instant, confirm: Option<char>| {
+        leg.close(end);
+        Report::Ended(heard(at, end, true, confirm))
+    };
     loop {
+        let wait_until = waiting.map(|(_, until)| until);
         tokio::select! {
+            _ = sleep_until_opt(wait_until) => {
+                let (played, _) = waiting.unwrap_or((clock::instant(), tokio::time::Instant::now()));
+                let at = answered.unwrap_or(played);
+                return report(finish(leg, at, played, confirm)).await;
+            }
             c = control.recv() => match c {
                 Some(Control::Cancel) => leg.hang_up(),
                 Some(Control::Hangup) | None => {
@@ -108,14 +140,19 @@ pub(crate) async fn run(
                     Some(LegEvent::Progress(code)) => report(Report::Progress(code)).await,
                     Some(LegEvent::Answered) if answered.is_none() => {
                         answered = Some(clock::instant());
-                        if !leg.play(vec![PlayItem::Prompt(spec.notice.clone())]) {
+                        let mut items = vec![PlayItem::Prompt(spec.audio.notice.clone())];
+                        if let Some(Some(p)) = &spec.audio.confirm {
+                            items.push(PlayItem::Prompt(p.clone()));
+                        }
+                        if !leg.play(items) {
                             tracing::warn!("notice could not be played");
                         }
                         report(Report::Answered).await;
                     }
-                    Some(LegEvent::Failed { code, reason }) => {
+                    Some(LegEvent::Failed { code, reason, retry_after }) => {
                         leg.close(clock::instant());
-                        return report(Report::Rejected { code, reason }).await;
+                        let retry_after = retry_after.map(|s| Duration::from_secs(s.into()));
+                        return report(Report::Rejected { code, reason, retry_after }).await;
                     }
                     Some(LegEvent::Ended(reason)) => {
                         let end = clock::instant();
@@ -125,7 +162,13 @@ pub(crate) async fn run(
                         });
                         return report(r).await;
                     }
-                    Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
+                    Some(LegEvent::Digit(d)) => {
+                        confirm.get_or_insert(d);
+                        if let Some((played, _)) = waiting {
+                            let at = answered.unwrap_or(played);
+                            return report(finish(leg, at, played, confirm)).await;
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -137,15 +180,31 @@ pub(crate) async fn run(
                 match leg.on_media(ev) {
                     Some(LegEvent::PlaybackFinished) => {
                         let end = clock::instant();
-                        leg.close(end);
                         let at = answered.unwrap_or(end);
-                        return report(Report::Ended(heard(at, end, true, confirm))).await;
+                        if spec.audio.confirm.is_none() || confirm.is_some() {
+                            return report(finish(leg, at, end, confirm)).await;
+                        }
+                        waiting = Some((end, tokio::time::Instant::now() + CONFIRM_WAIT));
                     }
-                    Some(LegEvent::Digit(d)) => { confirm.get_or_insert(d); }
+                    Some(LegEvent::Digit(d)) => {
+                        confirm.get_or_insert(d);
+                        if let Some((played, _)) = waiting {
+                            let at = answered.unwrap_or(played);
+                            return report(finish(leg, at, played, confirm)).await;
+                        }
+                    }
                     _ => {}
                 }
             }
         }
+    }
+}
+
+/// Sleeps until `until`, or forever without one.
+async fn sleep_until_opt(until: Option<tokio::time::Instant>) {
+    match until {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 

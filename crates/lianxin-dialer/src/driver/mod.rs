@@ -16,9 +16,10 @@ mod clock;
 mod notices;
 mod publish;
 mod runner;
+mod trunk;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -35,6 +36,7 @@ use notices::NoticeLibrary;
 pub use notices::MAX_UPLOAD as MAX_NOTICE_UPLOAD;
 use publish::Publisher;
 use runner::{Input, Shared};
+pub use trunk::OutboundTrunk;
 
 /// Bound of a campaign's queue of confirmed attempt rows (the log writer waits when full).
 const STORED_QUEUE: usize = 4096;
@@ -105,7 +107,7 @@ impl Dialer {
         store: Store,
         ua: UaHandle,
         media: MediaHandle,
-        trunk: SocketAddr,
+        trunk: OutboundTrunk,
         config: DriverConfig,
     ) -> Result<DialerHandle, DialerError> {
         let registry: Registry = Arc::default();
@@ -218,7 +220,15 @@ impl DialerHandle {
             .lock()
             .ok()
             .and_then(|r| r.get(&id).map(|e| e.inputs.clone()))
-            .ok_or_else(|| refused(404, None, format!("群拨任务 {id} 没有在运行")))?;
+            .ok_or_else(|| match self.inner.store.campaign(id) {
+                // It exists but is over: the request comes too late, not to a wrong id.
+                Ok(Some(c)) => refused(
+                    409,
+                    Some("campaign"),
+                    format!("群拨任务 {id}（{}）已经结束，不能再暂停、继续或取消", c.name),
+                ),
+                _ => refused(404, Some("campaign"), format!("没有编号为 {id} 的群拨任务")),
+            })?;
         tx.try_send(input)
             .map_err(|_| refused(503, None, "群拨服务忙，请稍后再试".into()))
     }
@@ -262,6 +272,21 @@ impl DialerHandle {
         for tx in senders {
             let _ = tx.try_send(Input::Stop);
         }
+    }
+
+    /// Stops every campaign ([`stop`](Self::stop)) and waits, at most `within`, until
+    /// their tasks have logged the interrupted calls and ended.
+    pub async fn shutdown(&self, within: std::time::Duration) {
+        self.stop();
+        let until = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < until {
+            let left = self.inner.registry.lock().map(|r| r.len()).unwrap_or(0);
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tracing::warn!("campaigns still stopping at shutdown; their calls resume as interrupted");
     }
 
     /// Whether campaign `id` has a running (or paused) task.

@@ -7,19 +7,20 @@
 //! channels and the clock; the rules stay testable without them (STYLE.md habit 1).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use lianxin_leg::LegContext;
+use lianxin_media::prompt::names;
 use lianxin_media::Prompt;
-use lianxin_ua::{OutgoingCall, Transport};
+
 use tokio::sync::mpsc;
 
+use super::OutboundTrunk;
 use crate::campaign::CallId;
-use crate::driver::call::{self, CallSpec, Control, Report};
+use crate::driver::call::{self, CallAudio, CallSpec, Control, Report};
 use crate::driver::clock::now;
 use crate::driver::publish::Publisher;
 use crate::{Campaign, Command, Event, Journal, State, Stored};
@@ -42,7 +43,7 @@ pub(crate) struct Shared {
     /// UA and media.
     pub(crate) ctx: LegContext,
     /// Where calls go.
-    pub(crate) trunk: SocketAddr,
+    pub(crate) trunk: OutboundTrunk,
     /// The campaign log.
     pub(crate) journal: Journal,
 }
@@ -71,13 +72,27 @@ pub(crate) async fn run(
     let mut inputs_open = true;
     // The clock read for the latest input; the events it caused are logged at that time.
     let mut n = now();
+    let audio = CallAudio {
+        notice,
+        confirm: campaign.options().confirm_key.then(|| {
+            let p = shared.ctx.media.prompt(names::CONFIRM_HEARD).ok();
+            if p.is_none() {
+                tracing::warn!(
+                    campaign = campaign.id(),
+                    "no {}.wav among the prompts: households are not told to press 1",
+                    names::CONFIRM_HEARD
+                );
+            }
+            p
+        }),
+    };
     loop {
         drain(
             &shared,
             n.utc,
             &mut campaign,
             &mut calls,
-            &notice,
+            &audio,
             &reports_tx,
             &mut publisher,
         );
@@ -118,9 +133,11 @@ pub(crate) async fn run(
                 match report {
                     Report::Progress(code) => campaign.handle_progress(n, id, code),
                     Report::Answered => campaign.handle_answered(n, id),
-                    Report::Rejected { code, reason } => {
-                        campaign.handle_rejected(n, id, code, &reason, None)
-                    }
+                    Report::Rejected {
+                        code,
+                        reason,
+                        retry_after,
+                    } => campaign.handle_rejected(n, id, code, &reason, retry_after),
                     Report::Failed(reason) => campaign.handle_failed(n, id, &reason),
                     Report::Ended(ended) => campaign.handle_ended(n, id, ended),
                 }
@@ -141,7 +158,7 @@ fn drain(
     utc: DateTime<Utc>,
     campaign: &mut Campaign,
     calls: &mut HashMap<CallId, mpsc::Sender<Control>>,
-    notice: &Arc<Prompt>,
+    audio: &CallAudio,
     reports: &mpsc::Sender<(CallId, Report)>,
     publisher: &mut Publisher,
 ) {
@@ -154,13 +171,32 @@ fn drain(
     }
     while let Some(cmd) = campaign.poll_command() {
         match cmd {
-            Command::Dial { call, dialled, .. } => {
+            Command::Dial {
+                call,
+                household,
+                attempt,
+                dialled,
+                ..
+            } => {
                 let (tx, rx) = mpsc::channel(4);
                 calls.insert(call, tx);
                 let spec = CallSpec {
                     id: call,
-                    invite: invite(shared.trunk, &dialled, id, campaign),
-                    notice: notice.clone(),
+                    invite: shared.trunk.invite(
+                        &dialled,
+                        &campaign.options().caller_id,
+                        shared.ctx.media_ip,
+                        // Which campaign and attempt this is, for the trunk's logs (and a
+                        // check that no attempt is ever dialled twice, even across a crash).
+                        vec![
+                            ("X-Lianxin-Campaign".to_owned(), id.to_string()),
+                            (
+                                "X-Lianxin-Attempt".to_owned(),
+                                format!("{household}.{attempt}"),
+                            ),
+                        ],
+                    ),
+                    audio: audio.clone(),
                     session_id: session_id(id, call),
                 };
                 tokio::spawn(call::run(shared.ctx.clone(), spec, rx, reports.clone()));
@@ -176,26 +212,6 @@ fn drain(
                 }
             }
         }
-    }
-}
-
-/// The INVITE for one attempt: to the trunk, caller ID presented, campaign header.
-fn invite(trunk: SocketAddr, dialled: &str, campaign_id: i64, campaign: &Campaign) -> OutgoingCall {
-    let caller = &campaign.options().caller_id;
-    let user = if caller.is_empty() {
-        "lianxin"
-    } else {
-        caller.as_str()
-    };
-    OutgoingCall {
-        target: format!("sip:{dialled}@{trunk}"),
-        from: format!("sip:{user}@{}", trunk.ip()),
-        from_display: None,
-        destination: trunk,
-        transport: Transport::Udp,
-        sdp: None,
-        credentials: None,
-        headers: vec![("X-Lianxin-Campaign".to_owned(), campaign_id.to_string())],
     }
 }
 

@@ -119,6 +119,8 @@ pub enum Event {
         code: u16,
         /// Reason phrase.
         reason: String,
+        /// `Retry-After` in seconds, when the response carried one (503, 486…).
+        retry_after: Option<u32>,
     },
     /// A call ended (BYE either way, or the dialog was lost).
     CallTerminated {

@@ -208,6 +208,7 @@ impl Endpoint {
                     call: h,
                     code: 408,
                     reason: "Request Timeout".into(),
+                    retry_after: None,
                 });
             }
         } else if *method == Method::Invite {

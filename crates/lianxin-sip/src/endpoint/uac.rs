@@ -191,6 +191,7 @@ impl Endpoint {
             call: h,
             code,
             reason: resp.reason.clone(),
+            retry_after: retry_after(&resp),
         });
     }
 
@@ -309,4 +310,14 @@ impl Endpoint {
         let bye = d.request(Method::Bye, via, None);
         self.start_client(now, Owner::Nobody, bye, dest, transport);
     }
+}
+
+/// `Retry-After: 120` or `Retry-After: 120 (busy);duration=60` → 120 (RFC 3261 §20.33).
+fn retry_after(resp: &Response) -> Option<u32> {
+    let value = resp.head.header("Retry-After")?;
+    let digits: &str = value
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?;
+    digits.parse().ok()
 }
