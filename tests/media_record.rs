@@ -102,11 +102,12 @@ async fn received_rtp_is_recorded_sample_for_sample() {
     let media = engine(34000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("message.wav");
+    let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (session, mut events) = media
         .open(SessionParams {
             codec: Codec::Pcmu,
             telephone_event_pt: None,
-            remote: None,
+            remote: Some(phone.local_addr().unwrap()),
         })
         .unwrap();
     session
@@ -114,7 +115,6 @@ async fn received_rtp_is_recorded_sample_for_sample() {
         .unwrap();
     let to = session.local_addr();
     tokio::task::spawn_blocking(move || {
-        let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
         send_frames(&phone, to, 50);
     })
     .await
@@ -154,11 +154,12 @@ async fn recording_stops_at_its_maximum_length() {
     let media = engine(35000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.wav");
+    let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (session, mut events) = media
         .open(SessionParams {
             codec: Codec::Pcmu,
             telephone_event_pt: None,
-            remote: None,
+            remote: Some(phone.local_addr().unwrap()),
         })
         .unwrap();
     session
@@ -166,7 +167,6 @@ async fn recording_stops_at_its_maximum_length() {
         .unwrap();
     let to = session.local_addr();
     tokio::task::spawn_blocking(move || {
-        let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
         send_frames(&phone, to, 40);
     });
     let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
@@ -188,10 +188,16 @@ async fn recording_stops_at_its_maximum_length() {
 /// The test re-runs its own binary with only itself selected and this variable naming the
 /// WAV file: that child process records until it is killed.
 const CHILD_RECORDS_TO: &str = "LIANXIN_MEDIA_TEST_RECORD";
+/// ... and this one the phone's address (the child's session takes RTP only from there).
+const CHILD_PHONE: &str = "LIANXIN_MEDIA_TEST_PHONE";
 
 /// The child's part of `killed_recording_is_readable_up_to_last_flush`: records into `path`,
 /// prints its port, and waits to be killed (it fails if nobody kills it within 30 s).
 fn record_until_killed(path: &Path) {
+    let phone: SocketAddr = std::env::var(CHILD_PHONE)
+        .expect("the parent names the phone")
+        .parse()
+        .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let media = engine(36000);
@@ -199,7 +205,7 @@ fn record_until_killed(path: &Path) {
             .open(SessionParams {
                 codec: Codec::Pcmu,
                 telephone_event_pt: None,
-                remote: None,
+                remote: Some(phone),
             })
             .unwrap();
         session
@@ -218,6 +224,7 @@ fn killed_recording_is_readable_up_to_last_flush() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.wav");
+    let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -227,6 +234,7 @@ fn killed_recording_is_readable_up_to_last_flush() {
             "1",
         ])
         .env(CHILD_RECORDS_TO, &path)
+        .env(CHILD_PHONE, phone.local_addr().unwrap().to_string())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -238,7 +246,6 @@ fn killed_recording_is_readable_up_to_last_flush() {
             break line[at + 5..].trim().parse().unwrap();
         }
     };
-    let phone = UdpSocket::bind("127.0.0.1:0").unwrap();
     let to: SocketAddr = ([127, 0, 0, 1], port).into();
     // 2.5 s of audio, then SIGKILL: no finalize, no destructor.
     send_frames(&phone, to, 125);
@@ -447,24 +454,30 @@ async fn supervisor_listens_and_whispers_to_the_operator_only() {
     // The caller speaks: the supervisor hears it (the operator is silent, so the mix is
     // the caller alone).
     let to_caller = caller.local_addr();
-    let (caller_phone, operator_phone, heard, op_heard) = tokio::task::spawn_blocking(move || {
-        send_frames(&caller_phone, to_caller, 30);
-        let heard = voiced_ulaw(&supervisor_phone);
-        let op_heard = voiced_ulaw(&operator_phone);
-        (caller_phone, operator_phone, heard, op_heard)
-    })
-    .await
-    .unwrap();
+    let (caller_phone, operator_phone, supervisor_phone, heard, op_heard) =
+        tokio::task::spawn_blocking(move || {
+            send_frames(&caller_phone, to_caller, 30);
+            let heard = voiced_ulaw(&supervisor_phone);
+            let op_heard = voiced_ulaw(&operator_phone);
+            (
+                caller_phone,
+                operator_phone,
+                supervisor_phone,
+                heard,
+                op_heard,
+            )
+        })
+        .await
+        .unwrap();
     assert!(op_heard == expected(30), "operator did not hear the caller");
     assert!(heard == expected(30), "supervisor did not hear the caller");
 
-    // Whisper: the supervisor speaks; the operator hears it, the caller does not.
-    // (`supervisor_phone` was moved above; a new monitor call makes a fresh start.)
+    // Whisper: the supervisor speaks (from its phone, the address its session was opened
+    // with); the operator hears it, the caller does not.
     supervisor.monitor(&caller, &operator, true).unwrap();
     let to_supervisor = supervisor.local_addr();
     let (op_heard, caller_heard) = tokio::task::spawn_blocking(move || {
-        let whisperer = UdpSocket::bind("127.0.0.1:0").unwrap();
-        send_frames(&whisperer, to_supervisor, 30);
+        send_frames(&supervisor_phone, to_supervisor, 30);
         (voiced_ulaw(&operator_phone), voiced_ulaw(&caller_phone))
     })
     .await

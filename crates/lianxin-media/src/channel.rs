@@ -1,17 +1,18 @@
 //! How handles and the pacing thread talk: the state they share ([`Shared`]: the bounded
-//! command and inbound channels, port allocation, counters), the [`Command`]s, and the
+//! command and inbound channels, random port allocation, counters), the [`Command`]s, and the
 //! per-session receive task that forwards datagrams with their arrival time.
 #![allow(clippy::disallowed_methods)] // the receive task stamps arrival times
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::config::MediaConfig;
+use crate::ports::PortPairs;
 use crate::record::Recorder;
 use crate::rtcp::parse_reports;
 use crate::rtp::SessionStats;
@@ -23,7 +24,7 @@ pub(crate) struct Shared {
     pub(crate) in_tx: SyncSender<Inbound>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) next_id: AtomicU64,
-    pub(crate) port_cursor: AtomicUsize,
+    pub(crate) port_rng: Mutex<rand::rngs::StdRng>,
     pub(crate) open: AtomicUsize,
     pub(crate) inbound_dropped: AtomicU64,
     pub(crate) ticks_skipped: AtomicU64,
@@ -38,12 +39,13 @@ impl Shared {
     }
 
     pub(crate) fn bind_pair(&self) -> Result<(UdpSocket, UdpSocket), MediaError> {
-        let (first, last) = self.config.port_range;
-        let first = first + first % 2;
-        let pairs = (last.saturating_sub(first) as usize).div_ceil(2);
-        for _ in 0..pairs {
-            let n = self.port_cursor.fetch_add(1, Ordering::Relaxed) % pairs.max(1);
-            let port = first + 2 * n as u16;
+        let pairs = PortPairs::new(self.config.port_range);
+        let order = {
+            // A poisoned lock only means another open panicked; the generator is fine.
+            let mut rng = self.port_rng.lock().unwrap_or_else(|p| p.into_inner());
+            pairs.shuffled(&mut *rng)
+        };
+        for port in order {
             let Ok(rtp) = UdpSocket::bind((self.config.bind_ip, port)) else {
                 continue;
             };
@@ -52,6 +54,7 @@ impl Shared {
             };
             return Ok((rtp, rtcp));
         }
+        let (first, last) = self.config.port_range;
         Err(MediaError::NoPort { first, last })
     }
 }

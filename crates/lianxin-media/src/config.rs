@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::latch::LatchConfig;
 use crate::prompt::PromptLibrary;
 
 /// Engine settings.
@@ -11,8 +12,12 @@ use crate::prompt::PromptLibrary;
 pub struct MediaConfig {
     /// Address RTP sockets bind to.
     pub bind_ip: IpAddr,
-    /// Ports for RTP (even) and RTCP (the odd port above); inclusive.
+    /// Ports for RTP (even) and RTCP (the odd port above); inclusive. Each session gets a
+    /// pair chosen at random (seeded by `rng_seed` in tests), so nobody can tell which
+    /// port the next call will use.
     pub port_range: (u16, u16),
+    /// Which sources a session accepts RTP from (see [`latch`](crate::latch)).
+    pub latch: LatchConfig,
     /// After this long without a packet from the peer, [`MediaEvent::NoMedia`](crate::MediaEvent::NoMedia) is sent.
     pub no_media_timeout: Duration,
     /// The prompts sessions may play (see [`MediaHandle::prompt`](crate::MediaHandle::prompt)).
@@ -29,7 +34,8 @@ pub struct MediaConfig {
     pub record_flush: Duration,
     /// RTCP CNAME.
     pub cname: String,
-    /// Seed for SSRCs and initial sequence numbers/timestamps (tests); `None`: from the OS.
+    /// Seed for SSRCs, initial sequence numbers/timestamps and port choice (tests); `None`:
+    /// from the OS.
     pub rng_seed: Option<u64>,
     /// Run the pacing thread at real-time priority (Linux `SCHED_FIFO`, needs root or
     /// `CAP_SYS_NICE`; if refused, a warning is logged and it runs normally). The thread
@@ -45,6 +51,7 @@ impl MediaConfig {
         MediaConfig {
             bind_ip,
             port_range: (20000, 29999),
+            latch: LatchConfig::default(),
             no_media_timeout: Duration::from_secs(10),
             prompts,
             max_sessions: 2000,

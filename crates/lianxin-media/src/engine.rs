@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
@@ -61,7 +61,7 @@ impl MediaEngine {
             in_tx,
             runtime,
             next_id: AtomicU64::new(1),
-            port_cursor: AtomicUsize::new(0),
+            port_rng: Mutex::new(port_rng(config.rng_seed)),
             open: AtomicUsize::new(0),
             inbound_dropped: AtomicU64::new(0),
             ticks_skipped: AtomicU64::new(0),
@@ -72,6 +72,16 @@ impl MediaEngine {
             .spawn(move || worker.run())
             .map_err(MediaError::Thread)?;
         Ok(MediaHandle { shared })
+    }
+}
+
+/// The generator of port choices: seeded (tests) apart from the SSRC generator, else from
+/// the OS.
+fn port_rng(seed: Option<u64>) -> rand::rngs::StdRng {
+    use rand::SeedableRng;
+    match seed {
+        Some(seed) => rand::rngs::StdRng::seed_from_u64(seed ^ 0x706f_7274_7321),
+        None => rand::rngs::StdRng::from_os_rng(),
     }
 }
 

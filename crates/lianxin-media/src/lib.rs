@@ -9,12 +9,16 @@
 //! forbids reading the clock outside the I/O driver):
 //! - [`g711`]: μ-law / A-law tables and the [`G711`] arithmetic on [`Codec`] (a
 //!   `lianxin-sdp` type, re-exported: SDP negotiates it, the engine encodes with it).
+//! - [`audio_file`]: WAV or MP3, told apart by content and decoded to mono samples.
 //! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
-//! - [`prompt`]: the [`PromptLibrary`]: WAV files loaded, converted and pre-encoded once,
-//!   shared by every call.
+//! - [`prompt`]: the [`PromptLibrary`]: WAV and MP3 files (or uploaded bytes) decoded,
+//!   converted and pre-encoded once, shared by every call.
 //! - [`pacer`]: the single 20 ms schedule every stream is sent on.
-//! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, symmetric RTP latch,
-//!   loss and jitter, one-way-audio detection).
+//! - [`ports`]: which port pair a new session gets (a random one).
+//! - [`latch`]: which address a session takes RTP from (the signalled one, or one learned
+//!   within a short window under rules an attacker cannot use to take a call over).
+//! - [`rtp`]: one session's RTP state (SSRC/sequence/timestamps, the source rules, loss
+//!   and jitter, one-way-audio detection).
 //! - [`dtmf`]: RFC 4733 key presses with end-of-event de-duplication.
 //! - [`jitter`]: a small reordering buffer feeding the recorder and bridged calls.
 //! - [`rtcp`]: sender reports out, receiver reports parsed.
@@ -35,13 +39,16 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+pub mod audio_file;
 mod channel;
 pub mod config;
 pub mod dtmf;
 pub mod engine;
 pub mod g711;
 pub mod jitter;
+pub mod latch;
 pub mod pacer;
+pub mod ports;
 pub mod prompt;
 pub mod record;
 pub mod resample;

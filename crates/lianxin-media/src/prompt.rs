@@ -1,10 +1,14 @@
-//! The prompt library: every WAV file of a directory, loaded once at start and pre-encoded.
+//! The prompt library: every WAV or MP3 file of a directory, loaded once at start and
+//! pre-encoded.
 //!
 //! The hotline plays the same dozen prompts to every caller and the dialer plays one notice
 //! to hundreds of households at once, so each prompt is converted to 8 kHz mono once, encoded
 //! once into both G.711 laws, and shared (`Arc<[u8]>`): a call playing it only keeps a frame
-//! index. Loading accepts 8/16/24/32-bit integer and 32-bit float WAV at any rate, any channel
-//! count (mixed down). Errors name the file, so a bad prompt is found at start, not mid-call.
+//! index. A prompt comes from a file ([`Prompt::load`]) or from bytes already in memory, such
+//! as an upload ([`Prompt::decode`]); both take one path: the format is told by content and
+//! decoded by [`audio_file`](crate::audio_file) (WAV of 8/16/24/32-bit integer or 32-bit
+//! float samples, and MP3, at any rate and channel count), then resampled to 8 kHz. Errors
+//! name the file (or the upload's name), so a bad prompt is found at start, not mid-call.
 //!
 //! This module reads files but keeps no clock and no sockets.
 
@@ -13,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audio_file::{self, AudioFileError};
 use crate::g711::{Codec, G711};
 use crate::resample::{to_telephone_rate, ResampleError, TELEPHONE_RATE};
 
@@ -21,7 +26,8 @@ pub const FRAME_SAMPLES: usize = 160;
 /// Duration of one frame.
 pub const FRAME_DURATION: Duration = Duration::from_millis(20);
 
-/// Why a prompt could not be loaded.
+/// Why a prompt could not be loaded. Every variant names the file (for
+/// [`Prompt::decode`], the name it was given).
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
     /// The prompt directory cannot be listed.
@@ -32,13 +38,35 @@ pub enum PromptError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// The file is missing, unreadable or not a WAV file hound understands.
+    /// The file is missing or cannot be read.
     #[error("cannot read prompt {file}: {source}")]
     Unreadable {
         /// The file.
         file: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file is neither WAV nor MP3 (judged by its first bytes, not its name).
+    #[error("prompt {file} is neither a WAV file (RIFF/WAVE header) nor an MP3 file (ID3 tag or MPEG audio frame)")]
+    Unrecognized {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The file starts like a WAV file but is not one hound can read.
+    #[error("prompt {file} is not a readable WAV file: {source}")]
+    Wav {
+        /// The file.
+        file: PathBuf,
         /// What hound said.
         source: hound::Error,
+    },
+    /// The file starts like an MP3 file but its audio cannot be decoded.
+    #[error("prompt {file} is not a readable MP3 file: {detail}")]
+    Mp3 {
+        /// The file.
+        file: PathBuf,
+        /// What the decoder said.
+        detail: String,
     },
     /// The file is longer than the configured maximum.
     #[error("prompt {file} is {seconds:.1} s long, more than the {max_seconds} s allowed")]
@@ -82,6 +110,26 @@ pub enum PromptError {
     },
 }
 
+impl PromptError {
+    fn from_audio(file: &Path, e: AudioFileError) -> PromptError {
+        let file = file.to_path_buf();
+        match e {
+            AudioFileError::Unrecognized => PromptError::Unrecognized { file },
+            AudioFileError::Wav(source) => PromptError::Wav { file, source },
+            AudioFileError::Mp3(detail) => PromptError::Mp3 { file, detail },
+            AudioFileError::Unsupported(detail) => PromptError::Unsupported { file, detail },
+            AudioFileError::TooLong {
+                seconds,
+                max_seconds,
+            } => PromptError::TooLong {
+                file,
+                seconds,
+                max_seconds,
+            },
+        }
+    }
+}
+
 /// Options for loading prompts.
 #[derive(Debug, Clone)]
 pub struct PromptConfig {
@@ -122,57 +170,66 @@ impl Prompt {
         }
     }
 
-    /// Loads one WAV file (see the module docs for the accepted formats).
+    /// Loads one WAV or MP3 file (see the module docs); the prompt is named after the
+    /// file without its extension.
     pub fn load(path: &Path, config: &PromptConfig) -> Result<Prompt, PromptError> {
-        let unreadable = |source| PromptError::Unreadable {
+        let bytes = std::fs::read(path).map_err(|source| PromptError::Unreadable {
             file: path.to_path_buf(),
             source,
-        };
-        let reader = hound::WavReader::open(path).map_err(unreadable)?;
-        let spec = reader.spec();
-        if spec.channels == 0 || spec.sample_rate == 0 {
-            return Err(PromptError::Unsupported {
-                file: path.to_path_buf(),
-                detail: format!("{} channels at {} Hz", spec.channels, spec.sample_rate),
-            });
-        }
-        let frames = reader.duration() as u64;
-        let seconds = frames as f64 / spec.sample_rate as f64;
-        if seconds > config.max_duration.as_secs_f64() {
-            return Err(PromptError::TooLong {
-                file: path.to_path_buf(),
-                seconds,
-                max_seconds: config.max_duration.as_secs(),
-            });
-        }
-        let interleaved = read_normalized(reader, path)?;
-        let channels = spec.channels as usize;
-        let mono: Vec<f32> = interleaved
-            .chunks_exact(channels)
-            .map(|c| c.iter().sum::<f32>() / channels as f32)
-            .collect();
-        if mono.is_empty() {
-            return Err(PromptError::Empty {
-                file: path.to_path_buf(),
-            });
-        }
-        let at_8k =
-            to_telephone_rate(&mono, spec.sample_rate).map_err(|source| PromptError::Resample {
-                file: path.to_path_buf(),
-                source,
-            })?;
-        let pcm: Vec<i16> = at_8k
-            .iter()
-            .map(|v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
-            .collect();
+        })?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
+        Prompt::decode_as(name, path, &bytes, config)
+    }
+
+    /// Builds the prompt `name` from a WAV or MP3 file's bytes (an upload); the format is
+    /// told by content. Errors name `name` as the file.
+    pub fn decode(
+        name: impl Into<String>,
+        bytes: &[u8],
+        config: &PromptConfig,
+    ) -> Result<Prompt, PromptError> {
+        let name = name.into();
+        let file = PathBuf::from(&name);
+        Prompt::decode_as(name, &file, bytes, config)
+    }
+
+    fn decode_as(
+        name: String,
+        file: &Path,
+        bytes: &[u8],
+        config: &PromptConfig,
+    ) -> Result<Prompt, PromptError> {
+        let decoded = audio_file::decode(bytes, config.max_duration)
+            .map_err(|e| PromptError::from_audio(file, e))?;
+        if decoded.skipped_frames > 0 {
+            tracing::warn!(
+                file = %file.display(),
+                frames = decoded.skipped_frames,
+                "MP3 frames that did not decode were skipped"
+            );
+        }
+        if decoded.samples.is_empty() {
+            return Err(PromptError::Empty {
+                file: file.to_path_buf(),
+            });
+        }
+        let at_8k = to_telephone_rate(&decoded.samples, decoded.rate).map_err(|source| {
+            PromptError::Resample {
+                file: file.to_path_buf(),
+                source,
+            }
+        })?;
+        let pcm: Vec<i16> = at_8k
+            .iter()
+            .map(|v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+            .collect();
         Ok(Prompt::from_pcm(name, &pcm))
     }
 
-    /// The prompt's name (the file name without `.wav`).
+    /// The prompt's name (the file name without its extension).
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -208,35 +265,6 @@ impl Prompt {
     }
 }
 
-/// Reads all samples as f32 in [-1, 1), interleaved.
-fn read_normalized<R: std::io::Read>(
-    reader: hound::WavReader<R>,
-    path: &Path,
-) -> Result<Vec<f32>, PromptError> {
-    let spec = reader.spec();
-    let unreadable = |source| PromptError::Unreadable {
-        file: path.to_path_buf(),
-        source,
-    };
-    match (spec.sample_format, spec.bits_per_sample) {
-        (hound::SampleFormat::Float, 32) => reader
-            .into_samples::<f32>()
-            .map(|s| s.map_err(unreadable))
-            .collect(),
-        (hound::SampleFormat::Int, bits @ 1..=32) => {
-            let scale = 1.0 / (1u64 << (bits - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale).map_err(unreadable))
-                .collect()
-        }
-        (format, bits) => Err(PromptError::Unsupported {
-            file: path.to_path_buf(),
-            detail: format!("{bits}-bit {format:?} samples"),
-        }),
-    }
-}
-
 /// Every prompt of a directory, by name.
 #[derive(Debug, Default)]
 pub struct PromptLibrary {
@@ -245,7 +273,8 @@ pub struct PromptLibrary {
 }
 
 impl PromptLibrary {
-    /// Loads every `*.wav` in `dir`; the first bad file stops the load with its name.
+    /// Loads every `*.wav` and `*.mp3` in `dir` (a name in both formats: the WAV wins); the
+    /// first bad file stops the load with its name.
     pub fn load_dir(dir: &Path, config: &PromptConfig) -> Result<PromptLibrary, PromptError> {
         let dir_err = |source| PromptError::Directory {
             dir: dir.to_path_buf(),
@@ -254,13 +283,14 @@ impl PromptLibrary {
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(dir_err)? {
             let path = entry.map_err(dir_err)?.path();
-            let is_wav = path
+            let is_audio = path
                 .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
-            if is_wav {
+                .is_some_and(|e| e.eq_ignore_ascii_case("wav") || e.eq_ignore_ascii_case("mp3"));
+            if is_audio {
                 paths.push(path);
             }
         }
+        // Sorted, `x.mp3` comes before `x.wav`: the WAV is inserted last and wins.
         paths.sort();
         let mut library = PromptLibrary {
             dir: dir.to_path_buf(),
@@ -486,7 +516,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("broken.wav"), b"RIFF\x10\0\0\0WAVEjunk").unwrap();
         let err = PromptLibrary::load_dir(dir.path(), &Default::default()).unwrap_err();
-        assert!(matches!(err, PromptError::Unreadable { .. }), "{err}");
+        assert!(matches!(err, PromptError::Wav { .. }), "{err}");
         assert!(err.to_string().contains("broken.wav"), "{err}");
         let err =
             PromptLibrary::load_dir(&dir.path().join("nope"), &Default::default()).unwrap_err();

@@ -1,6 +1,6 @@
 //! One RTP session's state: what we send (SSRC, sequence, timestamps, marker bit) and what
-//! we receive (symmetric-RTP latch, loss, RFC 3550 jitter, one-way-audio detection, key
-//! presses).
+//! we receive (which source is accepted — the [`latch`](crate::latch) rules —, loss,
+//! RFC 3550 jitter, one-way-audio detection, key presses).
 //!
 //! Sans-IO: the engine passes `now`, the pacer's tick index and received bytes; the session
 //! writes packets into the engine's buffer and returns what it learned. Randomness (SSRC,
@@ -9,6 +9,9 @@
 //! Timestamps follow the pacer's grid: the timestamp of tick `t` is
 //! `initial + 160 × (t − first tick)`, so they keep advancing through silences and the
 //! marker bit flags the first packet after one (the start of a talk-spurt).
+//!
+//! The source is screened before a packet is parsed, so a flood from other addresses costs
+//! a comparison each, not a parse (and nothing is allocated for it).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -18,6 +21,7 @@ use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
 use crate::dtmf::DtmfReceiver;
 use crate::g711::Codec;
+use crate::latch::{Admit, LatchConfig, Screen, SourceLatch};
 use crate::prompt::FRAME_SAMPLES;
 use crate::rtcp::SenderInfo;
 
@@ -36,8 +40,12 @@ pub struct SessionStats {
     pub packets_lost: u64,
     /// Interarrival jitter (RFC 3550 §6.4.1), in milliseconds.
     pub jitter_ms: f64,
-    /// Packets from the wrong address, with a wrong payload type or malformed.
+    /// Packets not accepted: from another address than the peer's (also counted in
+    /// `packets_foreign`), with a wrong payload type, or malformed.
     pub packets_rejected: u64,
+    /// Packets dropped because they came from another address than the peer's (before
+    /// signalling, from a newcomer on probation, or from anyone the latch rules refuse).
+    pub packets_foreign: u64,
 }
 
 /// Why a received datagram was not accepted.
@@ -49,7 +57,7 @@ pub enum RtpError {
     /// A payload type we did not negotiate.
     #[error("unexpected payload type {0}")]
     PayloadType(u8),
-    /// From an address other than the one we latched to.
+    /// From an address other than the peer's, which may not replace it.
     #[error("RTP from {from}, expected {expected}")]
     WrongSource {
         /// Where it came from.
@@ -57,6 +65,30 @@ pub enum RtpError {
         /// Where the peer's media comes from.
         expected: SocketAddr,
     },
+    /// Before signalling named the peer.
+    #[error("RTP from {from} before the peer's address is known")]
+    Unsignalled {
+        /// Where it came from.
+        from: SocketAddr,
+    },
+    /// From a new source still on probation (see [`latch`](crate::latch)).
+    #[error("RTP from {from}, a new source on probation")]
+    Probation {
+        /// Where it came from.
+        from: SocketAddr,
+    },
+}
+
+impl RtpError {
+    /// True when the packet was refused for where it came from.
+    pub fn is_foreign(&self) -> bool {
+        matches!(
+            self,
+            RtpError::WrongSource { .. }
+                | RtpError::Unsignalled { .. }
+                | RtpError::Probation { .. }
+        )
+    }
 }
 
 /// What a received packet carried.
@@ -89,6 +121,8 @@ pub struct RtpConfig {
     pub telephone_event_pt: Option<u8>,
     /// After this long without a packet, report [`NoMedia`].
     pub no_media_timeout: Duration,
+    /// Which sources are accepted.
+    pub latch: LatchConfig,
 }
 
 /// Receive-side sequence tracking (RFC 3550 appendix A.1, simplified).
@@ -121,8 +155,7 @@ pub struct RtpSession {
     ts_initial: u32,
     first_tick: u64,
     last_sent_tick: Option<u64>,
-    remote: Option<SocketAddr>,
-    latched: bool,
+    latch: SourceLatch,
     epoch: Instant,
     last_rx: Instant,
     no_media_reported: bool,
@@ -151,8 +184,7 @@ impl RtpSession {
             ts_initial: rng.next_u32(),
             first_tick,
             last_sent_tick: None,
-            remote,
-            latched: false,
+            latch: SourceLatch::new(config.latch, remote, now),
             epoch: now,
             last_rx: now,
             no_media_reported: false,
@@ -174,24 +206,24 @@ impl RtpSession {
         self.config.codec
     }
 
-    /// Where packets are sent (signalled address until the peer's first packet, then its
-    /// actual source).
+    /// Where packets are sent and accepted from: the signalled address, or the source
+    /// learned from the peer's packets (symmetric RTP, within the latch rules).
     pub fn remote(&self) -> Option<SocketAddr> {
-        self.remote
+        self.latch.current()
     }
 
     /// True once the remote was learned from the peer's packets (symmetric RTP).
     pub fn latched(&self) -> bool {
-        self.latched
+        self.latch.learned()
     }
 
-    /// Sets the address from signalling (SDP); the next valid packet may latch again.
-    pub fn set_remote(&mut self, addr: SocketAddr) {
-        if self.remote.is_none() && self.rx.is_none() {
+    /// Sets the address from signalling (SDP) at `now`; a new address forgets the learned
+    /// source and opens a new latch window.
+    pub fn set_remote(&mut self, now: Instant, addr: SocketAddr) {
+        if self.latch.current().is_none() && self.rx.is_none() {
             self.rearm = true;
         }
-        self.remote = Some(addr);
-        self.latched = false;
+        self.latch.set_signalled(now, addr);
     }
 
     /// The figures so far.
@@ -216,7 +248,7 @@ impl RtpSession {
         payload: &[u8],
         out: &mut [u8],
     ) -> Option<(SocketAddr, usize)> {
-        let remote = self.remote?;
+        let remote = self.latch.current()?;
         let marker = match self.last_sent_tick {
             Some(last) => last + 1 != tick,
             None => true,
@@ -256,8 +288,11 @@ impl RtpSession {
         bytes: &'a [u8],
     ) -> Result<Incoming<'a>, RtpError> {
         let result = self.accept(now, from, bytes);
-        if result.is_err() {
+        if let Err(e) = &result {
             self.stats.packets_rejected += 1;
+            if e.is_foreign() {
+                self.stats.packets_foreign += 1;
+            }
         }
         result
     }
@@ -268,6 +303,11 @@ impl RtpSession {
         from: SocketAddr,
         bytes: &'a [u8],
     ) -> Result<Incoming<'a>, RtpError> {
+        match self.latch.screen(now, from) {
+            Screen::Parse => {}
+            Screen::Unsignalled => return Err(RtpError::Unsignalled { from }),
+            Screen::Foreign(expected) => return Err(RtpError::WrongSource { from, expected }),
+        }
         let pkt = RtpReader::new(bytes).map_err(|e| RtpError::Malformed(format!("{e:?}")))?;
         let pt = pkt.payload_type();
         let is_audio = pt == self.config.codec.payload_type();
@@ -275,29 +315,19 @@ impl RtpSession {
         if !is_audio && !is_event {
             return Err(RtpError::PayloadType(pt));
         }
-        match self.remote {
-            Some(expected) if self.latched && expected != from => {
-                return Err(RtpError::WrongSource { from, expected });
+        let seq = pkt.sequence_number();
+        match self.latch.admit(now, from, pkt.ssrc(), u16::from(seq)) {
+            Admit::Accept => {}
+            Admit::Latched { previous } => {
+                tracing::info!(?previous, actual = %from, "symmetric RTP: sending to the peer's actual source address");
             }
-            Some(signalled) if !self.latched => {
-                if signalled != from {
-                    tracing::info!(%signalled, actual = %from, "symmetric RTP: sending to the peer's actual source address");
-                }
-                self.remote = Some(from);
-                self.latched = true;
-            }
-            None => {
-                self.remote = Some(from);
-                self.latched = true;
-            }
-            _ => {}
+            Admit::Probation => return Err(RtpError::Probation { from }),
         }
         self.last_rx = now;
         self.no_media_reported = false;
         let payload = pkt.payload();
         self.stats.packets_received += 1;
         self.stats.octets_received += payload.len() as u64;
-        let seq = pkt.sequence_number();
         self.track_sequence(pkt.ssrc(), seq);
         if is_event {
             let key = self
@@ -359,7 +389,7 @@ impl RtpSession {
     /// When the one-way-audio check next needs to run.
     pub fn poll_timeout(&self) -> Option<Instant> {
         // No peer yet (an outgoing leg still ringing): nothing to miss.
-        self.remote?;
+        self.latch.current()?;
         if self.rearm {
             return Some(self.last_rx);
         }
@@ -397,6 +427,7 @@ mod tests {
                 codec: Codec::Pcmu,
                 telephone_event_pt: Some(101),
                 no_media_timeout: Duration::from_secs(5),
+                latch: LatchConfig::default(),
             },
             &mut rng,
             remote,
@@ -447,39 +478,106 @@ mod tests {
     }
 
     #[test]
-    fn latches_to_the_actual_source_and_rejects_others() {
+    fn latches_to_the_actual_source_after_probation_and_rejects_others() {
         let t0 = crate::test_util::t0();
         let mut s = session(t0, Some(addr("192.168.1.10:4000")));
-        let p = packet(0, 1, 0, &[0xFF; 160]);
-        // Wrong payload type first: no latch.
+        let nat = addr("1.2.3.4:5000");
+        // Wrong payload type first: no latch, not even probation.
         assert_eq!(
-            s.handle_packet(t0, addr("1.2.3.4:5000"), &packet(9, 0, 0, &[0; 160])),
+            s.handle_packet(t0, nat, &packet(9, 0, 0, &[0; 160])),
             Err(RtpError::PayloadType(9))
         );
+        for seq in [1, 2] {
+            assert_eq!(
+                s.handle_packet(t0, nat, &packet(0, seq, 0, &[0xFF; 160])),
+                Err(RtpError::Probation { from: nat })
+            );
+        }
         assert!(!s.latched());
-        assert!(s.handle_packet(t0, addr("1.2.3.4:5000"), &p).is_ok());
-        assert!(s.latched());
-        assert_eq!(s.remote(), Some(addr("1.2.3.4:5000")));
-        assert!(matches!(
-            s.handle_packet(t0, addr("6.6.6.6:5000"), &packet(0, 2, 160, &[0; 160])),
-            Err(RtpError::WrongSource { .. })
-        ));
-        assert_eq!(s.remote(), Some(addr("1.2.3.4:5000")));
-        assert!(s.handle_packet(t0, addr("1.2.3.4:5000"), b"\x80").is_err());
-        assert_eq!(s.stats().packets_rejected, 3);
-        // New SDP: may latch again.
-        s.set_remote(addr("5.5.5.5:6000"));
+        assert_eq!(s.remote(), Some(addr("192.168.1.10:4000")));
         assert!(s
-            .handle_packet(t0, addr("5.5.5.6:6000"), &packet(0, 3, 320, &[0; 160]))
+            .handle_packet(t0, nat, &packet(0, 3, 0, &[0xFF; 160]))
             .is_ok());
+        assert!(s.latched());
+        assert_eq!(s.remote(), Some(nat));
+        assert_eq!(
+            s.handle_packet(t0, addr("6.6.6.6:5000"), &packet(0, 2, 160, &[0; 160])),
+            Err(RtpError::WrongSource {
+                from: addr("6.6.6.6:5000"),
+                expected: nat
+            })
+        );
+        assert_eq!(s.remote(), Some(nat));
+        assert!(s.handle_packet(t0, nat, b"\x80").is_err());
+        let st = s.stats();
+        assert_eq!((st.packets_rejected, st.packets_foreign), (5, 3));
+        assert_eq!(st.packets_received, 1);
+        // New SDP: may latch again.
+        let t1 = t0 + Duration::from_secs(60);
+        s.set_remote(t1, addr("5.5.5.5:6000"));
+        assert_eq!(s.remote(), Some(addr("5.5.5.5:6000")));
+        for seq in 10..13 {
+            let _ = s.handle_packet(t1, addr("5.5.5.6:6000"), &packet(0, seq, 320, &[0; 160]));
+        }
         assert_eq!(s.remote(), Some(addr("5.5.5.6:6000")));
+    }
+
+    #[test]
+    fn a_flood_from_elsewhere_is_counted_and_does_not_hide_one_way_audio() {
+        let t0 = crate::test_util::t0();
+        let peer = addr("10.0.0.2:4000");
+        let mut s = session(t0, Some(peer));
+        let mut heard = 0;
+        for i in 0..1000u64 {
+            let t = t0 + Duration::from_millis(10 * i);
+            // The peer talks for the first 1.5 s (the latch window is 2 s), then falls silent.
+            if i % 2 == 0 && i < 150 {
+                s.handle_packet(t, peer, &packet(0, heard, 160 * heard as u32, &[0xFF; 160]))
+                    .unwrap();
+                heard += 1;
+            }
+            let from = SocketAddr::new(addr("6.6.6.6:1").ip(), 1000 + i as u16);
+            // Well-formed DTMF, then garbage: neither is parsed.
+            let bytes = if i % 2 == 0 {
+                packet(101, i as u16, 0, &[1, 0x80, 0, 160])
+            } else {
+                vec![0xAB; 7]
+            };
+            assert_eq!(
+                s.handle_packet(t, from, &bytes),
+                Err(RtpError::WrongSource {
+                    from,
+                    expected: peer
+                })
+            );
+        }
+        let st = s.stats();
+        assert_eq!((st.packets_received, st.packets_foreign), (75, 1000));
+        assert_eq!(s.remote(), Some(peer));
+        // The peer itself has been silent since 1.5 s: reported as one-way audio.
+        assert!(s.handle_timeout(t0 + Duration::from_secs(10)).is_some());
+    }
+
+    #[test]
+    fn nothing_is_accepted_before_the_peer_is_signalled() {
+        let t0 = crate::test_util::t0();
+        let mut s = session(t0, None);
+        let from = addr("1.2.3.4:5000");
+        for seq in 0..5 {
+            assert_eq!(
+                s.handle_packet(t0, from, &packet(0, seq, 0, &[0xFF; 160])),
+                Err(RtpError::Unsignalled { from })
+            );
+        }
+        assert_eq!(s.remote(), None);
+        assert_eq!(s.stats().packets_foreign, 5);
     }
 
     #[test]
     fn counts_loss_from_sequence_gaps_across_wrap() {
         let t0 = crate::test_util::t0();
-        let mut s = session(t0, None);
         let from = addr("1.2.3.4:5000");
+        let mut s = session(t0, Some(from));
         for (i, seq) in [65533u16, 65534, 0, 1, 4, 5].into_iter().enumerate() {
             let t = t0 + Duration::from_millis(20 * i as u64);
             s.handle_packet(t, from, &packet(0, seq, 160 * i as u32, &[0xFF; 160]))
@@ -494,8 +592,8 @@ mod tests {
     #[test]
     fn reordering_is_not_loss() {
         let t0 = crate::test_util::t0();
-        let mut s = session(t0, None);
         let from = addr("1.2.3.4:5000");
+        let mut s = session(t0, Some(from));
         for seq in [1u16, 2, 4, 3, 5] {
             s.handle_packet(t0, from, &packet(0, seq, 0, &[0xFF; 160]))
                 .unwrap();
@@ -506,8 +604,8 @@ mod tests {
     #[test]
     fn jitter_is_zero_for_regular_arrivals_and_grows_with_irregular_ones() {
         let t0 = crate::test_util::t0();
-        let mut s = session(t0, None);
         let from = addr("1.2.3.4:5000");
+        let mut s = session(t0, Some(from));
         for i in 0..50u32 {
             let t = t0 + Duration::from_millis(20 * i as u64);
             s.handle_packet(t, from, &packet(0, i as u16, 160 * i, &[0xFF; 160]))
@@ -528,8 +626,8 @@ mod tests {
     #[test]
     fn key_presses_come_once_and_do_not_count_as_audio() {
         let t0 = crate::test_util::t0();
-        let mut s = session(t0, None);
         let from = addr("1.2.3.4:5000");
+        let mut s = session(t0, Some(from));
         let mut keys = String::new();
         for (seq, end) in [(1u16, false), (2, false), (3, true), (4, true), (5, true)] {
             let ev = TelephoneEvent {
@@ -575,7 +673,7 @@ mod tests {
         assert_eq!(s.poll_timeout(), None);
         assert!(s.handle_timeout(t0 + Duration::from_secs(30)).is_none());
         let answered = t0 + Duration::from_secs(30);
-        s.set_remote("127.0.0.1:40000".parse().expect("addr"));
+        s.set_remote(answered, "127.0.0.1:40000".parse().expect("addr"));
         assert!(s.handle_timeout(answered).is_none(), "the clock restarts");
         assert!(s
             .handle_timeout(answered + Duration::from_secs(4))

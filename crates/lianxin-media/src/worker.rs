@@ -19,7 +19,7 @@ use crate::pacer::Pacer;
 use crate::prompt::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::record::{Channels, Recorder, Written};
 use crate::rtcp::build_sender_report;
-use crate::rtp::{Incoming, RtpConfig, RtpSession};
+use crate::rtp::{Incoming, RtpConfig, RtpError, RtpSession};
 use crate::session::{Closed, MediaEvent, PlayItem, Recorded};
 
 /// A play list being played.
@@ -70,6 +70,8 @@ struct Entry {
     heard: Option<[i16; FRAME_SAMPLES]>,
     /// Audio relayed from the bridged session this tick.
     relay: Option<[i16; FRAME_SAMPLES]>,
+    /// RTP from a refused source has been logged (once per session; all are counted).
+    foreign_logged: bool,
     next_rtcp: Instant,
 }
 
@@ -235,7 +237,7 @@ impl Worker {
             }
             Command::SetRemote { id, addr } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
-                    e.rtp.set_remote(addr);
+                    e.rtp.set_remote(Instant::now(), addr);
                 }
             }
             Command::Play { id, items, tag } => {
@@ -303,6 +305,7 @@ impl Worker {
             codec: new.params.codec,
             telephone_event_pt: new.params.telephone_event_pt,
             no_media_timeout: self.config.no_media_timeout,
+            latch: self.config.latch,
         };
         let now = Instant::now();
         let rtp = RtpSession::new(
@@ -331,6 +334,7 @@ impl Worker {
                 recorder: None,
                 heard: None,
                 relay: None,
+                foreign_logged: false,
                 next_rtcp: now + self.config.rtcp_interval + stagger,
             },
         );
@@ -376,6 +380,15 @@ impl Worker {
                 e.emit(MediaEvent::Dtmf(k));
             }
             Ok(Incoming::Key(None)) => {}
+            Err(RtpError::WrongSource { from, expected }) if !e.foreign_logged => {
+                e.foreign_logged = true;
+                tracing::warn!(
+                    port = e.port,
+                    %from,
+                    %expected,
+                    "RTP from an address other than the peer's dropped (counted as packets_foreign; logged once per call)"
+                );
+            }
             Err(err) => tracing::trace!(port = e.port, error = %err, "RTP packet rejected"),
         }
     }
