@@ -513,7 +513,11 @@ fn cancel_ends_calls_and_every_household_without_an_outcome() {
     assert!(sim.commands.contains(&Command::Cancel { call: c2 }));
     let f = sim.finals();
     assert_eq!(f.len(), 4);
-    assert_eq!(f[&1], Outcome::HungUpEarly, "household 1 was listening: reached");
+    assert_eq!(
+        f[&1],
+        Outcome::HungUpEarly,
+        "household 1 was listening: reached"
+    );
     assert!([2, 3, 4].iter().all(|h| f[h] == Outcome::Cancelled));
     assert_eq!(sim.c.state(), State::Cancelled);
     // Late answers for those calls change nothing.

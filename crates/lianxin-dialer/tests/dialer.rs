@@ -413,7 +413,11 @@ async fn households_get_the_outcome_their_phone_gave() {
             .unwrap_or_else(|| panic!("{code}'s attempt"))
     };
     assert_eq!(attempt("H1").dialled, "13900000001");
-    assert_eq!(attempt("H1").sip_code, Some(200), "the answer's code is kept");
+    assert_eq!(
+        attempt("H1").sip_code,
+        Some(200),
+        "the answer's code is kept"
+    );
     for code in ["H1", "H8"] {
         let heard = attempt(code).seconds_heard.unwrap_or(0.0);
         assert!(heard >= 4.9, "{code} heard the 5 s notice: {heard}");

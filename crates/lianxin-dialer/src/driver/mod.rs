@@ -225,7 +225,10 @@ impl DialerHandle {
                 Ok(Some(c)) => refused(
                     409,
                     Some("campaign"),
-                    format!("群拨任务 {id}（{}）已经结束，不能再暂停、继续或取消", c.name),
+                    format!(
+                        "群拨任务 {id}（{}）已经结束，不能再暂停、继续或取消",
+                        c.name
+                    ),
                 ),
                 _ => refused(404, Some("campaign"), format!("没有编号为 {id} 的群拨任务")),
             })?;
