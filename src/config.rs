@@ -128,6 +128,20 @@ impl TrunkSection {
         }
     }
 
+    /// The dialer's view of this trunk, with calls going to `destination` (`--trunk`
+    /// or [`outbound`](Self::outbound)).
+    pub fn outbound_trunk(
+        &self,
+        destination: std::net::SocketAddr,
+    ) -> lianxin_dialer::OutboundTrunk {
+        lianxin_dialer::OutboundTrunk {
+            destination,
+            transport: self.transport(),
+            domain: self.domain.clone(),
+            credentials: self.credentials(),
+        }
+    }
+
     /// UDP or TCP.
     pub fn transport(&self) -> lianxin_ua::Transport {
         if self.transport == "tcp" {

@@ -291,14 +291,9 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     });
     let dialer = match outbound {
         Some(destination) => {
-            let trunk = OutboundTrunk {
-                destination,
-                transport: config
-                    .trunk
-                    .as_ref()
-                    .map_or(lianxin_ua::Transport::Udp, |t| t.transport()),
-                domain: config.trunk.as_ref().and_then(|t| t.domain.clone()),
-                credentials: config.trunk.as_ref().and_then(|t| t.credentials()),
+            let trunk = match &config.trunk {
+                Some(t) => t.outbound_trunk(destination),
+                None => OutboundTrunk::at(destination),
             };
             let defaults = config
                 .dialer

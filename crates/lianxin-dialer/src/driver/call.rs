@@ -114,88 +114,93 @@ pub(crate) async fn run(
         Report::Ended(heard(at, end, true, confirm))
     };
     loop {
-        let wait_until = waiting.map(|(_, until)| until);
-        tokio::select! {
-            _ = sleep_until_opt(wait_until) => {
-                let (played, _) = waiting.unwrap_or((clock::instant(), tokio::time::Instant::now()));
+        // SIP and media events are judged in one place: a key press counts the same
+        // whichever way it came (SIP INFO or RFC 4733).
+        let event = tokio::select! {
+            _ = sleep_until_opt(waiting.map(|(_, until)| until)) => {
+                let played = waiting.map_or_else(clock::instant, |(played, _)| played);
                 let at = answered.unwrap_or(played);
                 return report(finish(leg, at, played, confirm)).await;
             }
             c = control.recv() => match c {
-                Some(Control::Cancel) => leg.hang_up(),
+                Some(Control::Cancel) => {
+                    leg.hang_up();
+                    None
+                }
                 Some(Control::Hangup) | None => {
                     // Hung up by the campaign (or the campaign is gone): nothing to report.
                     leg.close(clock::instant());
                     return;
                 }
             },
-            ev = sip.recv() => {
-                let Some(ev) = ev else {
+            ev = sip.recv() => match ev {
+                Some(ev) => leg.on_call_event(ev),
+                None => {
                     let end = clock::instant();
                     leg.close(end);
                     let r = hung_up(answered, end, confirm, || "call events ended".into());
                     return report(r).await;
-                };
-                match leg.on_call_event(ev) {
-                    Some(LegEvent::Progress(code)) => report(Report::Progress(code)).await,
-                    Some(LegEvent::Answered) if answered.is_none() => {
-                        answered = Some(clock::instant());
-                        let mut items = vec![PlayItem::Prompt(spec.audio.notice.clone())];
-                        if let Some(Some(p)) = &spec.audio.confirm {
-                            items.push(PlayItem::Prompt(p.clone()));
-                        }
-                        if !leg.play(items) {
-                            tracing::warn!("notice could not be played");
-                        }
-                        report(Report::Answered).await;
-                    }
-                    Some(LegEvent::Failed { code, reason, retry_after }) => {
-                        leg.close(clock::instant());
-                        let retry_after = retry_after.map(|s| Duration::from_secs(s.into()));
-                        return report(Report::Rejected { code, reason, retry_after }).await;
-                    }
-                    Some(LegEvent::Ended(reason)) => {
-                        let end = clock::instant();
-                        leg.close(end);
-                        let r = hung_up(answered, end, confirm, || {
-                            format!("ended before an answer: {reason:?}")
-                        });
-                        return report(r).await;
-                    }
-                    Some(LegEvent::Digit(d)) => {
-                        confirm.get_or_insert(d);
-                        if let Some((played, _)) = waiting {
-                            let at = answered.unwrap_or(played);
-                            return report(finish(leg, at, played, confirm)).await;
-                        }
-                    }
-                    _ => {}
                 }
-            }
-            ev = media.recv(), if media_open => {
-                let Some(ev) = ev else {
+            },
+            ev = media.recv(), if media_open => match ev {
+                Some(ev) => leg.on_media(ev),
+                None => {
                     media_open = false;
-                    continue;
-                };
-                match leg.on_media(ev) {
-                    Some(LegEvent::PlaybackFinished) => {
-                        let end = clock::instant();
-                        let at = answered.unwrap_or(end);
-                        if spec.audio.confirm.is_none() || confirm.is_some() {
-                            return report(finish(leg, at, end, confirm)).await;
-                        }
-                        waiting = Some((end, tokio::time::Instant::now() + CONFIRM_WAIT));
-                    }
-                    Some(LegEvent::Digit(d)) => {
-                        confirm.get_or_insert(d);
-                        if let Some((played, _)) = waiting {
-                            let at = answered.unwrap_or(played);
-                            return report(finish(leg, at, played, confirm)).await;
-                        }
-                    }
-                    _ => {}
+                    None
+                }
+            },
+        };
+        match event {
+            Some(LegEvent::Progress(code)) => report(Report::Progress(code)).await,
+            Some(LegEvent::Answered) if answered.is_none() => {
+                answered = Some(clock::instant());
+                let mut items = vec![PlayItem::Prompt(spec.audio.notice.clone())];
+                if let Some(Some(p)) = &spec.audio.confirm {
+                    items.push(PlayItem::Prompt(p.clone()));
+                }
+                if !leg.play(items) {
+                    tracing::warn!("notice could not be played");
+                }
+                report(Report::Answered).await;
+            }
+            Some(LegEvent::Failed {
+                code,
+                reason,
+                retry_after,
+            }) => {
+                leg.close(clock::instant());
+                let retry_after = retry_after.map(|s| Duration::from_secs(s.into()));
+                return report(Report::Rejected {
+                    code,
+                    reason,
+                    retry_after,
+                })
+                .await;
+            }
+            Some(LegEvent::Ended(reason)) => {
+                let end = clock::instant();
+                leg.close(end);
+                let r = hung_up(answered, end, confirm, || {
+                    format!("ended before an answer: {reason:?}")
+                });
+                return report(r).await;
+            }
+            Some(LegEvent::Digit(d)) => {
+                confirm.get_or_insert(d);
+                if let Some((played, _)) = waiting {
+                    let at = answered.unwrap_or(played);
+                    return report(finish(leg, at, played, confirm)).await;
                 }
             }
+            Some(LegEvent::PlaybackFinished) => {
+                let end = clock::instant();
+                let at = answered.unwrap_or(end);
+                if spec.audio.confirm.is_none() || confirm.is_some() {
+                    return report(finish(leg, at, end, confirm)).await;
+                }
+                waiting = Some((end, tokio::time::Instant::now() + CONFIRM_WAIT));
+            }
+            _ => {}
         }
     }
 }

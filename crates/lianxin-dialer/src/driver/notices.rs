@@ -3,7 +3,7 @@
 //!
 //! Why names and never paths: a console (or the command line through the HTTP API) only
 //! ever names a notice, so nobody can make the server read an arbitrary file. An upload is
-//! decoded once before it is kept, so a file that cannot be played is refused at upload
+//! decoded in memory before it is kept, so a file that cannot be played is refused at upload
 //! with a message saying which formats work, not found out when 800 households answer.
 //! The original bytes are kept (`<dir>/<name>.wav` or `.mp3`, written to a temporary file
 //! and renamed, so a crash never leaves half a notice) and converted to 8 kHz G.711 each
@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lianxin_desk::{CampaignRefused, NoticeInfo, NoticeSource};
+use lianxin_media::audio_file::{self, AudioFormat};
 use lianxin_media::{MediaHandle, Prompt, PromptConfig};
 
 use super::refused;
@@ -152,18 +153,16 @@ impl NoticeLibrary {
                 "服务器没有设置通知录音的保存目录".into(),
             ));
         };
-        let ext = if audio.starts_with(b"RIFF") {
-            "wav"
-        } else {
-            "mp3"
+        // The extension the media crate's own format check gives (decoding succeeded
+        // below only if it recognised one).
+        let ext = match audio_file::sniff(audio) {
+            Some(AudioFormat::Wav) => "wav",
+            _ => "mp3",
         };
-        std::fs::create_dir_all(dir).map_err(|e| io_refused(dir, e))?;
-        let tmp = dir.join(format!(".upload-{name}.{ext}"));
-        std::fs::write(&tmp, audio).map_err(|e| io_refused(&tmp, e))?;
-        let prompt = match Prompt::load(&tmp, &PromptConfig::default()) {
+        // Decoded in memory first: a file that cannot be played never touches the disk.
+        let prompt = match Prompt::decode(name, audio, &PromptConfig::default()) {
             Ok(p) => p,
             Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
                 tracing::info!(notice = name, error = %e, "notice upload refused");
                 return Err(refused(
                     400,
@@ -172,6 +171,9 @@ impl NoticeLibrary {
                 ));
             }
         };
+        std::fs::create_dir_all(dir).map_err(|e| io_refused(dir, e))?;
+        let tmp = dir.join(format!(".upload-{name}.{ext}"));
+        std::fs::write(&tmp, audio).map_err(|e| io_refused(&tmp, e))?;
         let kept = dir.join(format!("{name}.{ext}"));
         std::fs::rename(&tmp, &kept).map_err(|e| io_refused(&kept, e))?;
         // An older upload of the same name in the other format would shadow this one.
