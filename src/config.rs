@@ -49,6 +49,10 @@ pub struct Config {
     pub sip_tcp_max_per_source: usize,
     /// Seconds a SIP TCP connection may stay silent when no registration or call uses it.
     pub sip_tcp_idle_secs: u64,
+    /// Seconds an answered call waits for the caller's ACK before it is hung up and its
+    /// RTP ports freed (1–32; default 8). RFC 3261 allows 32; a flood of never-ACKed
+    /// INVITEs from a trusted address would hold ports that long.
+    pub sip_ack_timeout_secs: u64,
     /// The desk consoles (`[desk]`).
     pub desk: DeskSection,
 }
@@ -226,6 +230,7 @@ impl Default for Config {
             sip_tcp_max_connections: 4096,
             sip_tcp_max_per_source: 32,
             sip_tcp_idle_secs: 60,
+            sip_ack_timeout_secs: 8,
             desk: DeskSection::default(),
         }
     }
@@ -278,6 +283,12 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("[dialer] {e}"))?;
         if self.sip_tcp_idle_secs == 0 {
             anyhow::bail!("sip_tcp_idle_secs must be at least 1");
+        }
+        if !(1..=32).contains(&self.sip_ack_timeout_secs) {
+            anyhow::bail!(
+                "sip_ack_timeout_secs {} must be from 1 to 32",
+                self.sip_ack_timeout_secs
+            );
         }
         let area = self.local_area.trim_start_matches('0');
         if area.is_empty() || !area.bytes().all(|b| b.is_ascii_digit()) || area.len() > 3 {

@@ -233,6 +233,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     ua_config.tcp_max_connections = config.sip_tcp_max_connections;
     ua_config.tcp_max_per_source = config.sip_tcp_max_per_source;
     ua_config.tcp_idle_timeout = Duration::from_secs(config.sip_tcp_idle_secs);
+    ua_config.ack_timeout = Duration::from_secs(config.sip_ack_timeout_secs);
     // Registration, when the carrier wants it (checked complete by `Config::check`).
     ua_config.trunk = config.trunk.as_ref().and_then(|t| {
         Some(lianxin_ua::TrunkConfig {

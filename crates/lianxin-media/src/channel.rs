@@ -45,18 +45,37 @@ impl Shared {
             let mut rng = self.port_rng.lock().unwrap_or_else(|p| p.into_inner());
             pairs.shuffled(&mut *rng)
         };
+        let open = || self.open.load(Ordering::Relaxed);
         for port in order {
-            let Ok(rtp) = UdpSocket::bind((self.config.bind_ip, port)) else {
-                continue;
+            // A port in use is skipped; running out of descriptors is said as such, not
+            // blamed on the port range (issue 10, point 6).
+            let rtp = match UdpSocket::bind((self.config.bind_ip, port)) {
+                Ok(s) => s,
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
             };
-            let Ok(rtcp) = UdpSocket::bind((self.config.bind_ip, port + 1)) else {
-                continue;
-            };
-            return Ok((rtp, rtcp));
+            match UdpSocket::bind((self.config.bind_ip, port + 1)) {
+                Ok(rtcp) => return Ok((rtp, rtcp)),
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
+            }
         }
         let (first, last) = self.config.port_range;
-        Err(MediaError::NoPort { first, last })
+        Err(MediaError::NoPort {
+            first,
+            last,
+            open: open(),
+        })
     }
+}
+
+/// `EMFILE` (this process's open-files limit) or `ENFILE` (the system's).
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 pub(crate) struct NewSession {
