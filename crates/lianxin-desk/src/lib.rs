@@ -38,6 +38,9 @@
 //!   user name; passwords checked on a fixed number of threads); a session ends when its
 //!   account's password, role or active flag changes; one staff member holds at most
 //!   `max_consoles_per_staff` consoles; no session token is ever accepted in a URL.
+//! - HTTP connections are capped in total and per source address, and one whose
+//!   request head does not arrive in time is closed (half-sent requests, idle
+//!   keep-alives).
 //!
 //! # Layout
 //!
@@ -47,6 +50,8 @@
 //! - `hub`: consoles, operator states, live-call snapshot, fan-out.
 //! - `server`: `Desk::start` and the `DeskHandle` the hotline keeps; `config`: `DeskConfig`.
 //! - `app`: the state every handler and console task shares (built only by `server`).
+//! - `listener`: the HTTP listener (connection caps in total and per address, the
+//!   header-read timeout that is also the keep-alive idle limit).
 //! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
 //! - `api`: the error answer and body parsing the handlers share.
 //! - `auth`: log-in, log-out, tickets and the `Authed` extractor; `session`: log-in
@@ -85,6 +90,7 @@ mod health;
 mod http;
 mod hub;
 pub mod latency;
+mod listener;
 mod notice_api;
 mod protocol;
 mod recheck;

@@ -12,6 +12,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::config::MediaConfig;
+use crate::liveness::Heartbeat;
 use crate::ports::PortPairs;
 use crate::record::Recorder;
 use crate::rtcp::parse_reports;
@@ -28,6 +29,8 @@ pub(crate) struct Shared {
     pub(crate) open: AtomicUsize,
     pub(crate) inbound_dropped: AtomicU64,
     pub(crate) ticks_skipped: AtomicU64,
+    /// The pacing thread's heartbeat (`liveness`).
+    pub(crate) heartbeat: Arc<Heartbeat>,
 }
 
 impl Shared {

@@ -62,7 +62,9 @@ pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
-pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
+pub use staff::{
+    generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
+};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
