@@ -558,3 +558,132 @@ async fn half_sent_requests_are_capped_and_closed() {
         String::from_utf8_lossy(&raw)
     );
 }
+
+/// Percent-encodes a query value.
+fn encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Issue 10 §11: a captain reads only their own blocks' households and voice messages
+/// (search, attaching a number, the voice-message list and audio); every other role reads
+/// the whole community. Checked per role against the demo data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captains_read_only_their_blocks() {
+    let server = Server::start();
+    let store = lianxin_store::Store::open(&server.db).expect("open the demo database");
+    let captain = store
+        .staff_list()
+        .expect("staff")
+        .into_iter()
+        .find(|s| s.username == "captain")
+        .expect("demo captain");
+    let mine = store
+        .captain_households(captain.id)
+        .expect("captain's households");
+    assert!(!mine.is_empty(), "the demo captain has a block");
+    let hits = store.search_households("王", 200).expect("search");
+    let inside = hits
+        .iter()
+        .find(|h| mine.contains(&h.id))
+        .expect("a household inside");
+    let outside = hits
+        .iter()
+        .find(|h| !mine.contains(&h.id))
+        .expect("a household outside");
+    let messages = store.list_voice_messages(false).expect("voice messages");
+    let foreign_message = messages
+        .iter()
+        .find(|m| !m.household_id.is_some_and(|h| mine.contains(&h)))
+        .map(|m| m.id);
+
+    for (user, password, everyone) in [
+        ("8001", "demo8001", true),
+        ("captain", "demo-captain", false),
+        ("staff", "demo-staff", true),
+        ("super", "demo-super", true),
+        ("admin", "demo-admin", true),
+    ] {
+        let token = login(server.http, user, password).await;
+        let search = |code: &str| {
+            let path = format!("/api/households/search?q={}", encode(code));
+            let token = token.clone();
+            async move {
+                let a = request(server.http, LOCAL, "GET", &path, Some(&token), "").await;
+                assert_eq!(a.status, 200, "{user}: {}", a.body);
+                a.body["households"]
+                    .as_array()
+                    .map(|l| l.iter().filter_map(|h| h["id"].as_i64()).collect())
+                    .unwrap_or_else(Vec::new)
+            }
+        };
+        assert!(
+            search(&inside.code).await.contains(&inside.id),
+            "{user}: own block"
+        );
+        assert_eq!(
+            search(&outside.code).await.contains(&outside.id),
+            everyone,
+            "{user}: another block"
+        );
+        let a = request(
+            server.http,
+            LOCAL,
+            "GET",
+            "/api/voice-messages",
+            Some(&token),
+            "",
+        )
+        .await;
+        assert_eq!(a.status, 200, "{user}: {}", a.body);
+        let listed = a.body["voice_messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let foreign = listed
+            .iter()
+            .filter(|m| {
+                !m["household_id"]
+                    .as_i64()
+                    .is_some_and(|h| mine.contains(&h))
+            })
+            .count();
+        if everyone {
+            assert_eq!(listed.len(), messages.len(), "{user}: every voice message");
+        } else {
+            assert_eq!(foreign, 0, "{user}: only their blocks' voice messages");
+        }
+        if let (false, Some(id)) = (everyone, foreign_message) {
+            let a = request(
+                server.http,
+                LOCAL,
+                "GET",
+                &format!("/api/voice-messages/{id}/audio"),
+                Some(&token),
+                "",
+            )
+            .await;
+            assert_eq!(a.status, 404, "{user}: another block's recording");
+            assert_eq!(a.body["error"], "找不到该留言");
+        }
+        if !everyone {
+            let a = request(
+                server.http,
+                LOCAL,
+                "POST",
+                &format!("/api/households/{}/numbers", outside.id),
+                Some(&token),
+                r#"{"number":"13700000001"}"#,
+            )
+            .await;
+            assert_eq!(a.status, 404, "{user}: attach to another block: {}", a.body);
+        }
+    }
+}

@@ -36,6 +36,7 @@ pub mod campaign_log;
 pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
+pub mod household_scope;
 pub mod import;
 pub mod outcome;
 pub mod pii;
@@ -59,6 +60,7 @@ pub use campaigns::{
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
