@@ -2,8 +2,8 @@
 //! request (the HTTP body parser and the strict campaign request). Nothing may panic.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use lianxin_desk::fuzzing;
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

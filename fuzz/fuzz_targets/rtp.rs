@@ -7,12 +7,12 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use libfuzzer_sys::fuzz_target;
 use lianxin_media::dtmf::TelephoneEvent;
 use lianxin_media::latch::LatchConfig;
 use lianxin_media::rtcp::parse_reports;
 use lianxin_media::rtp::{RtpConfig, RtpSession};
 use lianxin_media::Codec;
+use libfuzzer_sys::fuzz_target;
 use rand::SeedableRng;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use libfuzzer_sys::fuzz_target;
 use lianxin_sdp::{answer, SessionDescription};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(offer) = SessionDescription::parse_bytes(data) else {

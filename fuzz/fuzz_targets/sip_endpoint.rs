@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use libfuzzer_sys::fuzz_target;
 use lianxin_sip::{Endpoint, EndpointConfig, Transport};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut ep = Endpoint::new(EndpointConfig {
@@ -24,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
     let t0 = Instant::now();
     for (i, datagram) in data.split(|b| *b == 0).enumerate() {
         let now = t0 + Duration::from_millis(i as u64 * 100);
-        let transport = if i % 3 == 2 { Transport::Tcp } else { Transport::Udp };
+        let transport = if i % 3 == 2 {
+            Transport::Tcp
+        } else {
+            Transport::Udp
+        };
         ep.handle_message(now, transport, local, peers[i % 2], datagram);
         while ep.poll_transmit().is_some() {}
         while ep.poll_event().is_some() {}

@@ -2,8 +2,8 @@
 //! pushed in two pieces (every framed message parsed too). Nothing may panic.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
 use lianxin_sip::wire::{parse, Framer};
+use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(message) = parse(data) {
@@ -13,7 +13,9 @@ fuzz_target!(|data: &[u8]| {
             lianxin_sip::wire::Message::Response(r) => r.to_bytes(),
         };
     }
-    let cut = data.first().map_or(0, |b| usize::from(*b) % (data.len() + 1));
+    let cut = data
+        .first()
+        .map_or(0, |b| usize::from(*b) % (data.len() + 1));
     let mut framer = Framer::new();
     for piece in [&data[..cut], &data[cut..]] {
         framer.push(piece);
