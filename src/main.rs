@@ -10,6 +10,7 @@ mod campaign;
 mod client;
 mod config;
 mod console;
+mod fd_budget;
 mod liveness;
 mod lookup;
 mod memory;

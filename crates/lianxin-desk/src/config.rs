@@ -55,6 +55,15 @@ pub struct DeskConfig {
     pub initial_state: OperatorState,
     /// Most households returned by one search.
     pub search_limit: usize,
+    /// Most HTTP connections at once, WebSocket consoles included; beyond, a new
+    /// connection gets `503` and is closed.
+    pub max_connections: usize,
+    /// Most HTTP connections from one source address (behind a reverse proxy every
+    /// console comes from the proxy: raise it to `max_connections` there).
+    pub max_connections_per_source: usize,
+    /// A request's head must arrive within this long of the connection opening or of
+    /// the previous answer (the header-read timeout, and so the idle keep-alive limit).
+    pub header_timeout: Duration,
 }
 
 impl DeskConfig {
@@ -94,6 +103,9 @@ impl DeskConfig {
             command_queue: 1_024,
             initial_state: OperatorState::Available,
             search_limit: 20,
+            max_connections: 2_048,
+            max_connections_per_source: 64,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }

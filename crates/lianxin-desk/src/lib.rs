@@ -38,6 +38,9 @@
 //!   user name; passwords checked on a fixed number of threads); a session ends when its
 //!   account's password, role or active flag changes; one staff member holds at most
 //!   `max_consoles_per_staff` consoles; no session token is ever accepted in a URL.
+//! - HTTP connections are capped in total and per source address, and one whose
+//!   request head does not arrive in time is closed (half-sent requests, idle
+//!   keep-alives).
 //!
 //! # Layout
 //!
@@ -47,8 +50,11 @@
 //! - `hub`: consoles, operator states, live-call snapshot, fan-out.
 //! - `server`: `Desk::start` and the `DeskHandle` the hotline keeps; `config`: `DeskConfig`.
 //! - `app`: the state every handler and console task shares (built only by `server`).
+//! - `listener`: the HTTP listener (connection caps in total and per address, the
+//!   header-read timeout that is also the keep-alive idle limit).
 //! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
-//! - `api`: the error answer and body parsing the handlers share.
+//! - `api`: the error answer and body parsing the handlers share; `access`: which
+//!   households and voice messages a role may read (captains: their blocks').
 //! - `auth`: log-in, log-out, tickets and the `Authed` extractor; `session`: log-in
 //!   tokens with their account fingerprint; `ticket`: one-use URL tickets; `throttle`:
 //!   failed log-ins per address and user name; `checker`: the password-check threads;
@@ -66,6 +72,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod access;
 mod api;
 mod app;
 mod auth;
@@ -81,10 +88,13 @@ pub mod directory;
 mod error;
 pub mod event;
 mod follow_up_api;
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod http;
 mod hub;
 pub mod latency;
+mod listener;
 mod notice_api;
 mod protocol;
 mod recheck;
@@ -117,4 +127,4 @@ pub use throttle::ThrottlePolicy;
 
 /// The store's own types, which consoles see as they serialize: a staff member's role, a
 /// household search hit and how a call ended (one definition each, in `lianxin-store`).
-pub use lianxin_store::{CallOutcome, HouseholdHit, Role};
+pub use lianxin_store::{CallOutcome, HouseholdHit, HouseholdScope, Role};

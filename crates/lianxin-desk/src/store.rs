@@ -6,9 +6,10 @@
 //! [`DirectoryError`]s naming the request field at fault, with a Chinese message. No SQL
 //! here; the store audits changes itself.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
-use lianxin_store::{HouseholdHit, Store, StoreError};
+use lianxin_store::{HouseholdHit, HouseholdScope, Store, StoreError};
 
 use crate::campaign_store::CampaignStore;
 use crate::directory::{AttachedNumber, Directory, DirectoryError, Login, Staff, VoiceMessage};
@@ -46,6 +47,19 @@ impl Directory for Store {
         limit: usize,
     ) -> Result<Vec<HouseholdHit>, DirectoryError> {
         Store::search_households(self, query, limit).map_err(backend)
+    }
+
+    fn search_households_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: HouseholdScope,
+    ) -> Result<Vec<HouseholdHit>, DirectoryError> {
+        Store::search_households_in(self, query, limit, scope).map_err(backend)
+    }
+
+    fn captain_households(&self, staff_id: i64) -> Result<HashSet<i64>, DirectoryError> {
+        Store::captain_households(self, staff_id).map_err(backend)
     }
 
     fn attach_number(

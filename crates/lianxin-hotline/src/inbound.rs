@@ -136,7 +136,7 @@ impl Driver {
             Ok(o) => o,
             Err(e) => {
                 let code = e.status_code();
-                tracing::info!(call = key, error = %e, code, "cannot take the call's media; refused");
+                log_refused_media(key, &e, code);
                 self.reject(now, key, &ic, code, about);
                 return;
             }
@@ -191,6 +191,25 @@ impl Driver {
         }
         let open = self.config.hours.is_open(now.wall);
         self.feed(now, key, Input::Answered { open }).await;
+    }
+}
+
+/// Says why a call's media could not be opened: running out of RTP ports or of file
+/// descriptors is a capacity problem the operator must see (a warning naming it), not a
+/// generic refusal (issue 10, points 3 and 6).
+fn log_refused_media(key: CallKey, e: &lianxin_leg::LegError, code: u16) {
+    use lianxin_media::MediaError;
+    match e {
+        lianxin_leg::LegError::Media(MediaError::NoPort { .. }) => {
+            tracing::warn!(call = key, error = %e, code, "out of RTP ports: hotline call refused");
+        }
+        lianxin_leg::LegError::Media(MediaError::NoDescriptors { .. }) => {
+            tracing::error!(call = key, error = %e, code, "out of file descriptors: hotline call refused");
+        }
+        lianxin_leg::LegError::Media(MediaError::TooManySessions(_)) => {
+            tracing::warn!(call = key, error = %e, code, "media session limit reached: hotline call refused");
+        }
+        _ => tracing::info!(call = key, error = %e, code, "cannot take the call's media; refused"),
     }
 }
 

@@ -2,13 +2,14 @@
 //! command channel, random port allocation, counters) and the [`Command`]s.
 
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::config::MediaConfig;
+use crate::liveness::Heartbeat;
 use crate::ports::PortPairs;
 use crate::record::Recorder;
 use crate::rtp::SessionStats;
@@ -22,6 +23,8 @@ pub(crate) struct Shared {
     pub(crate) open: AtomicUsize,
     pub(crate) inbound_dropped: AtomicU64,
     pub(crate) ticks_skipped: AtomicU64,
+    /// The pacing thread's heartbeat (`liveness`).
+    pub(crate) heartbeat: Arc<Heartbeat>,
 }
 
 impl Shared {
@@ -39,18 +42,37 @@ impl Shared {
             let mut rng = self.port_rng.lock().unwrap_or_else(|p| p.into_inner());
             pairs.shuffled(&mut *rng)
         };
+        let open = || self.open.load(Ordering::Relaxed);
         for port in order {
-            let Ok(rtp) = UdpSocket::bind((self.config.bind_ip, port)) else {
-                continue;
+            // A port in use is skipped; running out of descriptors is said as such, not
+            // blamed on the port range (issue 10, point 6).
+            let rtp = match UdpSocket::bind((self.config.bind_ip, port)) {
+                Ok(s) => s,
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
             };
-            let Ok(rtcp) = UdpSocket::bind((self.config.bind_ip, port + 1)) else {
-                continue;
-            };
-            return Ok((rtp, rtcp));
+            match UdpSocket::bind((self.config.bind_ip, port + 1)) {
+                Ok(rtcp) => return Ok((rtp, rtcp)),
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
+            }
         }
         let (first, last) = self.config.port_range;
-        Err(MediaError::NoPort { first, last })
+        Err(MediaError::NoPort {
+            first,
+            last,
+            open: open(),
+        })
     }
+}
+
+/// `EMFILE` (this process's open-files limit) or `ENFILE` (the system's).
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 pub(crate) struct NewSession {

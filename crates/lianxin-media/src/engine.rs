@@ -24,19 +24,21 @@
 //! # Layout
 //! This module holds the handles; [`config`](crate::config) the settings,
 //! [`session`](crate::session) the types a session is given and gives back, `channel` the
-//! commands, `recv_batch` the socket reads, `worker` the pacing thread. Only `channel` and
-//! `worker` read the clock.
+//! commands, `recv_batch` the socket reads, `worker` the pacing thread, `liveness` its
+//! heartbeat ([`MediaHandle::alive`], [`MediaHandle::stopped`]). Only `channel` and
+//! `worker` read the clock, and the handle when asked whether the thread is alive.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::channel::{Command, NewSession, Shared};
+use crate::liveness::Heartbeat;
 use crate::prompt::{Prompt, PromptError, PromptLibrary, FRAME_DURATION};
 use crate::record::{Channels, Recorder};
 use crate::recv_batch::enable_timestamps;
@@ -53,6 +55,7 @@ pub struct MediaEngine;
 impl MediaEngine {
     /// Starts the pacing thread (a plain OS thread; no runtime needed, though handles'
     /// async methods are awaited on one).
+    #[allow(clippy::disallowed_methods)] // the heartbeat's origin
     pub fn start(config: MediaConfig) -> Result<MediaHandle, MediaError> {
         let (cmd_tx, cmd_rx) = mpsc::sync_channel(4096);
         let shared = Arc::new(Shared {
@@ -63,6 +66,7 @@ impl MediaEngine {
             open: AtomicUsize::new(0),
             inbound_dropped: AtomicU64::new(0),
             ticks_skipped: AtomicU64::new(0),
+            heartbeat: Arc::new(Heartbeat::new(Instant::now())),
         });
         let worker = Worker::new(config, cmd_rx, Arc::clone(&shared));
         std::thread::Builder::new()
@@ -174,6 +178,19 @@ impl MediaHandle {
     /// should stay 0.
     pub fn ticks_skipped(&self) -> u64 {
         self.shared.ticks_skipped.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pacing thread is running and awake within [`STALL`](crate::STALL)
+    /// (what `/healthz` reports as `media`).
+    #[allow(clippy::disallowed_methods)] // the handle reads the clock for its caller
+    pub fn alive(&self) -> bool {
+        self.shared.heartbeat.alive(Instant::now())
+    }
+
+    /// Whether the pacing thread has ended (returned or panicked): no call has audio any
+    /// more, and the server should end so it is restarted.
+    pub fn stopped(&self) -> bool {
+        self.shared.heartbeat.stopped()
     }
 
     /// Stops the engine: every session is closed (recordings finalized).

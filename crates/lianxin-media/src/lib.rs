@@ -48,6 +48,7 @@ pub mod engine;
 pub mod g711;
 pub mod jitter;
 pub mod latch;
+mod liveness;
 pub mod pacer;
 pub mod ports;
 pub mod prompt;
@@ -64,6 +65,7 @@ pub use engine::{
     Recorded, SessionParams,
 };
 pub use g711::{Codec, G711};
+pub use liveness::STALL;
 pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
 pub use record::{Channels, Recorder};
 pub use rtp::SessionStats;

@@ -15,6 +15,7 @@ use crate::channel::{Command, NewSession, Shared};
 use crate::config::MediaConfig;
 use crate::g711::{Codec, G711};
 use crate::jitter::{JitterBuffer, Popped};
+use crate::liveness::StopOnDrop;
 use crate::pacer::Pacer;
 use crate::prompt::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::record::{Channels, Recorder, Written};
@@ -276,10 +277,13 @@ impl Worker {
 
     pub(crate) fn run(mut self) {
         tracing::debug!("media pacing thread started");
+        // Marks the heartbeat stopped however this thread ends (return or panic).
+        let _stop = StopOnDrop(Arc::clone(&self.shared.heartbeat));
         if self.config.realtime {
             set_realtime_priority();
         }
         loop {
+            self.shared.heartbeat.beat(Instant::now());
             if self.sessions.is_empty() {
                 if self.stopping || Arc::strong_count(&self.shared) == 1 {
                     break;

@@ -36,6 +36,7 @@ pub mod campaign_log;
 pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
+pub mod household_scope;
 pub mod import;
 pub mod outcome;
 pub mod pii;
@@ -59,10 +60,13 @@ pub use campaigns::{
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
-pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
+pub use staff::{
+    generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
+};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

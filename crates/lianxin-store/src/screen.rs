@@ -15,6 +15,7 @@ use crate::calls::{CallOutcome, Direction};
 use crate::campaign_history::campaign_results;
 pub use crate::campaign_history::CampaignResult;
 use crate::db::{audit, from_ms, ms};
+use crate::household_scope::HouseholdScope;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -319,6 +320,10 @@ pub struct HouseholdHit {
     pub numbers: Vec<String>,
 }
 
+/// The scope condition of the search's `household_id` queries (`?3`: the captain's
+/// staff id, `NULL` for every household).
+const IN_SCOPE: &str = "(?3 IS NULL OR household_id IN (SELECT h.id FROM households h JOIN blocks b ON b.id = h.block_id WHERE b.captain_staff_id = ?3))";
+
 /// Builds the address text from its parts.
 pub fn format_address(
     street: &str,
@@ -417,6 +422,18 @@ impl Store {
     /// Households whose member name, address or code contains `query`, or that own the
     /// number `query` stands for; at most `limit`.
     pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdHit>> {
+        self.search_households_in(query, limit, HouseholdScope::All)
+    }
+
+    /// Like [`search_households`](Self::search_households), only within `scope` (a
+    /// captain's blocks), limited inside the query.
+    pub fn search_households_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: HouseholdScope,
+    ) -> Result<Vec<HouseholdHit>> {
+        let captain = scope.captain();
         let q = query.trim();
         if q.is_empty() || limit == 0 {
             return Ok(Vec::new());
@@ -426,25 +443,26 @@ impl Store {
             let mut ids: Vec<i64> = Vec::new();
             let lim = limit as i64;
             if let Some(n) = number.number() {
-                let mut st = c.prepare_cached("SELECT DISTINCT household_id FROM phones WHERE normalized = ?1 LIMIT ?2")?;
-                for id in st.query_map(params![n.number, lim], |r| r.get(0))? {
+                let mut st = c.prepare_cached(&format!("SELECT DISTINCT household_id FROM phones WHERE normalized = ?1 AND {IN_SCOPE} LIMIT ?2"))?;
+                for id in st.query_map(params![n.number, lim, captain], |r| r.get(0))? {
                     ids.push(id?);
                 }
             }
             let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let mut st = c.prepare_cached(
-                "SELECT DISTINCT household_id FROM residents WHERE name LIKE ?1 ESCAPE '\\' LIMIT ?2",
-            )?;
-            for id in st.query_map(params![pattern, lim], |r| r.get(0))? {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT DISTINCT household_id FROM residents WHERE name LIKE ?1 ESCAPE '\\' AND {IN_SCOPE} LIMIT ?2",
+            ))?;
+            for id in st.query_map(params![pattern, lim, captain], |r| r.get(0))? {
                 ids.push(id?);
             }
             let mut st = c.prepare_cached(
-                "SELECT id FROM households WHERE code = ?3 OR
+                "SELECT id FROM households WHERE (code = ?3 OR
                     (street || number || '号' || building || unit || room) LIKE ?1 ESCAPE '\\'
-                    OR (street || number || '号' || building || '号楼' || unit || '单元' || room) LIKE ?1 ESCAPE '\\'
+                    OR (street || number || '号' || building || '号楼' || unit || '单元' || room) LIKE ?1 ESCAPE '\\')
+                    AND (?4 IS NULL OR block_id IN (SELECT id FROM blocks WHERE captain_staff_id = ?4))
                  LIMIT ?2",
             )?;
-            for id in st.query_map(params![pattern, lim, q], |r| r.get(0))? {
+            for id in st.query_map(params![pattern, lim, q, captain], |r| r.get(0))? {
                 ids.push(id?);
             }
             let mut seen = std::collections::HashSet::new();
