@@ -79,7 +79,7 @@ impl Directory for Store {
             .into_iter()
             .map(|m| VoiceMessage {
                 id: m.id,
-                call_id: m.call_id.map(|c| c.to_string()),
+                call_id: m.desk_call_id,
                 caller_raw: (!m.caller_raw.is_empty()).then_some(m.caller_raw),
                 household_id: m.household_id,
                 household_label: None,

@@ -39,6 +39,8 @@ pub mod demo;
 pub mod import;
 pub mod outcome;
 pub mod pii;
+pub mod request_rules;
+pub mod request_stage;
 pub mod screen;
 pub mod staff;
 
@@ -61,6 +63,8 @@ pub use campaigns::{
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
+pub use request_rules::{Action, Actor, DepartmentRef, RequestRefused, RequestState};
+pub use request_stage::{Channel, FeedbackResult, Stage};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
 
@@ -114,5 +118,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod campaign_tests;
+#[cfg(test)]
+mod request_rules_tests;
 #[cfg(test)]
 mod tests;
