@@ -55,6 +55,10 @@ pub struct DeskConfig {
     pub initial_state: OperatorState,
     /// Most households returned by one search.
     pub search_limit: usize,
+    /// How often the request alarm sweep compares colours (`request.alarm`).
+    pub alarm_sweep: Duration,
+    /// "Now" for requests and their alarms (the system clock; tests move their own).
+    pub clock: crate::clock::Clock,
 }
 
 impl DeskConfig {
@@ -94,6 +98,8 @@ impl DeskConfig {
             command_queue: 1_024,
             initial_state: OperatorState::Available,
             search_limit: 20,
+            alarm_sweep: Duration::from_secs(30),
+            clock: crate::clock::Clock::system(),
         }
     }
 }

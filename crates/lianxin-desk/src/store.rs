@@ -98,6 +98,10 @@ impl Directory for Store {
     fn campaigns(&self) -> Option<&dyn CampaignStore> {
         Some(self)
     }
+
+    fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {
