@@ -15,7 +15,7 @@ impl Hub {
         self.publish_request(request, Outgoing::RequestCreated { request });
     }
 
-    /// A request changed (`change`: the timeline entry's kind), by `by`.
+    /// A request changed (`change`: the action, e.g. `resolve`), by `by`.
     pub(crate) fn request_updated(&self, request: &RequestRecord, change: &str, by: Option<i64>) {
         self.publish_request(
             request,
