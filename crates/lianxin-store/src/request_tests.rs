@@ -300,6 +300,8 @@ fn actions_write_the_timeline_and_audit_and_refusals_change_nothing() {
     let card = w.s.household(w.mine, t2).unwrap().unwrap();
     assert_eq!(card.requests[0].result, "路灯已修复");
     assert!(!card.requests[0].open);
+    assert_eq!(card.requests[0].stage, Stage::FeedbackGiven);
+    assert_eq!(card.requests[0].feedback, Some(FeedbackResult::Satisfied));
 }
 
 #[test]
