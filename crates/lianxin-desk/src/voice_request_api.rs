@@ -5,6 +5,8 @@
 //!
 //! Saving the draft is `POST /api/requests` with `voice_message_id`: the store makes the
 //! request and marks the message handled, linked to it, in one transaction.
+//!
+//! A captain reaches only the messages of households of their blocks (`403 field=id`).
 
 use std::sync::Arc;
 
@@ -16,7 +18,34 @@ use serde_json::{json, Value};
 use crate::api::{id_param, ApiError};
 use crate::app::App;
 use crate::auth::Authed;
+use crate::directory::Staff;
+use crate::request_access::require_household;
 use crate::request_http::with_requests;
+use crate::request_store::VoiceDraft;
+
+/// The voice message, if `staff` may reach it (404 if there is none).
+async fn reachable(app: &Arc<App>, staff: &Staff, id: i64) -> Result<VoiceDraft, ApiError> {
+    let d = with_requests(app, move |st| st.voice_draft(id))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该留言"))?;
+    if staff.role == lianxin_store::Role::Captain {
+        let now = app.cfg.clock.now();
+        let card = match d.household_id {
+            Some(h) => with_requests(app, move |st| st.household(h, now)).await?,
+            None => None,
+        };
+        match card {
+            Some(card) => require_household(staff, &card)?,
+            None => {
+                return Err(ApiError::forbidden(
+                    "id",
+                    "包片主任只能处理本片区住户的留言",
+                ))
+            }
+        }
+    }
+    Ok(d)
+}
 
 /// `GET /api/voice-messages/{id}/draft`: a request body to complete and post.
 pub(crate) async fn draft(
@@ -25,9 +54,7 @@ pub(crate) async fn draft(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id, "留言编号不正确")?;
-    let d = with_requests(&app, move |st| st.voice_draft(id))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该留言"))?;
+    let d = reachable(&app, &s.staff, id).await?;
     if d.handled {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -61,6 +88,7 @@ pub(crate) async fn handled(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id, "留言编号不正确")?;
+    reachable(&app, &s.staff, id).await?;
     let staff = s.staff.id;
     let now = app.cfg.clock.now();
     with_requests(&app, move |st| st.mark_voice_handled(id, staff, now))

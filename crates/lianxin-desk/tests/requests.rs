@@ -606,6 +606,34 @@ async fn voice_messages_become_requests_or_are_marked_handled() {
         .collect();
     assert!(open.len() >= 2, "{v}");
     let (first, second) = (open[0], open[1]);
+    // Another block's captain reaches neither (one is an unknown caller's).
+    let (cap2, _) = login(addr, "captain2", "demo-captain2").await;
+    for m in [first, second] {
+        assert_refused(
+            call(
+                addr,
+                "GET",
+                &format!("/api/voice-messages/{m}/draft"),
+                &cap2,
+                Value::Null,
+            )
+            .await,
+            403,
+            "id",
+        );
+        assert_refused(
+            call(
+                addr,
+                "POST",
+                &format!("/api/voice-messages/{m}/handled"),
+                &cap2,
+                Value::Null,
+            )
+            .await,
+            403,
+            "id",
+        );
+    }
     let (status, v) = call(
         addr,
         "GET",
