@@ -36,9 +36,11 @@ use crate::latency::LatencyHistogram;
 use crate::protocol::{CallCard, CallStatus, Outgoing};
 
 mod campaign;
-mod request;
 
 use campaign::CampaignOwners;
+
+// The `request.*` frames.
+mod request;
 
 /// One frame queued for a console, with the time its cause arrived (for latency).
 #[derive(Debug, Clone)]

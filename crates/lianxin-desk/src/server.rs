@@ -58,8 +58,8 @@ impl Desk {
         let app = Arc::new(
             App::new(config, directory, hub.clone(), health.clone(), tx).map_err(DeskError::Io)?,
         );
-        tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
         tokio::spawn(crate::request_alarm::run(app.clone(), shutdown.clone()));
+        tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
         let router = router(app).into_make_service_with_connect_info::<SocketAddr>();
         let stop = shutdown.clone();
         let ended = CancellationToken::new();

@@ -80,7 +80,6 @@ pub use requests::{
 };
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
-pub use visits::{Visit, VisitDue, VisitFrequency, WorkEntry, WorkKind};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]

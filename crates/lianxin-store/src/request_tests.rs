@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::calls::{NewCall, NewVoiceMessage};
 use crate::request_rules::{Action, Actor, DepartmentRef};
+use crate::visits::{VisitFrequency, WorkKind};
 use crate::*;
 
 fn now() -> DateTime<Utc> {
