@@ -68,6 +68,7 @@
 
 mod api;
 mod app;
+mod assets;
 mod auth;
 mod campaign_access;
 mod campaign_api;
