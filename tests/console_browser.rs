@@ -45,3 +45,198 @@ async fn an_operator_logs_in_and_out() {
     .await;
     b.finish(&["nope.js"]).await;
 }
+
+const KNOWN_CALLER: &str = "65123456"; // 范先翔's landline in the demo community
+const UNKNOWN_CALLER: &str = "59999999"; // demo landlines are 6xxxxxxx
+
+/// Issue 12: `main{display:grid}` overrode `hidden`, so the desk showed under the log-in
+/// form, and after 退出 the last caller's household stayed on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_is_hidden_before_log_in_and_cleared_after_log_out() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.until(
+        "the log-in form",
+        "!document.querySelector('#login').hidden",
+    )
+    .await;
+    assert!(!b.visible("#desk").await, "the desk shows before log-in");
+    b.login("8002", "demo8002").await;
+    let _caller = server.call("known", "caller.xml", KNOWN_CALLER, '1', 60000);
+    b.until(
+        "the pop of 范先翔",
+        "document.querySelector('#calls').innerText.includes('范先翔')",
+    )
+    .await;
+    b.click("#logout").await;
+    b.until(
+        "the log-in form after 退出",
+        "!document.querySelector('#login').hidden",
+    )
+    .await;
+    assert!(!b.visible("#desk").await, "the desk shows after 退出");
+    let shown = b.js("return document.body.innerText;", vec![]).await;
+    assert!(
+        !shown.as_str().unwrap_or_default().contains("范先翔"),
+        "a household is still on screen after 退出: {shown}"
+    );
+    let kept = b
+        .js(
+            "return document.querySelector('#calls').textContent;",
+            vec![],
+        )
+        .await;
+    assert!(
+        !kept.as_str().unwrap_or_default().contains("范先翔"),
+        "a household is still in the page after 退出"
+    );
+    b.finish(&[]).await;
+}
+
+/// Issue 12: every call event redrew every card, so a queue event wiped the operator's
+/// typed search and its results mid-search.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typed_search_survives_a_queue_event() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8002", "demo8002").await;
+    // The caller presses 1 after 5 s: queued while the operator is searching.
+    let _caller = server.call("unknown", "caller.xml", UNKNOWN_CALLER, '1', 5000);
+    b.until(
+        "the unknown caller's card",
+        "document.querySelector('.card input.q')",
+    )
+    .await;
+    b.fill(".card input.q", "胡同").await;
+    b.click(".card button.find").await;
+    b.until(
+        "search results",
+        "document.querySelectorAll('.card .hit').length > 0",
+    )
+    .await;
+    b.until(
+        "the queue event",
+        "document.querySelector('.card .status').innerText.includes('排队')",
+    )
+    .await;
+    let value = b
+        .js(
+            "return document.querySelector('.card input.q').value;",
+            vec![],
+        )
+        .await;
+    assert_eq!(value, "胡同", "the typed search survives");
+    let hits = b
+        .js(
+            "return document.querySelectorAll('.card .hit').length;",
+            vec![],
+        )
+        .await;
+    assert!(hits.as_u64().unwrap_or(0) > 0, "the results survive");
+    b.finish(&[]).await;
+}
+
+/// Issue 12: after attaching an unknown number the card still said 未知来电 and the other
+/// 关联此号码 buttons stayed active (a second household could take the number).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attaching_a_number_shows_the_household_and_disables_the_others() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8002", "demo8002").await;
+    let _caller = server.call("unknown", "caller.xml", UNKNOWN_CALLER, '1', 60000);
+    b.until(
+        "the unknown caller's card",
+        "document.querySelector('.card input.q')",
+    )
+    .await;
+    b.fill(".card input.q", "胡同").await;
+    b.click(".card button.find").await;
+    b.until(
+        "two results or more",
+        "document.querySelectorAll('.card .hit button.attach').length > 1",
+    )
+    .await;
+    let address = b
+        .js(
+            "return document.querySelector('.card .hit').dataset.address;",
+            vec![],
+        )
+        .await;
+    let address = address.as_str().expect("hit address").to_string();
+    b.click(".card .hit button.attach").await;
+    b.until(
+        "已关联",
+        "document.querySelector('.card').innerText.includes('已关联')",
+    )
+    .await;
+    let card = b.text(".card").await;
+    assert!(
+        !card.contains("未知来电"),
+        "the card still says 未知来电: {card}"
+    );
+    assert!(
+        card.contains(&address),
+        "the card shows the household {address}: {card}"
+    );
+    let active = b
+        .js("return [...document.querySelectorAll('.card button.attach')].filter((x) => !x.disabled).length;", vec![])
+        .await;
+    assert_eq!(active, 0, "other 关联此号码 buttons are disabled");
+    b.finish(&[]).await;
+}
+
+/// Issue 12: the log-in form said 值班员登录 to every role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_in_form_is_for_every_role() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.until(
+        "the log-in form",
+        "!document.querySelector('#login').hidden",
+    )
+    .await;
+    let title = b.text("#login h2").await;
+    assert!(
+        !title.contains("值班员"),
+        "a title for every role, not {title}"
+    );
+    b.screenshot("login-1366").await;
+    b.login("staff", "demo-staff").await;
+    assert!(b.text("#who").await.contains("刘芳"));
+    b.finish(&[]).await;
+}
+
+/// Issue 12: on a 375 px phone the members table broke names one character per line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_shows_a_readable_members_table() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 375, 740).await;
+    b.login("8002", "demo8002").await;
+    let _caller = server.call("known", "caller.xml", KNOWN_CALLER, '1', 60000);
+    b.until(
+        "the pop of 范先翔",
+        "document.querySelector('#calls').innerText.includes('范先翔')",
+    )
+    .await;
+    // Every name on one line: its text lies on a single line.
+    let tall = b
+        .js(
+            "return [...document.querySelectorAll('.members td.name')].filter((td) => {
+               const r = document.createRange(); r.selectNodeContents(td);
+               return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size > 1;
+             }).map((td) => td.innerText);",
+            vec![],
+        )
+        .await;
+    assert_eq!(tall, serde_json::json!([]), "names broken over lines");
+    // The page itself does not scroll sideways.
+    let wide = b
+        .js("return document.documentElement.scrollWidth;", vec![])
+        .await;
+    assert!(
+        wide.as_u64().unwrap_or(9999) <= 375,
+        "page wider than the phone: {wide}"
+    );
+    b.screenshot("operator-pop-375").await;
+    b.finish(&[]).await;
+}

@@ -6,13 +6,13 @@ import { el, fmt, DAY, ALARM_LABEL, OUTCOME_LABEL, SEX_LABEL } from "./dom.js";
 export function household(h) {
   const block = h.block;
   const blockText = block ? block.name + (block.captain_name ? " · 包片主任 " + block.captain_name + (block.captain_phone ? "（" + block.captain_phone + "）" : "") : "") : "未分片";
-  const members = el("table", { class: "members" }, el("tr", {}, el("th", {}, "姓名"), el("th", {}, "性别"), el("th", {}, "年龄"), el("th", {}, "工作/特长"), el("th", {}, "备注")),
+  const members = el("div", { class: "table-wrap" }, el("table", { class: "members" }, el("tr", {}, el("th", {}, "姓名"), el("th", {}, "性别"), el("th", {}, "年龄"), el("th", {}, "工作/特长"), el("th", {}, "备注")),
     (h.members || []).map((p) => el("tr", {},
       el("td", { class: "name" }, p.owns_number ? el("b", {}, p.name) : p.name),
       el("td", {}, SEX_LABEL[p.sex] || p.sex || ""),
       el("td", {}, p.age !== null && p.age !== undefined ? p.age + " 岁" : ""),
       el("td", {}, [p.work, p.skills].filter(Boolean).join("；")),
-      el("td", {}, p.notes || ""))));
+      el("td", {}, p.notes || "")))));
   const groups = (h.groups || []).length ? h.groups.map((g) => el("span", { class: "tag" }, typeof g === "string" ? g : g.name)) : "无";
   const requests = (h.requests || []).length ? el("ul", { class: "history" }, h.requests.map((r) => el("li", {},
     el("span", { class: "alarm alarm-" + r.alarm, title: "督办预警" }, ALARM_LABEL[r.alarm] || ""),
@@ -34,4 +34,13 @@ export function household(h) {
     el("dt", {}, "语音留言"), el("dd", {}, vms),
     notices ? [el("dt", {}, "群拨通知"), el("dd", {}, notices)] : null,
     h.notes ? [el("dt", {}, "备注"), el("dd", {}, h.notes)] : null));
+}
+
+/** 查找结果里的一户（地址、成员、电话）：关联号码后显示在卡片上。 */
+export function householdSummary(h) {
+  return el("div", { class: "household", "data-household": h.id }, el("dl", {},
+    el("dt", {}, "地址"), el("dd", { class: "address" }, h.address || ""),
+    el("dt", {}, "片区"), el("dd", {}, h.block || "未分片"),
+    el("dt", {}, "家庭成员"), el("dd", {}, (h.members || []).join("、") || "无"),
+    el("dt", {}, "电话"), el("dd", {}, (h.numbers || []).join("、") || "无")));
 }

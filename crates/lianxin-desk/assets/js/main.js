@@ -5,29 +5,47 @@ import { api, currentToken, setToken, whenExpired } from "./api.js";
 import { $, ROLE_LABEL, toast } from "./dom.js";
 import { showLoginForm, wireLogin } from "./login.js";
 import { connect, disconnect, send } from "./socket.js";
-import { onCallFrame, replaceCalls, dropLiveCalls } from "./calls.js";
-import { loadVoiceMessages, addVoiceMessage } from "./voicemail.js";
-import { onOperatorState } from "./operators.js";
+import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls } from "./calls.js";
+import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicemail.js";
+import { onOperatorState, clearOperators } from "./operators.js";
 
 let me = null;
-const TITLE = document.title;
+const APP = "连心社区热线";
+/** 登录后页面的名称，按角色。 */
+const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee: "居委会工作台", supervisor: "督导台", admin: "管理台" };
+let title = APP;
+const takesCalls = (role) => ["operator", "supervisor"].includes(role);
 
+function setTitle(t) {
+  title = t;
+  document.title = t;
+  $("app-title").textContent = t;
+}
+
+/** 回到登录表单：断开连接，清掉屏幕上的一切住户资料。 */
 function showLogin(msg) {
   setToken(null);
   me = null;
   disconnect();
+  clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
-  $("who").textContent = "";
+  $("who").textContent = ""; $("duty").textContent = "";
+  clearCalls(); clearVoiceMessages(); clearOperators();
+  setTitle(APP);
   showLoginForm(msg);
 }
 
 function startDesk(staff) {
   me = staff;
+  setTitle(APP + " · " + (DESK_NAME[staff.role] || "工作台"));
   $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
   $("who").textContent = staff.display_name + "（" + (ROLE_LABEL[staff.role] || staff.role) + (staff.extension ? "，分机 " + staff.extension : "") + "）";
-  $("states").hidden = !["operator", "supervisor"].includes(staff.role);
+  const calls = takesCalls(staff.role);
+  $("states").hidden = !calls;
+  $("calls-screen").hidden = !calls;
+  $("vm-section").hidden = !calls;
   $("ops").hidden = !["supervisor", "admin"].includes(staff.role);
-  loadVoiceMessages();
+  if (calls) loadVoiceMessages();
   connect(handle);
 }
 
@@ -40,7 +58,7 @@ let flashTimer = null;
 function flashTitle() {
   let n = 6;
   clearInterval(flashTimer);
-  flashTimer = setInterval(() => { document.title = (n % 2 ? "【来电】" : "") + TITLE; if (--n < 0) clearInterval(flashTimer); }, 600);
+  flashTimer = setInterval(() => { document.title = (n % 2 ? "【来电】" : "") + title; if (--n < 0) clearInterval(flashTimer); }, 600);
 }
 
 function handle(m) {
