@@ -240,3 +240,22 @@ async fn a_phone_shows_a_readable_members_table() {
     b.screenshot("operator-pop-375").await;
     b.finish(&[]).await;
 }
+
+/// Issue 12: a supervisor's operators panel stayed empty at log-in until an operator
+/// changed state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_sees_the_operators_at_log_in() {
+    let server = Server::start();
+    let mut op = support::console::Console::connect(server.http, "8001", "demo8001").await;
+    op.next("hello", std::time::Duration::from_secs(5)).await;
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("super", "demo-super").await;
+    b.until(
+        "于燕妮 空闲 in the operators panel",
+        "document.querySelector('#ops-list').innerText.includes('于燕妮：空闲')",
+    )
+    .await;
+    b.screenshot("supervisor-1366").await;
+    b.finish(&[]).await;
+    op.close().await;
+}

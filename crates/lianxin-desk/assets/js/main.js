@@ -66,6 +66,7 @@ function handle(m) {
     case "hello":
       me = m.staff; showState(m.state, m.on_duty);
       replaceCalls(m.calls || []);
+      if (Array.isArray(m.operators)) { clearOperators(); for (const o of m.operators) onOperatorState(o); }
       break;
     case "voicemail.new": addVoiceMessage(m.voice_message, true); break;
     case "operator.state":
