@@ -259,3 +259,89 @@ async fn a_supervisor_sees_the_operators_at_log_in() {
     b.finish(&[]).await;
     op.close().await;
 }
+
+/// Issue 12, group-call notices: committee staff pick a small demo group and a shipped
+/// notice, see the preview, start, and watch the live board fill with 是 until finished
+/// (sipp answers every household as the trunk).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_call_from_the_page_fills_the_live_board() {
+    let sipp_dir = tempfile::tempdir().expect("sipp dir");
+    let (_households, trunk) = Server::households(sipp_dir.path());
+    let server = Server::start_with(Some(trunk));
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("staff", "demo-staff").await;
+    b.until(
+        "the campaign screen",
+        "!document.querySelector('#campaign-screen').hidden",
+    )
+    .await;
+    b.until(
+        "the phone groups",
+        "document.querySelectorAll('.campaign-form .groups input').length > 0",
+    )
+    .await;
+    b.until("the notices", "[...document.querySelectorAll('.campaign-form select[name=notice] option')].some((o) => o.value === 'notice-security')").await;
+    // The smallest group that has households.
+    let group = b
+        .js(
+            "const all = [...document.querySelectorAll('.campaign-form .groups input')]
+               .filter((i) => Number(i.dataset.households) > 0)
+               .sort((a, b) => a.dataset.households - b.dataset.households);
+             all[0].click(); return [all[0].value, Number(all[0].dataset.households)];",
+            vec![],
+        )
+        .await;
+    let households = group[1].as_u64().expect("household count");
+    assert!(households > 0 && households <= 40, "a small group: {group}");
+    b.js(
+        "const f = document.querySelector('.campaign-form');
+         f.querySelector('select[name=notice]').value = 'notice-security';
+         f.querySelector('select[name=window]').value = 'any';
+         f.querySelector('select[name=window]').dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.fill(".campaign-form input[name=ring_timeout_s]", "10")
+        .await;
+    b.fill(".campaign-form input[name=retries]", "0").await;
+    b.click(".campaign-form button[name=preview]").await;
+    b.until(
+        "the preview",
+        "document.querySelector('.preview-box .pv-households')",
+    )
+    .await;
+    assert_eq!(
+        b.text(".preview-box .pv-households").await,
+        households.to_string(),
+        "the preview counts the group's households"
+    );
+    b.screenshot("campaign-preview-1366").await;
+    b.click(".preview-box button[name=start]").await;
+    b.until(
+        "a live board",
+        "document.querySelector('#campaign-boards .board')",
+    )
+    .await;
+    b.until_within(
+        std::time::Duration::from_secs(90),
+        "the campaign finished",
+        "document.querySelector('#campaign-boards .board').dataset.state === 'finished'",
+    )
+    .await;
+    b.until(
+        "every household's row on the board",
+        &format!(
+            "document.querySelectorAll('#campaign-boards .board tbody tr').length === {households}"
+        ),
+    )
+    .await;
+    // Every household with a number answered: as many 是 rows as the reached counter.
+    b.until(
+        "the 是 rows agree with the reached counter",
+        "(() => { const yes = [...document.querySelectorAll('#campaign-boards .board tbody tr td:nth-child(4)')].filter((td) => td.textContent === '是').length;
+                  return yes > 0 && String(yes) === document.querySelector('#campaign-boards .counter[data-k=reached] .v').textContent; })()",
+    )
+    .await;
+    b.screenshot("campaign-board-1366").await;
+    b.finish(&[]).await;
+}

@@ -93,9 +93,10 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server without a trunk (no group calls).
+    /// A server whose trunk is a free port nobody answers (no test here places a group
+    /// call through it; the dialer is there, so the group-call screen works).
     pub fn start() -> Server {
-        Server::start_with(None)
+        Server::start_with(Some(free_port()))
     }
 
     /// A server whose group calls go to the trunk on 127.0.0.1:`trunk`.
@@ -171,6 +172,31 @@ impl Server {
         assert_eq!(status, 200, "log-in of {user}: {body}");
         let v: Value = serde_json::from_str(&body).expect("login json");
         v["token"].as_str().expect("token").to_string()
+    }
+
+    /// sipp answering every group call on a free port, as the trunk and its households
+    /// (`tests/sipp/uas_households.xml`); the port is where the server sends them.
+    pub fn households(dir: &Path) -> (Sipp, u16) {
+        let trunk = free_port();
+        let mut sipp = Sipp::start(
+            "households",
+            dir,
+            &[
+                "-sf".into(),
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/sipp/uas_households.xml")
+                    .display()
+                    .to_string(),
+                "-i".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                trunk.to_string(),
+                "-mp".into(),
+                free_rtp_port().to_string(),
+            ],
+        );
+        sipp.wait_listening(trunk, Duration::from_secs(10));
+        (sipp, trunk)
     }
 
     /// A hotline caller (sipp, `tests/hotline/<file>`) with caller ID `cid` who presses
@@ -333,10 +359,23 @@ impl Browser {
             .await
             .expect("session id")
             .expect("a session");
+        // The viewport, not the window, is width×height.
         client
             .set_window_size(width, height)
             .await
             .expect("window size");
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("viewport size");
+        let short =
+            |i: usize, want: u32| want.saturating_sub(inner[i].as_u64().unwrap_or(0) as u32);
+        if short(0, width) > 0 || short(1, height) > 0 {
+            client
+                .set_window_size(width + short(0, width), height + short(1, height))
+                .await
+                .expect("window size");
+        }
         client.goto(url).await.expect("open the console page");
         Browser {
             client,
@@ -357,7 +396,12 @@ impl Browser {
     /// Waits until `expr` (a JavaScript expression) is truthy; panics with `what` if not
     /// within [`WAIT`].
     pub async fn until(&self, what: &str, expr: &str) {
-        let deadline = Instant::now() + WAIT;
+        self.until_within(WAIT, what, expr).await
+    }
+
+    /// [`Browser::until`] with its own limit.
+    pub async fn until_within(&self, limit: Duration, what: &str, expr: &str) {
+        let deadline = Instant::now() + limit;
         let script = format!("try {{ return !!({expr}); }} catch (e) {{ return false; }}");
         loop {
             if self.js(&script, vec![]).await == Value::Bool(true) {
@@ -365,7 +409,7 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let body = self.text("body").await;
-                panic!("not within {WAIT:?}: {what}\n(page text: {body})");
+                panic!("not within {limit:?}: {what}\n(page text: {body})");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

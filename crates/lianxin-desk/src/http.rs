@@ -64,6 +64,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/api/notices/{name}",
             put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
         )
+        .route("/api/phone-groups", get(crate::group_api::list))
         .route("/api/follow-ups", get(follow_up_api::list))
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))

@@ -82,6 +82,7 @@ pub mod directory;
 mod error;
 pub mod event;
 mod follow_up_api;
+mod group_api;
 mod health;
 mod http;
 mod hub;

@@ -38,6 +38,7 @@ pub mod campaigns;
 pub mod demo;
 pub mod import;
 pub mod outcome;
+pub mod phone_groups;
 pub mod pii;
 pub mod screen;
 pub mod staff;
@@ -61,6 +62,7 @@ pub use campaigns::{
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
+pub use phone_groups::PhoneGroupCount;
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
 

@@ -8,6 +8,7 @@ import { connect, disconnect, send } from "./socket.js";
 import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls } from "./calls.js";
 import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicemail.js";
 import { onOperatorState, clearOperators } from "./operators.js";
+import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 
 let me = null;
 const APP = "连心社区热线";
@@ -15,6 +16,13 @@ const APP = "连心社区热线";
 const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee: "居委会工作台", supervisor: "督导台", admin: "管理台" };
 let title = APP;
 const takesCalls = (role) => ["operator", "supervisor"].includes(role);
+const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
+
+/** 显示一个屏（有几个屏时上方有切换按钮）。 */
+function showScreen(id) {
+  for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
+  for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
+}
 
 function setTitle(t) {
   title = t;
@@ -30,7 +38,9 @@ function showLogin(msg) {
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
-  clearCalls(); clearVoiceMessages(); clearOperators();
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns();
+  $("tabs").hidden = true;
+  for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
   showLoginForm(msg);
 }
@@ -40,12 +50,18 @@ function startDesk(staff) {
   setTitle(APP + " · " + (DESK_NAME[staff.role] || "工作台"));
   $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
   $("who").textContent = staff.display_name + "（" + (ROLE_LABEL[staff.role] || staff.role) + (staff.extension ? "，分机 " + staff.extension : "") + "）";
-  const calls = takesCalls(staff.role);
+  const calls = takesCalls(staff.role), campaigns = runsCampaigns(staff.role);
+  const watches = ["supervisor", "admin"].includes(staff.role);
   $("states").hidden = !calls;
-  $("calls-screen").hidden = !calls;
   $("vm-section").hidden = !calls;
-  $("ops").hidden = !["supervisor", "admin"].includes(staff.role);
+  $("ops").hidden = !watches;
+  $("desk").classList.toggle("single", !calls && !watches);
+  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null].filter(Boolean);
+  for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
+  $("tabs").hidden = screens.length < 2;
+  showScreen(screens[0] || "calls-screen");
   if (calls) loadVoiceMessages();
+  if (campaigns) openCampaigns();
   connect(handle);
 }
 
@@ -67,6 +83,7 @@ function handle(m) {
       me = m.staff; showState(m.state, m.on_duty);
       replaceCalls(m.calls || []);
       if (Array.isArray(m.operators)) { clearOperators(); for (const o of m.operators) onOperatorState(o); }
+      if (Array.isArray(m.campaigns)) showRunning(m.campaigns);
       break;
     case "voicemail.new": addVoiceMessage(m.voice_message, true); break;
     case "operator.state":
@@ -79,10 +96,12 @@ function handle(m) {
     case "error": toast(m.message || "操作失败"); break;
     default:
       if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) flashTitle(); }
+      else if (String(m.type).startsWith("campaign.")) onCampaignMessage(m);
       break; // pong 以及以后版本的新消息
   }
 }
 
+for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showScreen(b.dataset.screen));
 for (const b of document.querySelectorAll("#states button")) {
   b.addEventListener("click", () => send({ type: "state.set", state: b.dataset.state }));
 }
