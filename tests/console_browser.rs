@@ -68,6 +68,7 @@ async fn the_desk_is_hidden_before_log_in_and_cleared_after_log_out() {
         "document.querySelector('#calls').innerText.includes('范先翔')",
     )
     .await;
+    b.screenshot("operator-pop-1366").await;
     b.click("#logout").await;
     b.until(
         "the log-in form after 退出",
@@ -343,5 +344,79 @@ async fn a_group_call_from_the_page_fills_the_live_board() {
     )
     .await;
     b.screenshot("campaign-board-1366").await;
+    b.finish(&[]).await;
+}
+
+/// Issue 12: the demo's voice messages had no recordings, so their players answered 404
+/// and showed 0:00.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_voice_message_plays_in_the_page() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8001", "demo8001").await;
+    b.until(
+        "the voice messages",
+        "document.querySelectorAll('#vms .vm').length >= 2",
+    )
+    .await;
+    b.click("#vms .vm button.play").await;
+    b.until(
+        "the recording loaded with its length",
+        "(() => { const a = document.querySelector('#vms .vm audio'); return a && !a.hidden && a.duration > 10; })()",
+    )
+    .await;
+    b.finish(&[]).await;
+}
+
+/// Issue 12: voice messages could not be marked handled. Needs
+/// `POST /api/voice-messages/{id}/handled` (issue 11's request endpoints).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_message_is_marked_handled() {
+    let server = Server::start();
+    let token = server.token("8001", "demo8001");
+    let (status, body) = support::http_post(
+        server.http,
+        "/api/voice-messages/999999/handled",
+        "",
+        Some(&token),
+    );
+    if status == 404 && body.contains("\"path\"") {
+        // The route is not in this build yet (it comes with issue 11's request endpoints).
+        eprintln!("SKIPPED: POST /api/voice-messages/{{id}}/handled is not served by this build");
+        return;
+    }
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8001", "demo8001").await;
+    b.until(
+        "the voice messages",
+        "document.querySelectorAll('#vms .vm').length >= 2",
+    )
+    .await;
+    let id = b
+        .js(
+            "return document.querySelector('#vms .vm').dataset.vm;",
+            vec![],
+        )
+        .await;
+    b.click("#vms .vm button.handled").await;
+    b.until(
+        "the message gone from the list",
+        &format!(
+            "!document.querySelector('#vms [data-vm=\"{}\"]')",
+            id.as_str().unwrap_or_default()
+        ),
+    )
+    .await;
+    // And from the server's open list.
+    let (_, open) = support::http_get(server.http, "/api/voice-messages?open=true", Some(&token));
+    let v: serde_json::Value = serde_json::from_str(&open).expect("json");
+    let ids: Vec<String> = v["voice_messages"]
+        .as_array()
+        .map(|a| a.iter().map(|m| m["id"].to_string()).collect())
+        .unwrap_or_default();
+    assert!(
+        !ids.contains(&id.as_str().unwrap_or_default().to_string()),
+        "still open: {ids:?}"
+    );
     b.finish(&[]).await;
 }

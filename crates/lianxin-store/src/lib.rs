@@ -36,6 +36,7 @@ pub mod campaign_log;
 pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
+mod demo_audio;
 pub mod import;
 pub mod outcome;
 pub mod phone_groups;
