@@ -36,6 +36,7 @@ use crate::latency::LatencyHistogram;
 use crate::protocol::{CallCard, CallStatus, Outgoing};
 
 mod campaign;
+mod roster;
 
 use campaign::CampaignOwners;
 
@@ -174,6 +175,7 @@ impl Hub {
         let state = *st.states.entry(staff.id).or_insert(self.cfg.initial_state);
         let on_duty = on_duty(&staff, state);
         let campaigns = self.hello_campaigns(&staff);
+        let operators = roster::roster(&st, &staff, self.cfg.initial_state);
         let hello = Outgoing::Hello {
             protocol: crate::protocol::PROTOCOL_VERSION,
             staff: &staff,
@@ -185,6 +187,7 @@ impl Hub {
                 Vec::new()
             },
             campaigns,
+            operators,
             server_time: Utc::now(),
         }
         .encode();

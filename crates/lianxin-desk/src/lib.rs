@@ -83,6 +83,7 @@
 mod access;
 mod api;
 mod app;
+mod assets;
 mod auth;
 mod campaign_access;
 mod campaign_api;
@@ -99,6 +100,7 @@ pub mod event;
 mod follow_up_api;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_api;
 mod health;
 mod http;
 mod hub;

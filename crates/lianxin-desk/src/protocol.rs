@@ -42,6 +42,15 @@ pub(crate) struct CallCard {
     pub(crate) answered_at: Option<DateTime<Utc>>,
 }
 
+/// One staff member's state in `hello.operators` (what `operator.state` says of them).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct OperatorRow {
+    pub(crate) staff_id: i64,
+    pub(crate) display_name: String,
+    pub(crate) state: OperatorState,
+    pub(crate) on_duty: bool,
+}
+
 /// A server → console message (the `type` tag is the protocol name).
 #[derive(Debug, Serialize)]
 #[serde(tag = "type")]
@@ -56,6 +65,9 @@ pub(crate) enum Outgoing<'a> {
         /// Running and paused campaigns, for the roles that see campaigns.
         #[serde(skip_serializing_if = "Option::is_none")]
         campaigns: Option<Vec<CampaignLive>>,
+        /// Who takes calls and has a console open, for supervisors and admins.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        operators: Option<Vec<OperatorRow>>,
         server_time: DateTime<Utc>,
     },
     #[serde(rename = "calls.snapshot")]

@@ -340,7 +340,9 @@ impl Store {
         let cap = staff_id(staff, "captain");
         const DAY: i64 = 86_400_000;
         let now_ms = ms(now);
-        self.write(|tx| {
+        // The voice messages' recordings are written beside the database, where `serve` looks.
+        let folder = crate::demo_audio::voicemail_folder(self.path());
+        self.write(move |tx| {
             let (hh, fan): (i64, i64) = tx.query_row(
                 "SELECT household_id, id FROM residents WHERE name = '范先翔' ORDER BY id LIMIT 1",
                 [],
@@ -385,10 +387,13 @@ impl Store {
             // Open voice messages from unknown and known callers, for the console.
             for (k, (raw, norm, h)) in [("sip:+8613700001111@trunk", "13700001111", None), ("65123456", "01065123456", Some(hh))].iter().enumerate() {
                 let t = now_ms - (k as i64 + 1) * 3_600_000;
+                let seconds = 15 + k as u32 * 7;
+                let path = folder.join(format!("demo-{}.wav", k + 1));
+                crate::demo_audio::write_recording(&path, seconds)?;
                 tx.execute(
                     "INSERT INTO voice_messages (household_id, caller_raw, caller_normalized, created_ms, duration_ms, path)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![h, raw, norm, t, 15_000 + k as i64 * 7_000, format!("voicemail/demo-{}.wav", k + 1)],
+                    params![h, raw, norm, t, i64::from(seconds) * 1000, path.to_string_lossy()],
                 )?;
             }
             Ok(())
