@@ -14,6 +14,7 @@ mod fd_budget;
 mod liveness;
 mod lookup;
 mod memory;
+mod request;
 mod serve;
 mod staff;
 mod table;
@@ -108,6 +109,12 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// Service requests (诉求) in the database: list, show (the task sheet), create,
+    /// resolve, feedback.
+    Request {
+        #[command(subcommand)]
+        command: request::RequestCommand,
     },
 }
 
@@ -301,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = env.open_existing()?;
             staff::run(&store, &command)?;
         }
+        Command::Request { command } => request::run(&env.open_existing()?, &command)?,
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             rt.block_on(console::run(&args))?;

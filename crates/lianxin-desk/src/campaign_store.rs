@@ -10,7 +10,7 @@
 
 use lianxin_store::{
     AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary, FollowUp,
-    HouseholdResult, TargetBlock, TargetSpec,
+    HouseholdResult, PhoneGroupCount, TargetBlock, TargetSpec,
 };
 
 use crate::directory::DirectoryError;
@@ -52,6 +52,12 @@ pub trait CampaignStore: Send + Sync {
     /// Marks follow-up `id` done, by `staff_id`, with a note (`NotFound { field: "id" }`
     /// if there is none).
     fn close_follow_up(&self, id: i64, staff_id: i64, note: &str) -> Result<(), DirectoryError>;
+
+    /// The phone groups with their household counts (for the console's group picker).
+    /// A store without groups keeps the default: none.
+    fn groups(&self) -> Result<Vec<PhoneGroupCount>, DirectoryError> {
+        Ok(Vec::new())
+    }
 
     /// Writes a staff action to the audit log (`campaign.pause`, `campaign:7`).
     fn audit(

@@ -51,6 +51,10 @@ pub struct DeskConfig {
     pub max_live_calls: usize,
     /// Capacity of the `DeskCommand` channel.
     pub command_queue: usize,
+    /// How often the request alarm sweep compares colours (`request.alarm`).
+    pub alarm_sweep: Duration,
+    /// "Now" for requests and their alarms (the system clock; tests move their own).
+    pub clock: crate::clock::Clock,
     /// State of a staff member at their first connection.
     pub initial_state: OperatorState,
     /// Most households returned by one search.
@@ -101,6 +105,8 @@ impl DeskConfig {
             max_incoming_message: 64 << 10,
             max_live_calls: 10_000,
             command_queue: 1_024,
+            alarm_sweep: Duration::from_secs(30),
+            clock: crate::clock::Clock::system(),
             initial_state: OperatorState::Available,
             search_limit: 20,
             max_connections: 2_048,

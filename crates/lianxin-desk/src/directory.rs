@@ -174,6 +174,12 @@ pub trait Directory: Send + Sync + 'static {
     fn campaigns(&self) -> Option<&dyn CampaignStore> {
         None
     }
+
+    /// The database side of requests, if this directory has one (the real store does;
+    /// without it the request endpoints answer 503).
+    fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

@@ -19,7 +19,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -33,11 +33,9 @@ use crate::session::Session;
 use crate::ws::refused_message;
 use crate::{campaign_api, campaign_reads, follow_up_api, notice_api};
 
-const CONSOLE_PAGE: &str = include_str!("console.html");
-
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(console_page))
+        .merge(crate::assets::router())
         .route("/healthz", get(healthz))
         .route("/api/login", post(auth::login))
         .route("/api/logout", post(auth::logout))
@@ -68,26 +66,15 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/api/notices/{name}",
             put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
         )
+        .route("/api/phone-groups", get(crate::group_api::list))
         .route("/api/follow-ups", get(follow_up_api::list))
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
+        .merge(crate::request_routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(app)
-}
-
-async fn console_page() -> impl IntoResponse {
-    (
-        [
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            (
-                header::HeaderName::from_static("x-content-type-options"),
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        Html(CONSOLE_PAGE),
-    )
 }
 
 async fn session_info(State(app): State<Arc<App>>, Authed(s): Authed) -> Json<Value> {

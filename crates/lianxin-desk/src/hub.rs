@@ -15,7 +15,9 @@
 //! - `voicemail.new`: consoles of call-taking roles, whatever their state;
 //! - `operator.state`: the staff member's own consoles and supervisors'/admins' consoles;
 //! - `campaign.*`: committee staff, supervisors and admins, and a captain for the
-//!   campaigns they started (module `campaign`).
+//!   campaigns they started (module `campaign`);
+//! - `request.*`: the request's responsible person and block captain, and supervisors
+//!   and admins (module `request`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,8 +36,12 @@ use crate::latency::LatencyHistogram;
 use crate::protocol::{CallCard, CallStatus, Outgoing};
 
 mod campaign;
+mod roster;
 
 use campaign::CampaignOwners;
+
+// The `request.*` frames.
+mod request;
 
 /// One frame queued for a console, with the time its cause arrived (for latency).
 #[derive(Debug, Clone)]
@@ -125,6 +131,11 @@ enum Audience {
     Campaign {
         owner: Option<i64>,
     },
+    /// Consoles that receive a request's frames (`request_access::receives`).
+    Request {
+        responsible: Option<i64>,
+        captain: Option<i64>,
+    },
 }
 
 impl Hub {
@@ -164,6 +175,7 @@ impl Hub {
         let state = *st.states.entry(staff.id).or_insert(self.cfg.initial_state);
         let on_duty = on_duty(&staff, state);
         let campaigns = self.hello_campaigns(&staff);
+        let operators = roster::roster(&st, &staff, self.cfg.initial_state);
         let hello = Outgoing::Hello {
             protocol: crate::protocol::PROTOCOL_VERSION,
             staff: &staff,
@@ -175,6 +187,7 @@ impl Hub {
                 Vec::new()
             },
             campaigns,
+            operators,
             server_time: Utc::now(),
         }
         .encode();
@@ -502,6 +515,10 @@ impl Hub {
                     c.staff.id != except && c.staff.role.watches_operators()
                 }
                 Audience::Campaign { owner } => crate::campaign_access::sees(&c.staff, owner),
+                Audience::Request {
+                    responsible,
+                    captain,
+                } => crate::request_access::receives(&c.staff, responsible, captain),
             };
             if !wanted {
                 continue;

@@ -69,12 +69,21 @@
 //!   `campaign_request`: their strict JSON body; `campaign_access`: who may do what.
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
+//! - Requests (诉求, issue 11): [`request_store`] (`RequestStore`, the store's request
+//!   side, reached through `Directory::requests`; `store_requests` implements it);
+//!   `request_api` (record, act), `request_reads` (lists, detail, household card,
+//!   categories, departments), `request_config_api`, `voice_request_api` (voice message
+//!   → draft request, handled): the endpoints, routed by `request_routes`, sharing
+//!   `request_http`; `request_access`: who sees what and receives which frames;
+//!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
+//!   "now" of requests.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod access;
 mod api;
 mod app;
+mod assets;
 mod auth;
 mod campaign_access;
 mod campaign_api;
@@ -83,6 +92,7 @@ mod campaign_request;
 pub mod campaign_store;
 pub mod campaigns;
 mod checker;
+pub mod clock;
 mod config;
 pub mod directory;
 mod error;
@@ -90,6 +100,7 @@ pub mod event;
 mod follow_up_api;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_api;
 mod health;
 mod http;
 mod hub;
@@ -98,12 +109,22 @@ mod listener;
 mod notice_api;
 mod protocol;
 mod recheck;
+mod request_access;
+mod request_alarm;
+mod request_api;
+mod request_config_api;
+mod request_http;
+mod request_reads;
+mod request_routes;
+pub mod request_store;
 mod server;
 mod session;
 mod store;
 mod store_campaigns;
+mod store_requests;
 mod throttle;
 mod ticket;
+mod voice_request_api;
 mod ws;
 
 pub use campaign_store::CampaignStore;
@@ -111,6 +132,7 @@ pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,
     CampaignState, CampaignUpdate, NoticeInfo, NoticeSource,
 };
+pub use clock::Clock;
 pub use config::DeskConfig;
 pub use directory::{
     AttachedNumber, Directory, DirectoryError, Login, MemoryDirectory, Staff, VoiceMessage,
@@ -122,6 +144,7 @@ pub use event::{
 pub use health::HealthProbe;
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
+pub use request_store::{RequestError, RequestStore, VoiceDraft};
 pub use server::{Desk, DeskHandle, DeskStats};
 pub use throttle::ThrottlePolicy;
 

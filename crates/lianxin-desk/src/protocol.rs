@@ -7,7 +7,7 @@
 //! console can show it.
 
 use chrono::{DateTime, Utc};
-use lianxin_store::CallOutcome;
+use lianxin_store::{Alarm, CallOutcome, RequestRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -42,6 +42,15 @@ pub(crate) struct CallCard {
     pub(crate) answered_at: Option<DateTime<Utc>>,
 }
 
+/// One staff member's state in `hello.operators` (what `operator.state` says of them).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct OperatorRow {
+    pub(crate) staff_id: i64,
+    pub(crate) display_name: String,
+    pub(crate) state: OperatorState,
+    pub(crate) on_duty: bool,
+}
+
 /// A server → console message (the `type` tag is the protocol name).
 #[derive(Debug, Serialize)]
 #[serde(tag = "type")]
@@ -56,6 +65,9 @@ pub(crate) enum Outgoing<'a> {
         /// Running and paused campaigns, for the roles that see campaigns.
         #[serde(skip_serializing_if = "Option::is_none")]
         campaigns: Option<Vec<CampaignLive>>,
+        /// Who takes calls and has a console open, for supervisors and admins.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        operators: Option<Vec<OperatorRow>>,
         server_time: DateTime<Utc>,
     },
     #[serde(rename = "calls.snapshot")]
@@ -114,6 +126,21 @@ pub(crate) enum Outgoing<'a> {
     },
     #[serde(rename = "campaign.finished")]
     CampaignFinished { campaign: &'a CampaignLive },
+    #[serde(rename = "request.created")]
+    RequestCreated { request: &'a RequestRecord },
+    #[serde(rename = "request.updated")]
+    RequestUpdated {
+        request: &'a RequestRecord,
+        change: &'a str,
+        by: Option<i64>,
+    },
+    #[serde(rename = "request.alarm")]
+    RequestAlarm {
+        id: i64,
+        alarm: Alarm,
+        previous: Alarm,
+        request: &'a RequestRecord,
+    },
     #[serde(rename = "pong")]
     Pong { id: Option<&'a str> },
     #[serde(rename = "error")]

@@ -64,6 +64,7 @@ impl Desk {
         let app = Arc::new(
             App::new(config, directory, hub.clone(), health.clone(), tx).map_err(DeskError::Io)?,
         );
+        tokio::spawn(crate::request_alarm::run(app.clone(), shutdown.clone()));
         tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
         let router = router(app);
         let stop = shutdown.clone();

@@ -93,7 +93,7 @@ impl Directory for Store {
             .into_iter()
             .map(|m| VoiceMessage {
                 id: m.id,
-                call_id: m.call_id.map(|c| c.to_string()),
+                call_id: m.desk_call_id,
                 caller_raw: (!m.caller_raw.is_empty()).then_some(m.caller_raw),
                 household_id: m.household_id,
                 household_label: None,
@@ -110,6 +110,10 @@ impl Directory for Store {
     }
 
     fn campaigns(&self) -> Option<&dyn CampaignStore> {
+        Some(self)
+    }
+
+    fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
         Some(self)
     }
 }

@@ -7,7 +7,7 @@
 use chrono::Utc;
 use lianxin_store::{
     AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary, FollowUp,
-    HouseholdResult, Store, StoreError, TargetBlock, TargetSpec,
+    HouseholdResult, PhoneGroupCount, Store, StoreError, TargetBlock, TargetSpec,
 };
 
 use crate::campaign_store::CampaignStore;
@@ -40,6 +40,10 @@ impl CampaignStore for Store {
 
     fn attempts(&self, id: i64) -> Result<Vec<AttemptResult>, DirectoryError> {
         Store::campaign_attempts(self, id).map_err(backend)
+    }
+
+    fn groups(&self) -> Result<Vec<PhoneGroupCount>, DirectoryError> {
+        Store::phone_groups(self).map_err(backend)
     }
 
     fn follow_ups(

@@ -429,7 +429,10 @@ async fn console_page_is_served_in_chinese() {
     assert_eq!(s, 200);
     let page = String::from_utf8(body).unwrap();
     assert!(page.contains("登录"));
-    assert!(page.contains("未知来电"));
+    // The screens are modules of their own (`assets/js/`).
+    let (s, body) = http(desk.local_addr(), "GET", "/assets/js/calls.js", None, None).await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8(body).unwrap().contains("未知来电"));
     desk.shutdown().await;
 }
 

@@ -222,5 +222,6 @@ fn new_call(ic: &IncomingCall, about: &Caller) -> NewCall {
         caller_normalized: about.normalized.clone(),
         household_id: about.household_id,
         arrived: about.arrived,
+        desk_call_id: Some(about.call_id.clone()),
     }
 }

@@ -135,9 +135,6 @@ pub enum MediaError {
     /// The engine has stopped.
     #[error("media engine has stopped")]
     Stopped,
-    /// [`MediaEngine::start`](crate::MediaEngine::start) was called outside a tokio runtime.
-    #[error("the media engine must be started inside a tokio runtime")]
-    NoRuntime,
     /// The pacing thread could not be started.
     #[error("cannot start the media thread: {0}")]
     Thread(std::io::Error),

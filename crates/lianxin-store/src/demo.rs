@@ -272,8 +272,10 @@ impl Store {
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class,
                     grade, content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms,
                     deadline_ms, status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how,
-                    feedback_satisfied)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+                    feedback_satisfied, stage, feedback_result)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,
+                    CASE WHEN ?15 = 'open' THEN 'assigned' WHEN ?20 IS NULL THEN 'resolved' ELSE 'feedback_given' END,
+                    CASE ?22 WHEN 1 THEN 'satisfied' WHEN 0 THEN 'not_satisfied' END)",
             )?;
             let mut call = tx.prepare_cached(
                 "INSERT INTO calls (sip_call_id, direction, caller_raw, caller_normalized, household_id, arrived_ms,
@@ -338,7 +340,9 @@ impl Store {
         let cap = staff_id(staff, "captain");
         const DAY: i64 = 86_400_000;
         let now_ms = ms(now);
-        self.write(|tx| {
+        // The voice messages' recordings are written beside the database, where `serve` looks.
+        let folder = crate::demo_audio::voicemail_folder(self.path());
+        self.write(move |tx| {
             let (hh, fan): (i64, i64) = tx.query_row(
                 "SELECT household_id, id FROM residents WHERE name = '范先翔' ORDER BY id LIMIT 1",
                 [],
@@ -356,9 +360,11 @@ impl Store {
             tx.execute(
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class, grade,
                     content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms,
-                    status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how, feedback_satisfied)
+                    status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how, feedback_satisfied,
+                    stage, feedback_result)
                  VALUES (?1, ?2, 'phone', ?3, '职业介绍', '就业', 1, '一直找不到合适的工作，想登记求职', ?4, ?5, ?4,
-                    ?6, ?7, ?8, 'closed', '介绍到外交部食堂，当天面试通过，次日上岗', ?9, ?4, ?5, ?10, '电话回访', 1)",
+                    ?6, ?7, ?8, 'closed', '介绍到外交部食堂，当天面试通过，次日上岗', ?9, ?4, ?5, ?10, '电话回访', 1,
+                    'feedback_given', 'satisfied')",
                 params![hh, fan, c1, op, cap, t0 + 200_000, t0 + 5 * DAY, t0 + 8 * DAY, t0 + DAY / 3, t0 + 2 * DAY],
             )?;
             // A recent open request (green), asked two days ago on her mobile.
@@ -372,18 +378,22 @@ impl Store {
             let c2 = tx.last_insert_rowid();
             tx.execute(
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class, grade,
-                    content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms, status)
+                    content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms, status,
+                    stage)
                  VALUES (?1, ?2, 'phone', ?3, '政策咨询', '社保', 1, '咨询灵活就业人员养老保险缴费办法', ?4, ?5, ?4,
-                    ?6, ?7, ?8, 'open')",
+                    ?6, ?7, ?8, 'open', 'assigned')",
                 params![hh, fan, c2, cap, cap, t1 + 130_000, t1 + 5 * DAY, t1 + 8 * DAY],
             )?;
             // Open voice messages from unknown and known callers, for the console.
             for (k, (raw, norm, h)) in [("sip:+8613700001111@trunk", "13700001111", None), ("65123456", "01065123456", Some(hh))].iter().enumerate() {
                 let t = now_ms - (k as i64 + 1) * 3_600_000;
+                let seconds = 15 + k as u32 * 7;
+                let path = folder.join(format!("demo-{}.wav", k + 1));
+                crate::demo_audio::write_recording(&path, seconds)?;
                 tx.execute(
                     "INSERT INTO voice_messages (household_id, caller_raw, caller_normalized, created_ms, duration_ms, path)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![h, raw, norm, t, 15_000 + k as i64 * 7_000, format!("voicemail/demo-{}.wav", k + 1)],
+                    params![h, raw, norm, t, i64::from(seconds) * 1000, path.to_string_lossy()],
                 )?;
             }
             Ok(())

@@ -217,6 +217,10 @@ pub struct RequestSummary {
     pub result: String,
     /// Closing time.
     pub closed: Option<DateTime<Utc>>,
+    /// Workflow stage.
+    pub stage: crate::Stage,
+    /// What the resident said when the result was reported back.
+    pub feedback: Option<crate::FeedbackResult>,
 }
 
 /// A call in the history.
@@ -650,7 +654,7 @@ fn card(
 
     let mut st = c.prepare_cached(
         "SELECT id, created_ms, channel, category_item, category_class, content, status,
-                level1_ms, deadline_ms, result, closed_ms
+                level1_ms, deadline_ms, result, closed_ms, stage, feedback_result
          FROM requests WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT 10",
     )?;
     let mut rows = st.query([hh])?;
@@ -670,6 +674,11 @@ fn card(
             deadline,
             result: r.get(9)?,
             closed,
+            stage: crate::Stage::parse(&r.get::<_, String>(11)?).unwrap_or(crate::Stage::New),
+            feedback: r
+                .get::<_, Option<String>>(12)?
+                .as_deref()
+                .and_then(crate::FeedbackResult::parse),
         });
     }
 

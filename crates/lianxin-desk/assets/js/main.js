@@ -1,0 +1,118 @@
+// 值班台入口：恢复会话或显示登录表单，登录后按角色打开各屏并连上 WebSocket，
+// 把收到的消息分给各屏；退出时关掉连接并清空屏幕上的住户资料。
+
+import { api, currentToken, setToken, whenExpired } from "./api.js";
+import { $, ROLE_LABEL, toast } from "./dom.js";
+import { showLoginForm, wireLogin } from "./login.js";
+import { connect, disconnect, send } from "./socket.js";
+import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls } from "./calls.js";
+import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicemail.js";
+import { onOperatorState, clearOperators } from "./operators.js";
+import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
+
+let me = null;
+const APP = "连心社区热线";
+/** 登录后页面的名称，按角色。 */
+const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee: "居委会工作台", supervisor: "督导台", admin: "管理台" };
+let title = APP;
+const takesCalls = (role) => ["operator", "supervisor"].includes(role);
+const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
+
+/** 显示一个屏（有几个屏时上方有切换按钮）。 */
+function showScreen(id) {
+  for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
+  for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
+}
+
+function setTitle(t) {
+  title = t;
+  document.title = t;
+  $("app-title").textContent = t;
+}
+
+/** 回到登录表单：断开连接，清掉屏幕上的一切住户资料。 */
+function showLogin(msg) {
+  setToken(null);
+  me = null;
+  disconnect();
+  clearInterval(flashTimer);
+  $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
+  $("who").textContent = ""; $("duty").textContent = "";
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns();
+  $("tabs").hidden = true;
+  for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
+  setTitle(APP);
+  showLoginForm(msg);
+}
+
+function startDesk(staff) {
+  me = staff;
+  setTitle(APP + " · " + (DESK_NAME[staff.role] || "工作台"));
+  $("login").hidden = true; $("desk").hidden = false; $("logout").hidden = false;
+  $("who").textContent = staff.display_name + "（" + (ROLE_LABEL[staff.role] || staff.role) + (staff.extension ? "，分机 " + staff.extension : "") + "）";
+  const calls = takesCalls(staff.role), campaigns = runsCampaigns(staff.role);
+  const watches = ["supervisor", "admin"].includes(staff.role);
+  $("states").hidden = !calls;
+  $("vm-section").hidden = !calls;
+  $("ops").hidden = !watches;
+  $("desk").classList.toggle("single", !calls && !watches);
+  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null].filter(Boolean);
+  for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
+  $("tabs").hidden = screens.length < 2;
+  showScreen(screens[0] || "calls-screen");
+  if (calls) loadVoiceMessages();
+  if (campaigns) openCampaigns();
+  connect(handle);
+}
+
+function showState(state, onDuty) {
+  for (const b of document.querySelectorAll("#states button")) b.classList.toggle("on", b.dataset.state === state);
+  $("duty").textContent = onDuty ? "（值班中，来电会弹屏）" : "（未值班，不接收弹屏）";
+}
+
+let flashTimer = null;
+function flashTitle() {
+  let n = 6;
+  clearInterval(flashTimer);
+  flashTimer = setInterval(() => { document.title = (n % 2 ? "【来电】" : "") + title; if (--n < 0) clearInterval(flashTimer); }, 600);
+}
+
+function handle(m) {
+  switch (m.type) {
+    case "hello":
+      me = m.staff; showState(m.state, m.on_duty);
+      replaceCalls(m.calls || []);
+      if (Array.isArray(m.operators)) { clearOperators(); for (const o of m.operators) onOperatorState(o); }
+      if (Array.isArray(m.campaigns)) showRunning(m.campaigns);
+      break;
+    case "voicemail.new": addVoiceMessage(m.voice_message, true); break;
+    case "operator.state":
+      onOperatorState(m);
+      if (me && m.staff_id === me.id) {
+        showState(m.state, m.on_duty);
+        if (!m.on_duty) dropLiveCalls();
+      }
+      break;
+    case "error": toast(m.message || "操作失败"); break;
+    default:
+      if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) flashTitle(); }
+      else if (String(m.type).startsWith("campaign.")) onCampaignMessage(m);
+      break; // pong 以及以后版本的新消息
+  }
+}
+
+for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => showScreen(b.dataset.screen));
+for (const b of document.querySelectorAll("#states button")) {
+  b.addEventListener("click", () => send({ type: "state.set", state: b.dataset.state }));
+}
+$("logout").addEventListener("click", async () => {
+  try { await api("POST", "/api/logout"); } catch (e) { /* 无论如何都退出 */ }
+  showLogin("已退出");
+});
+whenExpired(showLogin);
+wireLogin(startDesk);
+
+(async () => {
+  if (!currentToken()) return showLogin();
+  try { const r = await api("GET", "/api/session"); startDesk(r.staff); } catch (e) { showLogin(); }
+})();
