@@ -455,7 +455,10 @@ async fn a_captain_closes_a_follow_up() {
     let v: serde_json::Value = serde_json::from_str(&body).expect("json");
     let done = v["follow_ups"]
         .as_array()
-        .and_then(|a| a.iter().find(|f| f["id"].to_string() == id))
+        .and_then(|a| {
+            a.iter()
+                .find(|f| f["id"].as_i64().map(|n| n.to_string()) == Some(id.clone()))
+        })
         .map(|f| f["done"].clone());
     assert_eq!(
         done,
