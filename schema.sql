@@ -1,9 +1,9 @@
--- Lianxin database schema, version 2.
+-- Lianxin database schema, version 3.
 --
 -- The one source of truth for the schema: embedded into lianxin-store with include_str!
 -- and applied when PRAGMA user_version is 0. Older files are upgraded in place by the
 -- numbered migrations in crates/lianxin-store/src/migrations/ (v2.sql: group-call
--- campaigns); this file always describes a fresh database of the newest version.
+-- campaigns; v3.sql: requests tracked to the end, visits, work log); this file always describes a fresh database of the newest version.
 --
 -- Conventions: times are UTC unix milliseconds in *_ms columns; dates of birth are
 -- 'YYYY-MM-DD' text; phone numbers are stored twice, as entered (raw) and normalized
@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS households (
     block_id    INTEGER REFERENCES blocks(id),
     notes       TEXT NOT NULL DEFAULT '',
     created_ms  INTEGER NOT NULL,
-    no_notices  INTEGER NOT NULL DEFAULT 0     -- 1: asked for no non-urgent group-call notices
+    no_notices  INTEGER NOT NULL DEFAULT 0,    -- 1: asked for no non-urgent group-call notices
+    visit_frequency TEXT                       -- 民生信号灯: how often to visit; NULL = no rhythm
+                CHECK (visit_frequency IN ('weekly','monthly','quarterly'))
 );
 CREATE INDEX IF NOT EXISTS households_block ON households(block_id);
 
@@ -124,8 +126,10 @@ CREATE TABLE IF NOT EXISTS calls (
     rtp_received       INTEGER NOT NULL DEFAULT 0,
     rtp_lost           INTEGER NOT NULL DEFAULT 0,
     jitter_ms          REAL,
-    recording_path     TEXT
+    recording_path     TEXT,
+    desk_call_id       TEXT                    -- the consoles' id of the call (call.ringing's call_id)
 );
+CREATE INDEX IF NOT EXISTS calls_desk ON calls(desk_call_id);
 CREATE INDEX IF NOT EXISTS calls_household ON calls(household_id, arrived_ms);
 CREATE INDEX IF NOT EXISTS calls_arrived ON calls(arrived_ms);
 CREATE INDEX IF NOT EXISTS calls_sip ON calls(sip_call_id);
@@ -154,11 +158,85 @@ CREATE TABLE IF NOT EXISTS requests (
     feedback_by          INTEGER REFERENCES staff(id),
     feedback_ms          INTEGER,
     feedback_how         TEXT,                 -- phone, visit, ...
-    feedback_satisfied   INTEGER               -- 1 satisfied, 0 not, NULL not asked
+    feedback_satisfied   INTEGER,              -- 1 satisfied, 0 not, NULL not asked / not reached
+    -- Workflow stage; status is 'closed' exactly when the stage is resolved or feedback_given.
+    stage                TEXT NOT NULL DEFAULT 'new'
+                         CHECK (stage IN ('new','assigned','in_progress','escalated','resolved','feedback_given','reopened')),
+    department_id        INTEGER REFERENCES departments(id),
+    escalation_level     INTEGER NOT NULL DEFAULT 0, -- 0 block, 1 committee, 2 street office
+    department_due_ms    INTEGER,              -- the department must answer by then
+    caller_name          TEXT NOT NULL DEFAULT '',   -- unknown caller
+    caller_number        TEXT NOT NULL DEFAULT '',
+    feedback_result      TEXT CHECK (feedback_result IN ('satisfied','not_satisfied','not_reached')),
+    desk_call_id         TEXT                  -- the consoles' id of the call it came from
 );
 CREATE INDEX IF NOT EXISTS requests_household ON requests(household_id, created_ms);
 CREATE INDEX IF NOT EXISTS requests_open ON requests(status, deadline_ms);
 CREATE INDEX IF NOT EXISTS requests_created ON requests(created_ms);
+CREATE INDEX IF NOT EXISTS requests_responsible ON requests(responsible_staff_id, status);
+CREATE INDEX IF NOT EXISTS requests_captain ON requests(captain_staff_id, status);
+
+-- Departments of the street office a request can be escalated to (seed 003: they must
+-- answer within 3 days).
+CREATE TABLE IF NOT EXISTS departments (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE,
+    answer_days  INTEGER NOT NULL DEFAULT 3 CHECK (answer_days > 0),
+    active       INTEGER NOT NULL DEFAULT 1
+);
+
+-- Request categories, "某一项.某一类" (item.class), with their default alarm thresholds
+-- (the default list: src/migrations/categories.sql).
+CREATE TABLE IF NOT EXISTS request_categories (
+    id             INTEGER PRIMARY KEY,
+    item           TEXT NOT NULL,
+    class          TEXT NOT NULL DEFAULT '',
+    level1_days    INTEGER NOT NULL DEFAULT 5 CHECK (level1_days > 0),
+    deadline_days  INTEGER NOT NULL DEFAULT 8 CHECK (deadline_days >= level1_days),
+    active         INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (item, class)
+);
+
+-- Each request's timeline: who did what when, what changed (a JSON object of
+-- field → [old, new]) and a note.
+CREATE TABLE IF NOT EXISTS request_events (
+    id          INTEGER PRIMARY KEY,
+    request_id  INTEGER NOT NULL REFERENCES requests(id),
+    staff_id    INTEGER REFERENCES staff(id),  -- NULL: the command line
+    at_ms       INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    changes     TEXT NOT NULL DEFAULT '{}',
+    note        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS request_events_request ON request_events(request_id, at_ms);
+
+-- Home visits (入户走访) and the requests raised on them.
+CREATE TABLE IF NOT EXISTS visits (
+    id            INTEGER PRIMARY KEY,
+    household_id  INTEGER NOT NULL REFERENCES households(id),
+    staff_id      INTEGER REFERENCES staff(id),
+    visited_ms    INTEGER NOT NULL,
+    notes         TEXT NOT NULL DEFAULT '',
+    created_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS visits_household ON visits(household_id, visited_ms);
+CREATE INDEX IF NOT EXISTS visits_staff ON visits(staff_id, visited_ms);
+CREATE TABLE IF NOT EXISTS visit_requests (
+    visit_id    INTEGER NOT NULL REFERENCES visits(id),
+    request_id  INTEGER NOT NULL REFERENCES requests(id),
+    PRIMARY KEY (visit_id, request_id)
+) WITHOUT ROWID;
+
+-- Daily work log (日常工作记录): meetings, activities, other work.
+CREATE TABLE IF NOT EXISTS work_log (
+    id          INTEGER PRIMARY KEY,
+    staff_id    INTEGER REFERENCES staff(id),
+    at_ms       INTEGER NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('meeting','activity','other')),
+    text        TEXT NOT NULL,
+    created_ms  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS work_log_staff ON work_log(staff_id, at_ms);
 
 -- Voice messages left on the hotline.
 CREATE TABLE IF NOT EXISTS voice_messages (

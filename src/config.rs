@@ -49,8 +49,53 @@ pub struct Config {
     pub sip_tcp_max_per_source: usize,
     /// Seconds a SIP TCP connection may stay silent when no registration or call uses it.
     pub sip_tcp_idle_secs: u64,
+    /// Seconds an answered call waits for the caller's ACK before it is hung up and its
+    /// RTP ports freed (1–32; default 8). RFC 3261 allows 32; a flood of never-ACKed
+    /// INVITEs from a trusted address would hold ports that long.
+    pub sip_ack_timeout_secs: u64,
     /// The desk consoles (`[desk]`).
     pub desk: DeskSection,
+    /// RTP media (`[media]`).
+    pub media: MediaSection,
+}
+
+/// `[media]`: which sources a call accepts RTP from (issue 10, point 2; the rules are in
+/// `crates/lianxin-media/src/latch.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaSection {
+    /// Milliseconds after the SDP is known within which a phone behind NAT may be learned
+    /// from the source of its packets (symmetric RTP). 0: RTP only from the address in
+    /// the SDP. Default 2000.
+    pub latch_window_ms: u64,
+    /// Milliseconds the current source must have been silent before another is learned.
+    /// Default 1000.
+    pub latch_quiet_ms: u64,
+    /// Valid packets in a row a new source must send before it is learned (1–20).
+    /// Default 3.
+    pub latch_probation: u8,
+}
+
+impl Default for MediaSection {
+    fn default() -> Self {
+        let d = lianxin_media::latch::LatchConfig::default();
+        MediaSection {
+            latch_window_ms: d.window.as_millis() as u64,
+            latch_quiet_ms: d.quiet.as_millis() as u64,
+            latch_probation: d.probation,
+        }
+    }
+}
+
+impl MediaSection {
+    /// The media engine's latch rules.
+    pub fn latch(&self) -> lianxin_media::latch::LatchConfig {
+        lianxin_media::latch::LatchConfig {
+            window: std::time::Duration::from_millis(self.latch_window_ms),
+            quiet: std::time::Duration::from_millis(self.latch_quiet_ms),
+            probation: self.latch_probation,
+        }
+    }
 }
 
 /// `[desk]`: limits of the consoles' side.
@@ -60,12 +105,24 @@ pub struct DeskSection {
     /// Most consoles (WebSockets) one staff member may have open at once; keeps one
     /// stolen or shared log-in from taking every console slot. Default 4.
     pub max_consoles_per_staff: usize,
+    /// Most HTTP connections at once, consoles' WebSockets included (lowered at start
+    /// when the open-files limit cannot hold it beside SIP and RTP). Default 2048.
+    pub max_connections: usize,
+    /// Most HTTP connections from one address. Default 64; behind a reverse proxy
+    /// every console comes from the proxy's address, so raise it to `max_connections`.
+    pub max_connections_per_source: usize,
+    /// Seconds within which a request's head must arrive, after the connection opens or
+    /// the previous answer (half-sent requests and idle keep-alives are closed). Default 10.
+    pub header_timeout_secs: u64,
 }
 
 impl Default for DeskSection {
     fn default() -> Self {
         DeskSection {
             max_consoles_per_staff: 4,
+            max_connections: 2_048,
+            max_connections_per_source: 64,
+            header_timeout_secs: 10,
         }
     }
 }
@@ -226,7 +283,9 @@ impl Default for Config {
             sip_tcp_max_connections: 4096,
             sip_tcp_max_per_source: 32,
             sip_tcp_idle_secs: 60,
+            sip_ack_timeout_secs: 8,
             desk: DeskSection::default(),
+            media: MediaSection::default(),
         }
     }
 }
@@ -278,6 +337,27 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("[dialer] {e}"))?;
         if self.sip_tcp_idle_secs == 0 {
             anyhow::bail!("sip_tcp_idle_secs must be at least 1");
+        }
+        if !(1..=20).contains(&self.media.latch_probation) {
+            anyhow::bail!(
+                "[media] latch_probation {} must be from 1 to 20",
+                self.media.latch_probation
+            );
+        }
+        if self.media.latch_window_ms > 60_000 {
+            anyhow::bail!(
+                "[media] latch_window_ms {} is too long (at most 60000; the shorter, the safer)",
+                self.media.latch_window_ms
+            );
+        }
+        if self.desk.header_timeout_secs == 0 {
+            anyhow::bail!("[desk] header_timeout_secs must be at least 1");
+        }
+        if !(1..=32).contains(&self.sip_ack_timeout_secs) {
+            anyhow::bail!(
+                "sip_ack_timeout_secs {} must be from 1 to 32",
+                self.sip_ack_timeout_secs
+            );
         }
         let area = self.local_area.trim_start_matches('0');
         if area.is_empty() || !area.bytes().all(|b| b.is_ascii_digit()) || area.len() > 3 {
@@ -335,6 +415,28 @@ mod tests {
         let err = bad.check().unwrap_err().to_string();
         assert!(err.contains("trunk.transport"), "{err}");
         assert!(toml::from_str::<Config>("[hotline]\nring_timeout = 3").is_err());
+    }
+
+    #[test]
+    fn media_latch_parses_and_bad_values_are_named() {
+        let c: Config =
+            toml::from_str("[media]\nlatch_window_ms = 0\nlatch_probation = 5\n").unwrap();
+        c.check().unwrap();
+        let latch = c.media.latch();
+        assert_eq!(latch.window, std::time::Duration::ZERO);
+        assert_eq!(latch.probation, 5);
+        assert_eq!(latch.quiet, std::time::Duration::from_secs(1));
+        assert_eq!(
+            Config::default().media.latch(),
+            lianxin_media::latch::LatchConfig::default()
+        );
+        let bad: Config = toml::from_str("[media]\nlatch_probation = 0\n").unwrap();
+        assert!(bad
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("latch_probation"));
+        assert!(toml::from_str::<Config>("[media]\nlatch = 1\n").is_err());
     }
 
     #[test]

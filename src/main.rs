@@ -10,9 +10,11 @@ mod campaign;
 mod client;
 mod config;
 mod console;
+mod fd_budget;
 mod liveness;
 mod lookup;
 mod memory;
+mod request;
 mod serve;
 mod staff;
 mod table;
@@ -107,6 +109,12 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         command: campaign::CampaignCommand,
+    },
+    /// Service requests (诉求) in the database: list, show (the task sheet), create,
+    /// resolve, feedback.
+    Request {
+        #[command(subcommand)]
+        command: request::RequestCommand,
     },
 }
 
@@ -300,6 +308,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = env.open_existing()?;
             staff::run(&store, &command)?;
         }
+        Command::Request { command } => request::run(&env.open_existing()?, &command)?,
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             rt.block_on(console::run(&args))?;

@@ -6,7 +6,7 @@
 //! reaches the hotline task, and every part is shut down in order on the way out.
 //!
 //! If a core part stops on its own (the hotline task ends or panics, the UA task is gone,
-//! the desk's HTTP server ends), `run` logs which, shuts the rest down and returns an
+//! the media engine's pacing thread ends, the desk's HTTP server ends), `run` logs which, shuts the rest down and returns an
 //! error, so the process exits non-zero and systemd restarts it (see `liveness`).
 //! `GET /healthz` on the console port reports the same parts while running.
 
@@ -191,11 +191,21 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         Arc::new(prompts),
     );
     media_config.port_range = (rtp_lo, rtp_hi);
+    media_config.latch = config.media.latch();
     let media = MediaEngine::start(media_config).context("cannot start the media engine")?;
 
     let directory: Arc<dyn Directory> = Arc::new(store.clone());
+    // Descriptors: SIP and RTP first, HTTP gets the rest up to its cap (issue 10 §6).
+    let budget = crate::fd_budget::prepare(
+        u64::from(rtp_hi - rtp_lo) + 1,
+        config.sip_tcp_max_connections as u64,
+        config.desk.max_connections as u64,
+    );
     let mut desk_config = DeskConfig::new(http);
     desk_config.max_consoles_per_staff = config.desk.max_consoles_per_staff.max(1);
+    desk_config.max_connections = usize::try_from(budget.http).unwrap_or(usize::MAX);
+    desk_config.max_connections_per_source = config.desk.max_connections_per_source.max(1);
+    desk_config.header_timeout = Duration::from_secs(config.desk.header_timeout_secs);
     let (desk, desk_commands) = Desk::start(desk_config, directory).await.with_context(|| {
         format!("cannot serve the console on {http} (is the port in use? pass --http ADDR:PORT)")
     })?;
@@ -233,6 +243,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     ua_config.tcp_max_connections = config.sip_tcp_max_connections;
     ua_config.tcp_max_per_source = config.sip_tcp_max_per_source;
     ua_config.tcp_idle_timeout = Duration::from_secs(config.sip_tcp_idle_secs);
+    ua_config.ack_timeout = Duration::from_secs(config.sip_ack_timeout_secs);
     // Registration, when the carrier wants it (checked complete by `Config::check`).
     ua_config.trunk = config.trunk.as_ref().and_then(|t| {
         Some(lianxin_ua::TrunkConfig {
@@ -324,6 +335,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         None => None,
     };
     desk.add_health_probe(Arc::new(liveness::SipProbe(ua.clone())));
+    desk.add_health_probe(Arc::new(liveness::MediaProbe(media.clone())));
     desk.add_health_probe(Arc::new(liveness::TaskProbe {
         name: "hotline",
         ended: hotline_ended.clone(),
@@ -350,6 +362,10 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         "lianxin: RTP ports {rtp_lo}-{rtp_hi}, media address {public_ip}; prompts from {}",
         prompts_dir.display()
     );
+    eprintln!("lianxin: {}", budget.describe());
+    if budget.short {
+        eprintln!("lianxin: warning: the open-files limit is too low for the RTP range and SIP TCP connections; raise LimitNOFILE or narrow rtp_ports");
+    }
     match outbound {
         Some(t) => eprintln!("lianxin: group calls go to the trunk at {t}"),
         None => eprintln!(
@@ -366,7 +382,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
 
     let failed = tokio::select! {
         _ = shutdown_signal() => None,
-        part = liveness::watch(&ua, &desk, &hotline_ended) => Some(part),
+        part = liveness::watch(&ua, &media, &desk, &hotline_ended) => Some(part),
     };
     match failed {
         Some(part) => tracing::error!(part, "a core part stopped; ending the server"),

@@ -8,7 +8,9 @@
 //! - `lianxin staff passwd` from another process → the old token gets 401 and its
 //!   WebSocket is closed;
 //! - tickets instead of tokens in URLs: one use only, `?token=` refused;
-//! - `/healthz` answers 200 with every part alive.
+//! - `/healthz` answers 200 with every part alive;
+//! - 2,000 half-sent HTTP requests from one client → refused past the per-address cap,
+//!   the rest closed by the header-read timeout, an idle keep-alive closed, log-ins work.
 //!
 //! Clients pick their source address in 127.0.0.0/8 so each test's throttle counters are
 //! its own. Every wait is bounded.
@@ -453,7 +455,235 @@ async fn healthz_is_ok_while_every_part_runs() {
     let a = request(server.http, LOCAL, "GET", "/healthz", None, "").await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["status"], "ok");
-    for part in ["desk", "store", "sip", "hotline"] {
+    for part in ["desk", "store", "sip", "hotline", "media"] {
         assert_eq!(a.body["parts"][part], true, "{part}: {}", a.body);
+    }
+}
+
+/// Raises this test process's open-files limit to its hard limit (thousands of sockets).
+fn raise_nofile() {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain libc calls on a struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) == 0 && rl.rlim_cur < rl.rlim_max {
+            rl.rlim_cur = rl.rlim_max.min(65_536);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &rl);
+        }
+    }
+}
+
+/// Issue 10 §6: 2,000 half-sent requests from one client (slowloris) no longer stay open:
+/// all but the per-address cap (64) are refused at once, the rest are closed when the
+/// header-read timeout (10 s) passes; meanwhile a normal log-in works, and an idle
+/// keep-alive connection is closed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_capped_and_closed() {
+    raise_nofile();
+    let server = Server::start();
+    let from = Ipv4Addr::new(127, 0, 0, 31);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..2000u32 {
+        let sock = TcpSocket::new_v4().expect("socket");
+        sock.bind(SocketAddr::new(IpAddr::V4(from), 0))
+            .expect("bind source");
+        let mut s = tokio::time::timeout(Duration::from_secs(10), sock.connect(server.http))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        let opened = Instant::now();
+        // The request line and a header, never the blank line that ends the head.
+        let _ = s
+            .write_all(format!("GET /?{i} HTTP/1.1\r\nHost: test\r\nX-Slow: ").as_bytes())
+            .await;
+        tasks.push(tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            let closed = tokio::time::timeout(Duration::from_secs(40), async {
+                loop {
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => continue,
+                    }
+                }
+            })
+            .await
+            .is_ok();
+            (closed, opened.elapsed())
+        }));
+    }
+    eprintln!("2000 half-sent requests open after {:?}", start.elapsed());
+    // Meanwhile the consoles still work.
+    login(server.http, "8001", "demo8001").await;
+    let mut early = 0;
+    let mut open = 0;
+    let mut slowest = Duration::ZERO;
+    for t in tasks {
+        let (closed, after) = t.await.expect("task");
+        if !closed {
+            open += 1;
+        } else if after < Duration::from_secs(5) {
+            early += 1;
+        }
+        slowest = slowest.max(after);
+    }
+    assert_eq!(open, 0, "half-sent requests still open after 40 s");
+    assert!(
+        early >= 2000 - 64,
+        "only {early} of 2000 refused at once (per-address cap 64)"
+    );
+    eprintln!("all closed; {early} at once, the last after {slowest:?}");
+    // The address is not banned: once its connections are gone it is served again.
+    let a = request(server.http, from, "GET", "/healthz", None, "").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+
+    // An idle keep-alive connection is closed after the same timeout.
+    let sock = TcpSocket::new_v4().expect("socket");
+    sock.bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 32)), 0))
+        .expect("bind source");
+    let mut s = sock.connect(server.http).await.expect("connect");
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(40), s.read_to_end(&mut raw))
+        .await
+        .expect("idle keep-alive connection closed by the server")
+        .expect("read");
+    assert!(
+        String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+}
+
+/// Percent-encodes a query value.
+fn encode(q: &str) -> String {
+    q.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Issue 10 §11: a captain reads only their own blocks' households and voice messages
+/// (search, attaching a number, the voice-message list and audio); every other role reads
+/// the whole community. Checked per role against the demo data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captains_read_only_their_blocks() {
+    let server = Server::start();
+    let store = lianxin_store::Store::open(&server.db).expect("open the demo database");
+    let captain = store
+        .staff_list()
+        .expect("staff")
+        .into_iter()
+        .find(|s| s.username == "captain")
+        .expect("demo captain");
+    let mine = store
+        .captain_households(captain.id)
+        .expect("captain's households");
+    assert!(!mine.is_empty(), "the demo captain has a block");
+    let hits = store.search_households("王", 200).expect("search");
+    let inside = hits
+        .iter()
+        .find(|h| mine.contains(&h.id))
+        .expect("a household inside");
+    let outside = hits
+        .iter()
+        .find(|h| !mine.contains(&h.id))
+        .expect("a household outside");
+    let messages = store.list_voice_messages(false).expect("voice messages");
+    let foreign_message = messages
+        .iter()
+        .find(|m| !m.household_id.is_some_and(|h| mine.contains(&h)))
+        .map(|m| m.id);
+
+    for (user, password, everyone) in [
+        ("8001", "demo8001", true),
+        ("captain", "demo-captain", false),
+        ("staff", "demo-staff", true),
+        ("super", "demo-super", true),
+        ("admin", "demo-admin", true),
+    ] {
+        let token = login(server.http, user, password).await;
+        let search = |code: &str| {
+            let path = format!("/api/households/search?q={}", encode(code));
+            let token = token.clone();
+            async move {
+                let a = request(server.http, LOCAL, "GET", &path, Some(&token), "").await;
+                assert_eq!(a.status, 200, "{user}: {}", a.body);
+                a.body["households"]
+                    .as_array()
+                    .map(|l| l.iter().filter_map(|h| h["id"].as_i64()).collect())
+                    .unwrap_or_else(Vec::new)
+            }
+        };
+        assert!(
+            search(&inside.code).await.contains(&inside.id),
+            "{user}: own block"
+        );
+        assert_eq!(
+            search(&outside.code).await.contains(&outside.id),
+            everyone,
+            "{user}: another block"
+        );
+        let a = request(
+            server.http,
+            LOCAL,
+            "GET",
+            "/api/voice-messages",
+            Some(&token),
+            "",
+        )
+        .await;
+        assert_eq!(a.status, 200, "{user}: {}", a.body);
+        let listed = a.body["voice_messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let foreign = listed
+            .iter()
+            .filter(|m| {
+                !m["household_id"]
+                    .as_i64()
+                    .is_some_and(|h| mine.contains(&h))
+            })
+            .count();
+        if everyone {
+            assert_eq!(listed.len(), messages.len(), "{user}: every voice message");
+        } else {
+            assert_eq!(foreign, 0, "{user}: only their blocks' voice messages");
+        }
+        if let (false, Some(id)) = (everyone, foreign_message) {
+            let a = request(
+                server.http,
+                LOCAL,
+                "GET",
+                &format!("/api/voice-messages/{id}/audio"),
+                Some(&token),
+                "",
+            )
+            .await;
+            assert_eq!(a.status, 404, "{user}: another block's recording");
+            assert_eq!(a.body["error"], "找不到该留言");
+        }
+        if !everyone {
+            let a = request(
+                server.http,
+                LOCAL,
+                "POST",
+                &format!("/api/households/{}/numbers", outside.id),
+                Some(&token),
+                r#"{"number":"13700000001"}"#,
+            )
+            .await;
+            assert_eq!(a.status, 404, "{user}: attach to another block: {}", a.body);
+        }
     }
 }

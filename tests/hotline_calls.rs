@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use support::audio::{tone_frames, ulaw_decode, ulaw_tone, FRAME};
 use support::console::Console;
-use support::{free_port, free_rtp_port, http_get, http_get_bytes, scenario, Sipp};
+use support::{free_port, free_rtp_port, http_get, http_get_bytes, http_post, scenario, Sipp};
 
 const KNOWN_CALLER: &str = "65123456"; // 范先翔's landline in the demo community
 const UNKNOWN_CALLER: &str = "59999999"; // demo landlines are 6xxxxxxx
@@ -482,6 +482,17 @@ async fn voice_message_is_recorded_and_listed() {
     let (status, list) = http_get(server.http, "/api/voice-messages", Some(&token));
     assert_eq!(status, 200, "{list}");
     assert!(list.contains(&format!("\"id\":{id}")), "listed: {list}");
+    // The list carries the same call id as voicemail.new (the consoles' id of the call).
+    let listed: serde_json::Value = serde_json::from_str(&list).expect("json");
+    let listed = listed["voice_messages"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|m| m["id"] == id)
+        .expect("listed")
+        .clone();
+    assert!(got[0]["voice_message"]["call_id"].is_string(), "{}", got[0]);
+    assert_eq!(listed["call_id"], got[0]["voice_message"]["call_id"]);
     let (status, wav) = http_get_bytes(
         server.http,
         &format!("/api/voice-messages/{id}/audio"),
@@ -658,4 +669,90 @@ async fn long_voice_message_stops_at_its_maximum_and_the_line_says_goodbye() {
     tokio::task::spawn_blocking(move || caller.expect_success(Duration::from_secs(20)))
         .await
         .expect("sipp");
+}
+
+/// Issue 11: a request made from the pop over HTTP reaches the captain's console, keeps
+/// the call's id, is resolved and reported back, and the next call from the same number
+/// pops with it, its result and its feedback in the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_from_the_pop_reaches_the_captain_and_the_next_pop() {
+    let server = Server::start("request");
+    let mut op = Console::connect(server.http, "8001", "demo8001").await;
+    op.next("hello", Duration::from_secs(5)).await;
+    let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
+    captain.next("hello", Duration::from_secs(5)).await;
+    // Nobody answers: the caller leaves the queue after a while; the pop is what counts.
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1500".into())],
+    );
+    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
+    let call_id = pop["call_id"].as_str().expect("call id").to_string();
+    let household = pop["pop"]["matches"][0]["household_id"]
+        .as_i64()
+        .expect("household");
+    let body = serde_json::json!({
+        "household_id": household, "channel": "phone", "category_item": "设施维修",
+        "category_class": "路灯", "content": "胡同口路灯不亮", "call_id": call_id,
+    });
+    let (status, created) = http_post(
+        server.http,
+        "/api/requests",
+        &body.to_string(),
+        Some(&op.token),
+    );
+    assert_eq!(status, 201, "{created}");
+    let created: serde_json::Value = serde_json::from_str(&created).expect("json");
+    let id = created["request"]["id"].as_i64().expect("id");
+    let (frame, _) = captain
+        .next("request.created", Duration::from_secs(10))
+        .await;
+    assert_eq!(frame["request"]["id"], id);
+    assert_eq!(frame["request"]["call_id"], call_id.as_str());
+    tokio::task::spawn_blocking(move || caller.wait(Duration::from_secs(30)))
+        .await
+        .expect("caller");
+    // The captain resolves it and reports back.
+    let path = |a: &str| format!("/api/requests/{id}/{a}");
+    let (status, r) = http_post(
+        server.http,
+        &path("resolve"),
+        r#"{"result":"路灯已修复"}"#,
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{r}");
+    let (status, r) = http_post(
+        server.http,
+        &path("feedback"),
+        r#"{"result":"satisfied","how":"电话回访"}"#,
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{r}");
+    // The next call pops with it.
+    let mut again = server.call(
+        "again",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1000".into())],
+    );
+    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
+    let history = pop["pop"]["matches"][0]["requests"]
+        .as_array()
+        .expect("requests")
+        .clone();
+    let mine = history
+        .iter()
+        .find(|r| r["id"] == id)
+        .expect("the request in the history");
+    assert_eq!(mine["result"], "路灯已修复");
+    assert_eq!(mine["stage"], "feedback_given");
+    assert_eq!(mine["feedback"], "satisfied");
+    assert_eq!(mine["open"], false);
+    tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
+        .await
+        .expect("caller");
 }

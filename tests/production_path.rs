@@ -4,7 +4,7 @@
 //! `lianxin import residents` loads the community from a CSV and `lianxin staff add`
 //! creates an operator; then plain `lianxin --config FILE serve`. A call from an imported
 //! resident's landline pops that resident on the added operator's console before the
-//! operator's phone (registered with the account's password) rings and answers.
+//! operator's phone (registered with the SIP password `staff add` printed) rings and answers.
 
 mod support;
 
@@ -192,7 +192,7 @@ async fn imported_resident_calling_pops_on_the_added_operators_console() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    lianxin(
+    let added = lianxin(
         &site.config,
         &[
             "staff",
@@ -208,9 +208,19 @@ async fn imported_resident_calling_pops_on_the_added_operators_console() {
             OPERATOR_PASSWORD,
         ],
     );
+    // The phone's own SIP password, printed once by `staff add` (issue 10 §9).
+    let added = String::from_utf8_lossy(&added.stdout).to_string();
+    let sip_password = added
+        .split("desk phone (SIP): ")
+        .nth(1)
+        .and_then(|line| line.split(", password ").nth(1))
+        .and_then(|rest| rest.split(',').next())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no SIP password in: {added}"));
+    assert_ne!(sip_password, OPERATOR_PASSWORD);
     site.serve();
 
-    // The operator's desk phone registers with the account's password; the console logs in.
+    // The operator's desk phone registers with its SIP password; the console logs in.
     let dir = site.dir.clone();
     let phone_port = free_port();
     let reg = scenario(
@@ -230,7 +240,7 @@ async fn imported_resident_calling_pops_on_the_added_operators_console() {
                 "-au",
                 OPERATOR,
                 "-ap",
-                OPERATOR_PASSWORD,
+                &sip_password,
                 "-m",
                 "1",
                 "-p",

@@ -115,8 +115,9 @@ for run in $(seq 1 "$RUNS"); do
     RD="$WORK/run$run"
     rm -rf "$RD" && mkdir -p "$RD"
     log "run $run/$RUNS: starting lianxin serve"
-    # The consoles share three log-ins: allow more than the default 4 consoles each.
-    printf '[desk]\nmax_consoles_per_staff = %s\n\n[hotline]\nmax_calls_per_source = 5000\n' "$CONSOLES" >"$RD/bench.toml"
+    # The consoles share three log-ins: allow more than the default 4 consoles each; and
+    # they all come from 127.0.0.1: allow more than the default 64 connections from it.
+    printf '[desk]\nmax_consoles_per_staff = %s\nmax_connections_per_source = 2048\n\n[hotline]\nmax_calls_per_source = 5000\n' "$CONSOLES" >"$RD/bench.toml"
     LIANXIN_LOG=${LIANXIN_LOG:-warn} "$BIN" --config "$RD/bench.toml" --db "$DB" serve --sip "127.0.0.1:$SIP_PORT" \
         --http "127.0.0.1:$HTTP_PORT" --rtp-ports "$RTP_PORTS" --prompts "$ROOT/prompts" \
         >"$RD/server.log" 2>&1 &

@@ -46,12 +46,12 @@ async fn main() {
             "pw",
         );
     }
-    let (desk, mut commands) = Desk::start(
-        DeskConfig::new("127.0.0.1:0".parse().unwrap()),
-        Arc::new(dir),
-    )
-    .await
-    .expect("desk starts");
+    // Every console comes from 127.0.0.1: lift the per-address connection cap.
+    let mut config = DeskConfig::new("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_source = config.max_connections;
+    let (desk, mut commands) = Desk::start(config, Arc::new(dir))
+        .await
+        .expect("desk starts");
     tokio::spawn(async move { while commands.recv().await.is_some() {} });
     let addr = desk.local_addr();
 

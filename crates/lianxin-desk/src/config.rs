@@ -51,10 +51,23 @@ pub struct DeskConfig {
     pub max_live_calls: usize,
     /// Capacity of the `DeskCommand` channel.
     pub command_queue: usize,
+    /// How often the request alarm sweep compares colours (`request.alarm`).
+    pub alarm_sweep: Duration,
+    /// "Now" for requests and their alarms (the system clock; tests move their own).
+    pub clock: crate::clock::Clock,
     /// State of a staff member at their first connection.
     pub initial_state: OperatorState,
     /// Most households returned by one search.
     pub search_limit: usize,
+    /// Most HTTP connections at once, WebSocket consoles included; beyond, a new
+    /// connection gets `503` and is closed.
+    pub max_connections: usize,
+    /// Most HTTP connections from one source address (behind a reverse proxy every
+    /// console comes from the proxy: raise it to `max_connections` there).
+    pub max_connections_per_source: usize,
+    /// A request's head must arrive within this long of the connection opening or of
+    /// the previous answer (the header-read timeout, and so the idle keep-alive limit).
+    pub header_timeout: Duration,
 }
 
 impl DeskConfig {
@@ -92,8 +105,13 @@ impl DeskConfig {
             max_incoming_message: 64 << 10,
             max_live_calls: 10_000,
             command_queue: 1_024,
+            alarm_sweep: Duration::from_secs(30),
+            clock: crate::clock::Clock::system(),
             initial_state: OperatorState::Available,
             search_limit: 20,
+            max_connections: 2_048,
+            max_connections_per_source: 64,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -5,12 +5,12 @@
 //! `lianxin_store::Store` (module `store`); tests and demos use [`MemoryDirectory`]. The methods are
 //! synchronous (the store is SQLite); the HTTP layer calls them on tokio's blocking pool.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use lianxin_store::{HouseholdHit, Role};
+use lianxin_store::{HouseholdHit, HouseholdScope, Role};
 use serde::Serialize;
 
 use crate::campaign_store::CampaignStore;
@@ -130,6 +130,31 @@ pub trait Directory: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<HouseholdHit>, DirectoryError>;
 
+    /// Like [`search_households`](Self::search_households), only within `scope` (a
+    /// captain's blocks). The default cuts a complete search; the real store limits
+    /// inside the query.
+    fn search_households_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: HouseholdScope,
+    ) -> Result<Vec<HouseholdHit>, DirectoryError> {
+        match scope {
+            HouseholdScope::All => self.search_households(query, limit),
+            HouseholdScope::Captain(staff_id) => {
+                let mine = self.captain_households(staff_id)?;
+                let mut hits = self.search_households(query, usize::MAX)?;
+                hits.retain(|h| mine.contains(&h.id));
+                hits.truncate(limit);
+                Ok(hits)
+            }
+        }
+    }
+
+    /// The households of the blocks whose captain is `staff_id` (what a captain may
+    /// read: issue 10, point 11).
+    fn captain_households(&self, staff_id: i64) -> Result<HashSet<i64>, DirectoryError>;
+
     /// Attaches `raw_number` to the household, on behalf of `staff_id`.
     fn attach_number(
         &self,
@@ -149,6 +174,12 @@ pub trait Directory: Send + Sync + 'static {
     fn campaigns(&self) -> Option<&dyn CampaignStore> {
         None
     }
+
+    /// The database side of requests, if this directory has one (the real store does;
+    /// without it the request endpoints answer 503).
+    fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.
@@ -166,6 +197,8 @@ struct Memory {
     households: Vec<HouseholdHit>,
     voice: Vec<(VoiceMessage, PathBuf)>,
     attached: HashMap<String, i64>,
+    /// Households by the staff id of their block's captain.
+    captains: HashMap<i64, HashSet<i64>>,
 }
 
 impl MemoryDirectory {
@@ -199,6 +232,15 @@ impl MemoryDirectory {
     /// Adds a household.
     pub fn add_household(&self, household: HouseholdHit) {
         self.lock().households.push(household);
+    }
+
+    /// Puts a household in a block captained by `captain_staff_id`.
+    pub fn assign_captain(&self, captain_staff_id: i64, household_id: i64) {
+        self.lock()
+            .captains
+            .entry(captain_staff_id)
+            .or_default()
+            .insert(household_id);
     }
 
     /// Adds a voice message stored at `wav`.
@@ -266,6 +308,15 @@ impl Directory for MemoryDirectory {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    fn captain_households(&self, staff_id: i64) -> Result<HashSet<i64>, DirectoryError> {
+        Ok(self
+            .lock()
+            .captains
+            .get(&staff_id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     fn attach_number(

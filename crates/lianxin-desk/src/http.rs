@@ -8,7 +8,8 @@
 //! status (see `api`). Everything but `/`, `/healthz`, `/api/login` and `/api/logout`
 //! needs a session: the token in `Authorization: Bearer <token>`, or — for the WebSocket
 //! and `<audio>`, which cannot set headers — a one-use `?ticket=` (never the token in
-//! the URL).
+//! the URL). Captains read only their own blocks' households and voice messages
+//! (`access`).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -23,6 +24,7 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::access;
 use crate::api::{blocking, id_param, json_object, text_field, ApiError};
 use crate::app::App;
 use crate::auth::{self, Authed};
@@ -68,6 +70,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/follow-ups", get(follow_up_api::list))
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
+        .merge(crate::request_routes::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))
@@ -106,7 +109,8 @@ async fn search(
     tracing::info!(staff = s.staff.id, "household search");
     let dir = app.directory.clone();
     let q = q.to_owned();
-    let hits = blocking(move || dir.search_households(&q, limit)).await?;
+    let scope = access::household_scope(&s);
+    let hits = blocking(move || dir.search_households_in(&q, limit, scope)).await?;
     Ok(Json(json!({ "households": hits })))
 }
 
@@ -119,6 +123,10 @@ async fn attach_number(
     let household = id_param(&id, "住户编号不正确")?;
     let obj = json_object(body)?;
     let number = text_field(&obj, "number", "请输入电话号码", 40)?;
+    let readable = access::readable_households(&app, &s).await?;
+    if !access::may_read(&readable, Some(household)) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该住户"));
+    }
     let dir = app.directory.clone();
     let staff_id = s.staff.id;
     let attached = blocking(move || dir.attach_number(household, number.trim(), staff_id))
@@ -133,7 +141,7 @@ async fn attach_number(
 
 async fn voice_messages(
     State(app): State<Arc<App>>,
-    Authed(_): Authed,
+    Authed(s): Authed,
     query: Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(params) = query.map_err(|_| ApiError::bad("open", "查询参数格式不正确"))?;
@@ -142,8 +150,10 @@ async fn voice_messages(
         Some("1") | Some("true") => true,
         Some(_) => return Err(ApiError::bad("open", "open 只能是 true 或 false")),
     };
+    let readable = access::readable_households(&app, &s).await?;
     let dir = app.directory.clone();
-    let list = blocking(move || dir.voice_messages(open_only)).await?;
+    let mut list = blocking(move || dir.voice_messages(open_only)).await?;
+    list.retain(|m| access::may_read(&readable, m.household_id));
     Ok(Json(json!({ "voice_messages": list })))
 }
 
@@ -155,6 +165,19 @@ async fn voice_audio(
 ) -> Result<Response, ApiError> {
     let s = auth::session_of(&app, &headers, &uri).await?;
     let id = id_param(&id, "留言编号不正确")?;
+    let readable = access::readable_households(&app, &s).await?;
+    if readable.is_some() {
+        // A captain hears only their blocks' messages; anything else does not exist.
+        let dir = app.directory.clone();
+        let list = blocking(move || dir.voice_messages(false)).await?;
+        let household = list
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.household_id);
+        if !access::may_read(&readable, household) {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该留言"));
+        }
+    }
     let dir = app.directory.clone();
     let path = blocking(move || dir.voice_message_audio(id))
         .await?

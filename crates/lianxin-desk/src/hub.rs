@@ -15,7 +15,9 @@
 //! - `voicemail.new`: consoles of call-taking roles, whatever their state;
 //! - `operator.state`: the staff member's own consoles and supervisors'/admins' consoles;
 //! - `campaign.*`: committee staff, supervisors and admins, and a captain for the
-//!   campaigns they started (module `campaign`).
+//!   campaigns they started (module `campaign`);
+//! - `request.*`: the request's responsible person and block captain, and supervisors
+//!   and admins (module `request`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +39,9 @@ mod campaign;
 mod roster;
 
 use campaign::CampaignOwners;
+
+// The `request.*` frames.
+mod request;
 
 /// One frame queued for a console, with the time its cause arrived (for latency).
 #[derive(Debug, Clone)]
@@ -125,6 +130,11 @@ enum Audience {
     /// Consoles that see a campaign created by `owner` (`campaign_access::sees`).
     Campaign {
         owner: Option<i64>,
+    },
+    /// Consoles that receive a request's frames (`request_access::receives`).
+    Request {
+        responsible: Option<i64>,
+        captain: Option<i64>,
     },
 }
 
@@ -505,6 +515,10 @@ impl Hub {
                     c.staff.id != except && c.staff.role.watches_operators()
                 }
                 Audience::Campaign { owner } => crate::campaign_access::sees(&c.staff, owner),
+                Audience::Request {
+                    responsible,
+                    captain,
+                } => crate::request_access::receives(&c.staff, responsible, captain),
             };
             if !wanted {
                 continue;

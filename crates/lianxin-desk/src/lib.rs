@@ -38,6 +38,9 @@
 //!   user name; passwords checked on a fixed number of threads); a session ends when its
 //!   account's password, role or active flag changes; one staff member holds at most
 //!   `max_consoles_per_staff` consoles; no session token is ever accepted in a URL.
+//! - HTTP connections are capped in total and per source address, and one whose
+//!   request head does not arrive in time is closed (half-sent requests, idle
+//!   keep-alives).
 //!
 //! # Layout
 //!
@@ -47,8 +50,11 @@
 //! - `hub`: consoles, operator states, live-call snapshot, fan-out.
 //! - `server`: `Desk::start` and the `DeskHandle` the hotline keeps; `config`: `DeskConfig`.
 //! - `app`: the state every handler and console task shares (built only by `server`).
+//! - `listener`: the HTTP listener (connection caps in total and per address, the
+//!   header-read timeout that is also the keep-alive idle limit).
 //! - `http`: the router and its handlers; `ws`: the per-console socket task it upgrades to.
-//! - `api`: the error answer and body parsing the handlers share.
+//! - `api`: the error answer and body parsing the handlers share; `access`: which
+//!   households and voice messages a role may read (captains: their blocks').
 //! - `auth`: log-in, log-out, tickets and the `Authed` extractor; `session`: log-in
 //!   tokens with their account fingerprint; `ticket`: one-use URL tickets; `throttle`:
 //!   failed log-ins per address and user name; `checker`: the password-check threads;
@@ -63,9 +69,18 @@
 //!   `campaign_request`: their strict JSON body; `campaign_access`: who may do what.
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
+//! - Requests (诉求, issue 11): [`request_store`] (`RequestStore`, the store's request
+//!   side, reached through `Directory::requests`; `store_requests` implements it);
+//!   `request_api` (record, act), `request_reads` (lists, detail, household card,
+//!   categories, departments), `request_config_api`, `voice_request_api` (voice message
+//!   → draft request, handled): the endpoints, routed by `request_routes`, sharing
+//!   `request_http`; `request_access`: who sees what and receives which frames;
+//!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
+//!   "now" of requests.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod access;
 mod api;
 mod app;
 mod assets;
@@ -77,25 +92,39 @@ mod campaign_request;
 pub mod campaign_store;
 pub mod campaigns;
 mod checker;
+pub mod clock;
 mod config;
 pub mod directory;
 mod error;
 pub mod event;
 mod follow_up_api;
+#[doc(hidden)]
+pub mod fuzzing;
 mod group_api;
 mod health;
 mod http;
 mod hub;
 pub mod latency;
+mod listener;
 mod notice_api;
 mod protocol;
 mod recheck;
+mod request_access;
+mod request_alarm;
+mod request_api;
+mod request_config_api;
+mod request_http;
+mod request_reads;
+mod request_routes;
+pub mod request_store;
 mod server;
 mod session;
 mod store;
 mod store_campaigns;
+mod store_requests;
 mod throttle;
 mod ticket;
+mod voice_request_api;
 mod ws;
 
 pub use campaign_store::CampaignStore;
@@ -103,6 +132,7 @@ pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,
     CampaignState, CampaignUpdate, NoticeInfo, NoticeSource,
 };
+pub use clock::Clock;
 pub use config::DeskConfig;
 pub use directory::{
     AttachedNumber, Directory, DirectoryError, Login, MemoryDirectory, Staff, VoiceMessage,
@@ -114,9 +144,10 @@ pub use event::{
 pub use health::HealthProbe;
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
+pub use request_store::{RequestError, RequestStore, VoiceDraft};
 pub use server::{Desk, DeskHandle, DeskStats};
 pub use throttle::ThrottlePolicy;
 
 /// The store's own types, which consoles see as they serialize: a staff member's role, a
 /// household search hit and how a call ended (one definition each, in `lianxin-store`).
-pub use lianxin_store::{CallOutcome, HouseholdHit, Role};
+pub use lianxin_store::{CallOutcome, HouseholdHit, HouseholdScope, Role};

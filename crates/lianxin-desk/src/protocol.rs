@@ -7,7 +7,7 @@
 //! console can show it.
 
 use chrono::{DateTime, Utc};
-use lianxin_store::CallOutcome;
+use lianxin_store::{Alarm, CallOutcome, RequestRecord};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -126,6 +126,21 @@ pub(crate) enum Outgoing<'a> {
     },
     #[serde(rename = "campaign.finished")]
     CampaignFinished { campaign: &'a CampaignLive },
+    #[serde(rename = "request.created")]
+    RequestCreated { request: &'a RequestRecord },
+    #[serde(rename = "request.updated")]
+    RequestUpdated {
+        request: &'a RequestRecord,
+        change: &'a str,
+        by: Option<i64>,
+    },
+    #[serde(rename = "request.alarm")]
+    RequestAlarm {
+        id: i64,
+        alarm: Alarm,
+        previous: Alarm,
+        request: &'a RequestRecord,
+    },
     #[serde(rename = "pong")]
     Pong { id: Option<&'a str> },
     #[serde(rename = "error")]

@@ -20,6 +20,7 @@ use crate::health::{HealthBoard, HealthProbe};
 use crate::http::router;
 use crate::hub::{Hub, HubConfig};
 use crate::latency::LatencySummary;
+use crate::listener::ConnectionLimits;
 
 /// The desk server.
 #[derive(Debug)]
@@ -41,6 +42,11 @@ impl Desk {
                     source,
                 })?;
         let local_addr = listener.local_addr().map_err(DeskError::Io)?;
+        let limits = ConnectionLimits {
+            max_total: config.max_connections.max(1),
+            max_per_source: config.max_connections_per_source.max(1),
+            header_timeout: config.header_timeout,
+        };
         let shutdown = CancellationToken::new();
         let hub = Arc::new(Hub::new(
             HubConfig {
@@ -58,20 +64,16 @@ impl Desk {
         let app = Arc::new(
             App::new(config, directory, hub.clone(), health.clone(), tx).map_err(DeskError::Io)?,
         );
+        tokio::spawn(crate::request_alarm::run(app.clone(), shutdown.clone()));
         tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
-        let router = router(app).into_make_service_with_connect_info::<SocketAddr>();
+        let router = router(app);
         let stop = shutdown.clone();
         let ended = CancellationToken::new();
         let ended_by_server = ended.clone();
         let server = tokio::spawn(async move {
             // Marks the server ended however this task ends (return or panic).
             let _ended = ended_by_server.drop_guard();
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(stop.cancelled_owned())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "desk server stopped");
-            }
+            crate::listener::serve(listener, router, limits, stop).await;
         });
         tracing::info!(%local_addr, "desk listening");
         Ok((

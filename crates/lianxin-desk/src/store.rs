@@ -6,9 +6,10 @@
 //! [`DirectoryError`]s naming the request field at fault, with a Chinese message. No SQL
 //! here; the store audits changes itself.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
-use lianxin_store::{HouseholdHit, Store, StoreError};
+use lianxin_store::{HouseholdHit, HouseholdScope, Store, StoreError};
 
 use crate::campaign_store::CampaignStore;
 use crate::directory::{AttachedNumber, Directory, DirectoryError, Login, Staff, VoiceMessage};
@@ -48,6 +49,19 @@ impl Directory for Store {
         Store::search_households(self, query, limit).map_err(backend)
     }
 
+    fn search_households_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: HouseholdScope,
+    ) -> Result<Vec<HouseholdHit>, DirectoryError> {
+        Store::search_households_in(self, query, limit, scope).map_err(backend)
+    }
+
+    fn captain_households(&self, staff_id: i64) -> Result<HashSet<i64>, DirectoryError> {
+        Store::captain_households(self, staff_id).map_err(backend)
+    }
+
     fn attach_number(
         &self,
         household_id: i64,
@@ -79,7 +93,7 @@ impl Directory for Store {
             .into_iter()
             .map(|m| VoiceMessage {
                 id: m.id,
-                call_id: m.call_id.map(|c| c.to_string()),
+                call_id: m.desk_call_id,
                 caller_raw: (!m.caller_raw.is_empty()).then_some(m.caller_raw),
                 household_id: m.household_id,
                 household_label: None,
@@ -96,6 +110,10 @@ impl Directory for Store {
     }
 
     fn campaigns(&self) -> Option<&dyn CampaignStore> {
+        Some(self)
+    }
+
+    fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
         Some(self)
     }
 }

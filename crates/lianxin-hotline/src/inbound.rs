@@ -136,7 +136,7 @@ impl Driver {
             Ok(o) => o,
             Err(e) => {
                 let code = e.status_code();
-                tracing::info!(call = key, error = %e, code, "cannot take the call's media; refused");
+                log_refused_media(key, &e, code);
                 self.reject(now, key, &ic, code, about);
                 return;
             }
@@ -194,6 +194,25 @@ impl Driver {
     }
 }
 
+/// Says why a call's media could not be opened: running out of RTP ports or of file
+/// descriptors is a capacity problem the operator must see (a warning naming it), not a
+/// generic refusal (issue 10, points 3 and 6).
+fn log_refused_media(key: CallKey, e: &lianxin_leg::LegError, code: u16) {
+    use lianxin_media::MediaError;
+    match e {
+        lianxin_leg::LegError::Media(MediaError::NoPort { .. }) => {
+            tracing::warn!(call = key, error = %e, code, "out of RTP ports: hotline call refused");
+        }
+        lianxin_leg::LegError::Media(MediaError::NoDescriptors { .. }) => {
+            tracing::error!(call = key, error = %e, code, "out of file descriptors: hotline call refused");
+        }
+        lianxin_leg::LegError::Media(MediaError::TooManySessions(_)) => {
+            tracing::warn!(call = key, error = %e, code, "media session limit reached: hotline call refused");
+        }
+        _ => tracing::info!(call = key, error = %e, code, "cannot take the call's media; refused"),
+    }
+}
+
 /// The call-log row of an arriving call.
 fn new_call(ic: &IncomingCall, about: &Caller) -> NewCall {
     NewCall {
@@ -203,5 +222,6 @@ fn new_call(ic: &IncomingCall, about: &Caller) -> NewCall {
         caller_normalized: about.normalized.clone(),
         household_id: about.household_id,
         arrived: about.arrived,
+        desk_call_id: Some(about.call_id.clone()),
     }
 }

@@ -135,7 +135,8 @@ impl Leg {
         })
     }
 
-    /// Places a call: opens media (PCMU, events on 101), offers it in the INVITE (any
+    /// Places a call: opens media (PCMU until the answer says otherwise, events on 101),
+    /// offers PCMU and PCMA in the INVITE (any
     /// `sdp` in `call` is replaced) and returns the leg; its answer comes later as a
     /// progress (183) or answered (200) event for [`Leg::apply_answer`]. `session_id` is
     /// the SDP `o=` id; `now` starts the leg's duration. On failure the media session is
@@ -240,6 +241,8 @@ impl Leg {
     pub fn apply_answer(&mut self, sdp: &[u8]) -> Result<(), LegError> {
         let answer = SessionDescription::parse_bytes(sdp)?;
         let remote = lianxin_sdp::accept_answer(&self.local, &answer)?;
+        // We offered PCMU and PCMA; the answer picks (carriers in China mostly A-law).
+        let _ = self.media.set_format(remote.codec, remote.telephone_event);
         if let Some(addr) = remote.address {
             let _ = self.media.set_remote(addr);
         }

@@ -215,3 +215,71 @@ async fn unusable_offers_say_which_status_to_refuse_with() {
     ua.shutdown().await;
     engine.shutdown();
 }
+
+/// A carrier that answers our PCMU+PCMA offer with PCMA gets A-law with payload type 8,
+/// not μ-law: the placed leg applies the answer's codec, not only its address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_placed_leg_speaks_the_law_the_answer_chose() {
+    let engine = media(46400);
+    let (ua_a, _ev_a) = ua().await;
+    let (ua_b, mut ev_b) = ua().await;
+    let ctx_a = LegContext {
+        ua: ua_a.clone(),
+        media: engine.clone(),
+        media_ip: "127.0.0.1".parse().unwrap(),
+    };
+    let mut a = Leg::outgoing(&ctx_a, dial(ua_b.local_addr()), 1, Instant::now())
+        .await
+        .expect("call placed");
+    let ic = next(&mut ev_b, |e| match e {
+        UaEvent::IncomingCall(ic) => Some(ic),
+        _ => None,
+    })
+    .await;
+    let offer = String::from_utf8(ic.sdp.clone().expect("an offer")).unwrap();
+    assert!(
+        offer.contains("PCMA/8000"),
+        "the offer lists A-law: {offer}"
+    );
+    // The far end: a plain socket, announced in an answer that picks PCMA.
+    let phone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = phone.local_addr().unwrap().port();
+    let answer = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+         m=audio {port} RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n\
+         a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
+    );
+    ua_b.answer(ic.call, answer.into_bytes())
+        .await
+        .expect("answered");
+    let mut calls_a = a
+        .call_events
+        .take()
+        .expect("a placed leg has its own events");
+    next(&mut calls_a, |e| match a.leg.on_call_event(e) {
+        Some(LegEvent::Failed { code, .. }) => panic!("call failed with {code}"),
+        Some(LegEvent::Answered) => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(a
+        .leg
+        .play(vec![PlayItem::Silence(Duration::from_millis(600))]));
+    phone
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = [0u8; 1500];
+    let mut seen = Vec::new();
+    while seen.len() < 10 {
+        let (len, _) = phone.recv_from(&mut buf).expect("RTP from the placed leg");
+        if len > 12 {
+            seen.push((buf[1] & 0x7f, buf[12]));
+        }
+    }
+    // A-law silence is 0xD5 (μ-law's is 0xFF).
+    assert!(seen.iter().all(|&(pt, b)| pt == 8 && b == 0xD5), "{seen:?}");
+    let _ = a.leg.close(Instant::now()).await;
+    ua_a.shutdown().await;
+    ua_b.shutdown().await;
+    engine.shutdown();
+}

@@ -1,33 +1,30 @@
 //! How handles and the pacing thread talk: the state they share ([`Shared`]: the bounded
-//! command and inbound channels, random port allocation, counters), the [`Command`]s, and the
-//! per-session receive task that forwards datagrams with their arrival time.
-#![allow(clippy::disallowed_methods)] // the receive task stamps arrival times
+//! command channel, random port allocation, counters) and the [`Command`]s.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
 use crate::config::MediaConfig;
+use crate::liveness::Heartbeat;
 use crate::ports::PortPairs;
 use crate::record::Recorder;
-use crate::rtcp::parse_reports;
 use crate::rtp::SessionStats;
 use crate::session::{Closed, MediaError, MediaEvent, PlayItem, SessionParams};
 
 pub(crate) struct Shared {
     pub(crate) config: MediaConfig,
     pub(crate) cmd_tx: SyncSender<Command>,
-    pub(crate) in_tx: SyncSender<Inbound>,
-    pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) next_id: AtomicU64,
     pub(crate) port_rng: Mutex<rand::rngs::StdRng>,
     pub(crate) open: AtomicUsize,
     pub(crate) inbound_dropped: AtomicU64,
     pub(crate) ticks_skipped: AtomicU64,
+    /// The pacing thread's heartbeat (`liveness`).
+    pub(crate) heartbeat: Arc<Heartbeat>,
 }
 
 impl Shared {
@@ -45,18 +42,37 @@ impl Shared {
             let mut rng = self.port_rng.lock().unwrap_or_else(|p| p.into_inner());
             pairs.shuffled(&mut *rng)
         };
+        let open = || self.open.load(Ordering::Relaxed);
         for port in order {
-            let Ok(rtp) = UdpSocket::bind((self.config.bind_ip, port)) else {
-                continue;
+            // A port in use is skipped; running out of descriptors is said as such, not
+            // blamed on the port range (issue 10, point 6).
+            let rtp = match UdpSocket::bind((self.config.bind_ip, port)) {
+                Ok(s) => s,
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
             };
-            let Ok(rtcp) = UdpSocket::bind((self.config.bind_ip, port + 1)) else {
-                continue;
-            };
-            return Ok((rtp, rtcp));
+            match UdpSocket::bind((self.config.bind_ip, port + 1)) {
+                Ok(rtcp) => return Ok((rtp, rtcp)),
+                Err(e) if out_of_descriptors(&e) => {
+                    return Err(MediaError::NoDescriptors { open: open() })
+                }
+                Err(_) => continue,
+            }
         }
         let (first, last) = self.config.port_range;
-        Err(MediaError::NoPort { first, last })
+        Err(MediaError::NoPort {
+            first,
+            last,
+            open: open(),
+        })
     }
+}
+
+/// `EMFILE` (this process's open-files limit) or `ENFILE` (the system's).
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 pub(crate) struct NewSession {
@@ -76,6 +92,11 @@ pub(crate) enum Command {
     SetRemote {
         id: u64,
         addr: SocketAddr,
+    },
+    SetFormat {
+        id: u64,
+        codec: crate::g711::Codec,
+        telephone_event_pt: Option<u8>,
     },
     Play {
         id: u64,
@@ -111,71 +132,4 @@ pub(crate) enum Command {
         reply: Option<oneshot::Sender<Closed>>,
     },
     Shutdown,
-}
-
-pub(crate) struct Inbound {
-    pub(crate) id: u64,
-    pub(crate) at: Instant,
-    pub(crate) from: SocketAddr,
-    pub(crate) data: Vec<u8>,
-}
-
-/// Reads one session's sockets until aborted.
-pub(crate) async fn receive(
-    id: u64,
-    port: u16,
-    rtp: UdpSocket,
-    rtcp: UdpSocket,
-    to_worker: SyncSender<Inbound>,
-    shared: Arc<Shared>,
-) {
-    let (rtp, rtcp) = match (
-        tokio::net::UdpSocket::from_std(rtp),
-        tokio::net::UdpSocket::from_std(rtcp),
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(port, error = %e, "cannot register RTP socket; session receives nothing");
-            return;
-        }
-    };
-    let mut buf = vec![0u8; 2048];
-    let mut cbuf = vec![0u8; 1500];
-    loop {
-        tokio::select! {
-            r = rtp.recv_from(&mut buf) => match r {
-                Ok((n, from)) => {
-                    let msg = Inbound { id, at: Instant::now(), from, data: buf[..n].to_vec() };
-                    match to_worker.try_send(msg) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full(_)) => {
-                            shared.inbound_dropped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(TrySendError::Disconnected(_)) => return,
-                    }
-                }
-                // ICMP port unreachable shows up here on Linux; keep reading.
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
-                Err(e) => {
-                    tracing::warn!(port, error = %e, "RTP receive failed; session receives nothing more");
-                    return;
-                }
-            },
-            r = rtcp.recv_from(&mut cbuf) => match r {
-                Ok((n, from)) => match parse_reports(&cbuf[..n]) {
-                    Ok(blocks) => for b in blocks {
-                        tracing::debug!(port, %from, fraction_lost = b.fraction_lost,
-                            cumulative_lost = b.cumulative_lost, jitter = b.jitter,
-                            "RTCP report from peer");
-                    },
-                    Err(e) => tracing::debug!(port, %from, error = %e, "bad RTCP packet"),
-                },
-                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
-                Err(e) => {
-                    tracing::debug!(port, error = %e, "RTCP receive failed");
-                    return;
-                }
-            },
-        }
-    }
 }

@@ -8,9 +8,10 @@
 //!   to their sessions, then sends every active stream's next frame in one pass. 800 notice
 //!   calls cost one wake-up per 20 ms, not 800 sleeping tasks. It is a plain OS thread so
 //!   its timing does not depend on how busy the tokio workers are.
-//! - **One small tokio task per session** reads the session's RTP and RTCP sockets and
-//!   forwards datagrams (with their arrival time) to the pacing thread over a bounded
-//!   channel; RTCP reports are parsed and logged right there.
+//! - **The pacing thread also reads**: right before each tick it drains every session's
+//!   RTP socket with one `recvmmsg` call (kernel arrival times, see
+//!   [`recv_batch`](crate::recv_batch)), and reads RTCP once a second. No task, wake-up
+//!   or copy per packet: with 800 calls echoing audio that halved the receive cost.
 //! - **Handles** ([`MediaHandle`], [`MediaSession`]) only send commands over a bounded
 //!   channel; they never wait for the pacing thread except in [`MediaSession::close`] and
 //!   [`MediaSession::stats`]. Events come back on a bounded per-session channel; if its owner
@@ -23,21 +24,24 @@
 //! # Layout
 //! This module holds the handles; [`config`](crate::config) the settings,
 //! [`session`](crate::session) the types a session is given and gives back, `channel` the
-//! commands and the receive task, `worker` the pacing thread. Only `channel` and `worker`
-//! read the clock.
+//! commands, `recv_batch` the socket reads, `worker` the pacing thread, `liveness` its
+//! heartbeat ([`MediaHandle::alive`], [`MediaHandle::stopped`]). Only `channel` and
+//! `worker` read the clock, and the handle when asked whether the thread is alive.
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-use crate::channel::{receive, Command, NewSession, Shared};
+use crate::channel::{Command, NewSession, Shared};
+use crate::liveness::Heartbeat;
 use crate::prompt::{Prompt, PromptError, PromptLibrary, FRAME_DURATION};
 use crate::record::{Channels, Recorder};
+use crate::recv_batch::enable_timestamps;
 use crate::rtp::SessionStats;
 use crate::worker::Worker;
 
@@ -49,24 +53,22 @@ pub use crate::session::{Closed, MediaError, MediaEvent, PlayItem, Recorded, Ses
 pub struct MediaEngine;
 
 impl MediaEngine {
-    /// Starts the pacing thread; must be called inside a tokio runtime (receive tasks run on
-    /// it).
+    /// Starts the pacing thread (a plain OS thread; no runtime needed, though handles'
+    /// async methods are awaited on one).
+    #[allow(clippy::disallowed_methods)] // the heartbeat's origin
     pub fn start(config: MediaConfig) -> Result<MediaHandle, MediaError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let (cmd_tx, cmd_rx) = mpsc::sync_channel(4096);
-        let (in_tx, in_rx) = mpsc::sync_channel(16384);
         let shared = Arc::new(Shared {
             config: config.clone(),
             cmd_tx,
-            in_tx,
-            runtime,
             next_id: AtomicU64::new(1),
             port_rng: Mutex::new(port_rng(config.rng_seed)),
             open: AtomicUsize::new(0),
             inbound_dropped: AtomicU64::new(0),
             ticks_skipped: AtomicU64::new(0),
+            heartbeat: Arc::new(Heartbeat::new(Instant::now())),
         });
-        let worker = Worker::new(config, cmd_rx, in_rx, Arc::clone(&shared));
+        let worker = Worker::new(config, cmd_rx, Arc::clone(&shared));
         std::thread::Builder::new()
             .name("lianxin-media".to_owned())
             .spawn(move || worker.run())
@@ -129,8 +131,10 @@ impl MediaHandle {
         let local = rtp.local_addr().map_err(MediaError::Socket)?;
         rtp.set_nonblocking(true).map_err(MediaError::Socket)?;
         rtcp.set_nonblocking(true).map_err(MediaError::Socket)?;
-        let rtp_rx = rtp.try_clone().map_err(MediaError::Socket)?;
-        let rtcp_rx = rtcp.try_clone().map_err(MediaError::Socket)?;
+        if let Err(e) = enable_timestamps(&rtp) {
+            // Arrival times then come from the tick that reads them (jitter less exact).
+            tracing::debug!(error = %e, "no kernel timestamps on an RTP socket");
+        }
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let (ev_tx, ev_rx) = tmpsc::channel(shared.config.event_capacity.max(1));
         shared.send(Command::Open(Box::new(NewSession {
@@ -140,16 +144,10 @@ impl MediaHandle {
             rtcp,
             events: ev_tx,
         })))?;
-        let in_tx = shared.in_tx.clone();
-        let dropped = Arc::clone(shared);
-        let task = shared
-            .runtime
-            .spawn(receive(id, local.port(), rtp_rx, rtcp_rx, in_tx, dropped));
         let session = MediaSession {
             id,
             local,
             shared: guard,
-            task: task.abort_handle(),
             closed: false,
         };
         Ok((session, ev_rx))
@@ -170,7 +168,8 @@ impl MediaHandle {
         self.shared.open.load(Ordering::Acquire)
     }
 
-    /// Received datagrams dropped because the engine could not keep up.
+    /// Received datagrams not handed to a session: longer than any RTP packet, or left in
+    /// a socket's kernel buffer because that session hit its per-tick read cap (a flood).
     pub fn inbound_dropped(&self) -> u64 {
         self.shared.inbound_dropped.load(Ordering::Relaxed)
     }
@@ -179,6 +178,19 @@ impl MediaHandle {
     /// should stay 0.
     pub fn ticks_skipped(&self) -> u64 {
         self.shared.ticks_skipped.load(Ordering::Relaxed)
+    }
+
+    /// Whether the pacing thread is running and awake within [`STALL`](crate::STALL)
+    /// (what `/healthz` reports as `media`).
+    #[allow(clippy::disallowed_methods)] // the handle reads the clock for its caller
+    pub fn alive(&self) -> bool {
+        self.shared.heartbeat.alive(Instant::now())
+    }
+
+    /// Whether the pacing thread has ended (returned or panicked): no call has audio any
+    /// more, and the server should end so it is restarted.
+    pub fn stopped(&self) -> bool {
+        self.shared.heartbeat.stopped()
     }
 
     /// Stops the engine: every session is closed (recordings finalized).
@@ -213,7 +225,6 @@ pub struct MediaSession {
     id: u64,
     local: SocketAddr,
     shared: OpenGuard,
-    task: tokio::task::AbortHandle,
     closed: bool,
 }
 
@@ -245,6 +256,21 @@ impl MediaSession {
     /// Sets where to send (from the peer's SDP, e.g. after a re-INVITE).
     pub fn set_remote(&self, addr: SocketAddr) -> Result<(), MediaError> {
         self.send(Command::SetRemote { id: self.id, addr })
+    }
+
+    /// Switches the stream's codec and telephone-event payload type, e.g. when the answer
+    /// to our offer (PCMU and PCMA) chose A-law, as Chinese carriers usually do. Sequence
+    /// numbers, SSRC and timestamps run on; audio received in the old format is dropped.
+    pub fn set_format(
+        &self,
+        codec: crate::g711::Codec,
+        telephone_event_pt: Option<u8>,
+    ) -> Result<(), MediaError> {
+        self.send(Command::SetFormat {
+            id: self.id,
+            codec,
+            telephone_event_pt,
+        })
     }
 
     /// Stops (`false`) or resumes (`true`) sending RTP, e.g. while the peer holds the call
@@ -360,7 +386,6 @@ impl MediaSession {
     /// (path and length from the samples written).
     pub async fn finish(mut self) -> Closed {
         self.closed = true;
-        self.task.abort();
         let (tx, rx) = oneshot::channel();
         let cmd = Command::Close {
             id: self.id,
@@ -394,7 +419,6 @@ impl MediaSession {
 impl Drop for MediaSession {
     fn drop(&mut self) {
         if !self.closed {
-            self.task.abort();
             let _ = self.shared.shared().cmd_tx.try_send(Command::Close {
                 id: self.id,
                 reply: None,

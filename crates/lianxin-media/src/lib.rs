@@ -28,11 +28,12 @@
 //! - [`engine`]: [`MediaEngine::start`] gives a [`MediaHandle`]; [`MediaHandle::open`] binds
 //!   a UDP port pair and gives a [`MediaSession`] (play, record, bridge, close) plus a
 //!   bounded receiver of [`MediaEvent`]s. One pacing thread sends every session's next
-//!   frame each 20 ms; one small task per session reads its sockets.
+//!   frame each 20 ms and, just before, reads every session's socket itself.
 //! - [`config`]: [`MediaConfig`]; [`session`]: what a session is given and gives back
 //!   ([`SessionParams`], [`PlayItem`], [`MediaEvent`], [`Closed`], [`MediaError`]).
-//! - `channel` (private): the state handles and the pacing thread share, the commands, and
-//!   the per-session receive task; `worker` (private): the pacing thread.
+//! - `channel` (private): the state handles and the pacing thread share, and the commands;
+//!   `recv_batch` (private): one `recvmmsg` per socket and tick, with kernel arrival times;
+//!   `worker` (private): the pacing thread.
 //!
 //! This crate knows nothing of SIP or the database: the hotline and the dialer tell it
 //! where to send (from SDP) and what to play.
@@ -47,10 +48,12 @@ pub mod engine;
 pub mod g711;
 pub mod jitter;
 pub mod latch;
+mod liveness;
 pub mod pacer;
 pub mod ports;
 pub mod prompt;
 pub mod record;
+mod recv_batch;
 pub mod resample;
 pub mod rtcp;
 pub mod rtp;
@@ -62,6 +65,7 @@ pub use engine::{
     Recorded, SessionParams,
 };
 pub use g711::{Codec, G711};
+pub use liveness::STALL;
 pub use prompt::{Prompt, PromptConfig, PromptError, PromptLibrary};
 pub use record::{Channels, Recorder};
 pub use rtp::SessionStats;

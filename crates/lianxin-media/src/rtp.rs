@@ -206,6 +206,16 @@ impl RtpSession {
         self.config.codec
     }
 
+    /// Switches codec and telephone-event payload type (the answer chose another law);
+    /// `true` when something changed.
+    pub fn set_format(&mut self, codec: Codec, telephone_event_pt: Option<u8>) -> bool {
+        let changed =
+            self.config.codec != codec || self.config.telephone_event_pt != telephone_event_pt;
+        self.config.codec = codec;
+        self.config.telephone_event_pt = telephone_event_pt;
+        changed
+    }
+
     /// Where packets are sent and accepted from: the signalled address, or the source
     /// learned from the peer's packets (symmetric RTP, within the latch rules).
     pub fn remote(&self) -> Option<SocketAddr> {

@@ -106,13 +106,25 @@ fn silence(codec: Codec) -> &'static [u8] {
 /// Why a media operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
-    /// No free even/odd port pair in the configured range.
-    #[error("no free RTP port pair in {first}-{last}")]
+    /// No free even/odd port pair in the configured range: every pair is in use (by
+    /// this server's sessions or another program).
+    #[error(
+        "RTP port range {first}-{last} exhausted: no free port pair ({open} media sessions open)"
+    )]
     NoPort {
         /// First port of the range.
         first: u16,
         /// Last port of the range.
         last: u16,
+        /// Sessions of this engine open at the time.
+        open: usize,
+    },
+    /// The process is out of file descriptors (`RLIMIT_NOFILE` or the system's limit),
+    /// so no RTP socket could be opened even though ports may be free.
+    #[error("out of file descriptors opening an RTP socket (open files limit reached; {open} media sessions open)")]
+    NoDescriptors {
+        /// Sessions of this engine open at the time.
+        open: usize,
     },
     /// The session limit is reached.
     #[error("too many media sessions (limit {0})")]
@@ -123,9 +135,6 @@ pub enum MediaError {
     /// The engine has stopped.
     #[error("media engine has stopped")]
     Stopped,
-    /// [`MediaEngine::start`](crate::MediaEngine::start) was called outside a tokio runtime.
-    #[error("the media engine must be started inside a tokio runtime")]
-    NoRuntime,
     /// The pacing thread could not be started.
     #[error("cannot start the media thread: {0}")]
     Thread(std::io::Error),

@@ -11,14 +11,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{mpsc as tmpsc, oneshot};
 
-use crate::channel::{Command, Inbound, NewSession, Shared};
+use crate::channel::{Command, NewSession, Shared};
 use crate::config::MediaConfig;
 use crate::g711::{Codec, G711};
 use crate::jitter::{JitterBuffer, Popped};
+use crate::liveness::StopOnDrop;
 use crate::pacer::Pacer;
 use crate::prompt::{FRAME_DURATION, FRAME_SAMPLES};
 use crate::record::{Channels, Recorder, Written};
-use crate::rtcp::build_sender_report;
+use crate::recv_batch::{Datagram, RecvBatch, MAX_CALLS_PER_TICK};
+use crate::rtcp::{build_sender_report, parse_reports};
 use crate::rtp::{Incoming, RtpConfig, RtpError, RtpSession};
 use crate::session::{Closed, MediaEvent, PlayItem, Recorded};
 
@@ -72,10 +74,111 @@ struct Entry {
     relay: Option<[i16; FRAME_SAMPLES]>,
     /// RTP from a refused source has been logged (once per session; all are counted).
     foreign_logged: bool,
+    /// Reading the RTP socket failed for good (logged once); nothing more is read.
+    rx_failed: bool,
     next_rtcp: Instant,
 }
 
+/// RTCP sockets are read once every this many ticks (1 s): reports come every few seconds.
+const RTCP_READ_EVERY: u64 = 50;
+
+/// When a datagram arrived, on the pacing thread's clock: the kernel's stamp mapped through
+/// one reading of both clocks, else the time of the read.
+fn arrival(d: &Datagram<'_>, now: Instant, wall_now: SystemTime) -> Instant {
+    d.at.and_then(|at| wall_now.duration_since(at).ok())
+        // A stamp older than a second means the wall clock was stepped: ignore it.
+        .filter(|age| *age < Duration::from_secs(1))
+        .and_then(|age| now.checked_sub(age))
+        .unwrap_or(now)
+}
+
 impl Entry {
+    /// Drains the RTP socket (bounded per tick) into the session. Returns how many
+    /// datagrams were not handed over (oversized, or the cap reached).
+    fn read_rtp(&mut self, rx: &mut RecvBatch, now: Instant, wall_now: SystemTime) -> u64 {
+        let mut dropped = 0u64;
+        for call in 0..MAX_CALLS_PER_TICK {
+            let n = match rx.read(&self.socket) {
+                Ok(0) => return dropped,
+                Ok(n) => n,
+                // ICMP port unreachable shows up here on Linux; keep reading next tick.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return dropped,
+                Err(e) => {
+                    tracing::warn!(port = self.port, error = %e, "RTP receive failed; session receives nothing more");
+                    self.rx_failed = true;
+                    return dropped;
+                }
+            };
+            let mut kept = 0;
+            for d in rx.datagrams() {
+                kept += 1;
+                self.take_datagram(arrival(&d, now, wall_now), d);
+            }
+            dropped += (n - kept) as u64;
+            if n < crate::recv_batch::BATCH {
+                return dropped;
+            }
+            if call + 1 == MAX_CALLS_PER_TICK {
+                // More may be waiting: a flood at this port. The kernel buffer holds (and
+                // then drops) the rest; the other sessions keep their share of the tick.
+                dropped += 1;
+            }
+        }
+        dropped
+    }
+
+    /// Reads and logs the peer's RTCP reports.
+    fn read_rtcp(&mut self, buf: &mut [u8]) {
+        for _ in 0..MAX_CALLS_PER_TICK {
+            match self.rtcp.recv_from(buf) {
+                Ok((n, from)) => match parse_reports(&buf[..n]) {
+                    Ok(blocks) => {
+                        for b in blocks {
+                            tracing::debug!(port = self.port, %from, fraction_lost = b.fraction_lost,
+                                cumulative_lost = b.cumulative_lost, jitter = b.jitter,
+                                "RTCP report from peer");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::debug!(port = self.port, %from, error = %e, "bad RTCP packet")
+                    }
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {}
+                Err(e) => {
+                    tracing::debug!(port = self.port, error = %e, "RTCP receive failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One received RTP datagram.
+    fn take_datagram(&mut self, at: Instant, d: Datagram<'_>) {
+        match self.rtp.handle_packet(at, d.from, d.data) {
+            Ok(Incoming::Audio { seq, payload }) => {
+                if self.consumes_audio() {
+                    self.jitter.push(seq, payload);
+                }
+            }
+            Ok(Incoming::Key(Some(k))) => {
+                tracing::debug!(port = self.port, key = %k, "key press");
+                self.emit(MediaEvent::Dtmf(k));
+            }
+            Ok(Incoming::Key(None)) => {}
+            Err(RtpError::WrongSource { from, expected }) if !self.foreign_logged => {
+                self.foreign_logged = true;
+                tracing::warn!(
+                    port = self.port,
+                    %from,
+                    %expected,
+                    "RTP from an address other than the peer's dropped (counted as packets_foreign; logged once per call)"
+                );
+            }
+            Err(err) => tracing::trace!(port = self.port, error = %err, "RTP packet rejected"),
+        }
+    }
+
     fn consumes_audio(&self) -> bool {
         self.recorder.is_some()
             || self.bridge.is_some()
@@ -126,13 +229,18 @@ impl Entry {
 pub(crate) struct Worker {
     config: MediaConfig,
     cmd_rx: Receiver<Command>,
-    in_rx: Receiver<Inbound>,
     shared: Arc<Shared>,
     sessions: HashMap<u64, Entry>,
     pacer: Pacer,
     rng: rand::rngs::StdRng,
     buf: Vec<u8>,
     rtcp_buf: Vec<u8>,
+    /// Buffers for reading RTP sockets.
+    rx: RecvBatch,
+    /// Buffer for reading RTCP sockets.
+    rtcp_rx: Vec<u8>,
+    /// Read passes so far (RTCP sockets are read every [`RTCP_READ_EVERY`] passes).
+    reads: u64,
     order: Vec<u64>,
     stopping: bool,
 }
@@ -141,7 +249,6 @@ impl Worker {
     pub(crate) fn new(
         config: MediaConfig,
         cmd_rx: Receiver<Command>,
-        in_rx: Receiver<Inbound>,
         shared: Arc<Shared>,
     ) -> Worker {
         use rand::SeedableRng;
@@ -152,7 +259,6 @@ impl Worker {
         Worker {
             config,
             cmd_rx,
-            in_rx,
             // `Shared` holds a command sender, so the channel never disconnects while the
             // worker holds it: `run` exits when the worker's is the last reference.
             shared,
@@ -161,6 +267,9 @@ impl Worker {
             rng,
             buf: vec![0u8; 1500],
             rtcp_buf: Vec::with_capacity(128),
+            rx: RecvBatch::new(),
+            rtcp_rx: vec![0u8; 1500],
+            reads: 0,
             order: Vec::new(),
             stopping: false,
         }
@@ -168,10 +277,13 @@ impl Worker {
 
     pub(crate) fn run(mut self) {
         tracing::debug!("media pacing thread started");
+        // Marks the heartbeat stopped however this thread ends (return or panic).
+        let _stop = StopOnDrop(Arc::clone(&self.shared.heartbeat));
         if self.config.realtime {
             set_realtime_priority();
         }
         loop {
+            self.shared.heartbeat.beat(Instant::now());
             if self.sessions.is_empty() {
                 if self.stopping || Arc::strong_count(&self.shared) == 1 {
                     break;
@@ -202,9 +314,7 @@ impl Worker {
                     }
                 }
             }
-            while let Ok(msg) = self.in_rx.try_recv() {
-                self.handle_inbound(msg);
-            }
+            self.read_sockets(now);
             let due = self.pacer.handle_timeout(now);
             if due.skipped > 0 {
                 tracing::warn!(
@@ -238,6 +348,19 @@ impl Worker {
             Command::SetRemote { id, addr } => {
                 if let Some(e) = self.sessions.get_mut(&id) {
                     e.rtp.set_remote(Instant::now(), addr);
+                }
+            }
+            Command::SetFormat {
+                id,
+                codec,
+                telephone_event_pt,
+            } => {
+                if let Some(e) = self.sessions.get_mut(&id) {
+                    if e.rtp.set_format(codec, telephone_event_pt) {
+                        // Queued frames are in the old law.
+                        let _ = e.jitter.drain();
+                        tracing::debug!(port = e.port, ?codec, "stream format changed");
+                    }
                 }
             }
             Command::Play { id, items, tag } => {
@@ -335,6 +458,7 @@ impl Worker {
                 heard: None,
                 relay: None,
                 foreign_logged: false,
+                rx_failed: false,
                 next_rtcp: now + self.config.rtcp_interval + stagger,
             },
         );
@@ -365,31 +489,27 @@ impl Worker {
         self.order = self.sessions.keys().copied().collect();
     }
 
-    fn handle_inbound(&mut self, msg: Inbound) {
-        let Some(e) = self.sessions.get_mut(&msg.id) else {
-            return;
-        };
-        match e.rtp.handle_packet(msg.at, msg.from, &msg.data) {
-            Ok(Incoming::Audio { seq, payload }) => {
-                if e.consumes_audio() {
-                    e.jitter.push(seq, payload);
-                }
+    /// Reads what every session's sockets received since the last pass: RTP every tick,
+    /// RTCP every [`RTCP_READ_EVERY`] ticks.
+    fn read_sockets(&mut self, now: Instant) {
+        // Kernel timestamps are wall-clock; map them onto `now` through one reading of both
+        // clocks per pass.
+        let wall_now = SystemTime::now();
+        let read_rtcp = self.reads % RTCP_READ_EVERY == 0;
+        self.reads += 1;
+        let mut dropped = 0u64;
+        for e in self.sessions.values_mut() {
+            if !e.rx_failed {
+                dropped += e.read_rtp(&mut self.rx, now, wall_now);
             }
-            Ok(Incoming::Key(Some(k))) => {
-                tracing::debug!(port = e.port, key = %k, "key press");
-                e.emit(MediaEvent::Dtmf(k));
+            if read_rtcp {
+                e.read_rtcp(&mut self.rtcp_rx);
             }
-            Ok(Incoming::Key(None)) => {}
-            Err(RtpError::WrongSource { from, expected }) if !e.foreign_logged => {
-                e.foreign_logged = true;
-                tracing::warn!(
-                    port = e.port,
-                    %from,
-                    %expected,
-                    "RTP from an address other than the peer's dropped (counted as packets_foreign; logged once per call)"
-                );
-            }
-            Err(err) => tracing::trace!(port = e.port, error = %err, "RTP packet rejected"),
+        }
+        if dropped > 0 {
+            self.shared
+                .inbound_dropped
+                .fetch_add(dropped, std::sync::atomic::Ordering::Relaxed);
         }
     }
 

@@ -282,6 +282,38 @@ fn uas_gives_up_without_ack() {
     }));
 }
 
+/// Regression (issue 10, point 3): a shorter ACK wait ends an unacknowledged answer (and
+/// so frees its media) after that wait, with the 2xx retransmitted until then.
+#[test]
+fn uas_ack_wait_is_configurable() {
+    let t0 = epoch();
+    let mut ep = lianxin_sip::Endpoint::new(lianxin_sip::EndpointConfig {
+        seed: 1,
+        contact_host: "10.0.0.2".into(),
+        contact_port: 5060,
+        ack_wait: Some(Duration::from_secs(8)),
+        ..lianxin_sip::EndpointConfig::default()
+    });
+    let call = incoming_call(&check(&mut ep, t0, PEER, &invite("z9hG4bKg2", "")));
+    ep.accept(t0, call, None).unwrap_or_else(|e| panic!("{e}"));
+    drain(&mut ep);
+    let log = run_timers(&mut ep, t0, Duration::from_secs(40));
+    let retransmits = log
+        .iter()
+        .filter(|(_, o)| o.lines().iter().any(|l| l.starts_with("SIP/2.0 200")))
+        .count();
+    assert!(retransmits >= 3, "{retransmits} retransmissions of the 200");
+    let (at, out) = log
+        .iter()
+        .find(|(_, o)| o.lines().iter().any(|l| l.starts_with("BYE")))
+        .unwrap_or_else(|| panic!("no BYE"));
+    assert_eq!(*at, 8_000);
+    assert!(out.events.contains(&Event::CallTerminated {
+        call,
+        reason: TerminationReason::AckTimeout
+    }));
+}
+
 /// INVITE retransmissions are absorbed: one call, not two.
 #[test]
 fn invite_retransmission_is_one_call() {

@@ -92,6 +92,8 @@ pub struct NewCall {
     pub household_id: Option<i64>,
     /// When the INVITE arrived.
     pub arrived: DateTime<Utc>,
+    /// The consoles' id of the call (`call.ringing`'s `call_id`), for hotline calls.
+    pub desk_call_id: Option<String>,
 }
 
 /// Changes to a call row; `None` fields are left as they are.
@@ -202,6 +204,8 @@ pub struct VoiceMessage {
     pub handled: Option<DateTime<Utc>>,
     /// The request it became.
     pub request_id: Option<i64>,
+    /// The consoles' id of the call it was left on (what `voicemail.new` carries).
+    pub desk_call_id: Option<String>,
 }
 
 fn opt_ms(t: Option<DateTime<Utc>>) -> Option<i64> {
@@ -237,7 +241,8 @@ fn call_row(r: &Row<'_>) -> rusqlite::Result<CallRecord> {
 }
 
 const VM_COLS: &str = "id, call_id, household_id, caller_raw, caller_normalized, created_ms,
-    duration_ms, path, status, handled_by, handled_ms, request_id";
+    duration_ms, path, status, handled_by, handled_ms, request_id,
+    (SELECT k.desk_call_id FROM calls k WHERE k.id = voice_messages.call_id)";
 
 fn vm_row(r: &Row<'_>) -> rusqlite::Result<VoiceMessage> {
     Ok(VoiceMessage {
@@ -253,6 +258,7 @@ fn vm_row(r: &Row<'_>) -> rusqlite::Result<VoiceMessage> {
         handled_by: r.get(9)?,
         handled: r.get::<_, Option<i64>>(10)?.map(from_ms),
         request_id: r.get(11)?,
+        desk_call_id: r.get(12)?,
     })
 }
 
@@ -268,8 +274,8 @@ impl CallLogBatch<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO calls (sip_call_id, direction, caller_raw, caller_normalized,
-                                    household_id, arrived_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                    household_id, arrived_ms, desk_call_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 call.sip_call_id,
@@ -277,7 +283,8 @@ impl CallLogBatch<'_> {
                 call.caller_raw,
                 call.caller_normalized,
                 call.household_id,
-                ms(call.arrived)
+                ms(call.arrived),
+                call.desk_call_id
             ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -448,6 +455,7 @@ mod tests {
                 caller_normalized: Some("01065123456".into()),
                 household_id: None,
                 arrived: t0,
+                desk_call_id: Some("20260101080000-1".into()),
             })
             .unwrap();
         s.update_call(
@@ -510,6 +518,7 @@ mod tests {
         s.mark_voice_message_handled(vm, staff, None, t0).unwrap();
         assert!(s.list_voice_messages(true).unwrap().is_empty());
         let v = s.voice_message(vm).unwrap().unwrap();
+        assert_eq!(v.desk_call_id.as_deref(), Some("20260101080000-1"));
         assert!(!v.open);
         assert_eq!(v.handled_by, Some(staff));
         assert_eq!(s.list_voice_messages(false).unwrap().len(), 1);

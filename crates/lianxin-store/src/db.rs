@@ -14,13 +14,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The full schema of a fresh database (version [`SCHEMA_VERSION`]).
 const SCHEMA: &str = include_str!("../../../schema.sql");
 
 /// Migrations from version N-1 to N, for N = 2, 3, … (index 0 upgrades 1 → 2).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/v2.sql"),
+    include_str!("migrations/v3.sql"),
+];
+
+/// The default request categories, seeded once when a file reaches version 3.
+const DEFAULT_CATEGORIES: &str = include_str!("migrations/categories.sql");
 
 /// Options for [`Store::open_with`].
 #[derive(Debug, Clone)]
@@ -326,6 +332,9 @@ fn migrate_in_transaction(conn: &Connection, version: i64) -> Result<()> {
                 )));
             }
         }
+        if version < 3 {
+            conn.execute_batch(DEFAULT_CATEGORIES)?;
+        }
         conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         Ok(())
     };
@@ -508,6 +517,72 @@ mod tests {
         // Reopening does not migrate again.
         drop(s);
         Store::open(&old).unwrap().integrity_check().unwrap();
+    }
+
+    /// A version 2 database with requests as the demo wrote them (open, closed, closed
+    /// with feedback) and a voice message.
+    fn v2_database(p: &Path) {
+        let c = Connection::open(p).unwrap();
+        c.execute_batch(include_str!("migrations/schema_v2.sql"))
+            .unwrap();
+        c.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO staff (id, username, display_name, role, created_ms) VALUES (1, 'cap', '王队长', 'captain', 0);
+             INSERT INTO blocks (id, name, captain_staff_id) VALUES (1, '一片', 1);
+             INSERT INTO households (id, code, street, dwelling, block_id, created_ms) VALUES (1, 'H1', '内务部街', 'bungalow', 1, 0);
+             INSERT INTO calls (id, sip_call_id, direction, arrived_ms) VALUES (1, 'a@b', 'in', 5);
+             INSERT INTO requests (id, household_id, channel, call_id, category_item, content, responsible_staff_id,
+                                   captain_staff_id, created_ms, level1_ms, deadline_ms, status, feedback_ms, feedback_satisfied)
+                 VALUES (1, 1, 'phone', 1, '职业介绍', '找工作', 1, 1, 0, 5, 8, 'open', NULL, NULL),
+                        (2, 1, 'walk_in', NULL, '设施维修', '路灯', NULL, 1, 0, 5, 8, 'open', NULL, NULL),
+                        (3, 1, 'visit', NULL, '设施维修', '下水道', 1, 1, 0, 5, 8, 'closed', NULL, NULL),
+                        (4, 1, 'phone', NULL, '投诉', '停车', 1, 1, 0, 5, 8, 'closed', 9, 0);
+             INSERT INTO voice_messages (call_id, household_id, created_ms, path) VALUES (1, 1, 6, 'x.wav');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn version_2_database_migrates_in_place_to_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(dir.path().join("fresh.db")).unwrap();
+        let old = dir.path().join("v2.db");
+        v2_database(&old);
+        let s = Store::open(&old).unwrap();
+        assert_eq!(shape(&s), shape(&fresh));
+        s.integrity_check().unwrap();
+        let stages: Vec<(String, Option<String>)> = s
+            .read(|c| {
+                let mut q = c.prepare("SELECT stage, feedback_result FROM requests ORDER BY id")?;
+                let rows = q
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .unwrap();
+        let want = [
+            ("assigned", None),
+            ("new", None),
+            ("resolved", None),
+            ("feedback_given", Some("not_satisfied")),
+        ];
+        let want: Vec<(String, Option<String>)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.map(str::to_string)))
+            .collect();
+        assert_eq!(stages, want);
+        // The default categories are there, once, in both.
+        let n = |s: &Store| -> i64 {
+            s.read(
+                |c| Ok(c.query_row("SELECT count(*) FROM request_categories", [], |r| r.get(0))?),
+            )
+            .unwrap()
+        };
+        assert!(n(&s) >= 12);
+        assert_eq!(n(&s), n(&fresh));
+        drop(s);
+        let s = Store::open(&old).unwrap();
+        assert_eq!(n(&s), n(&fresh));
     }
 
     #[test]

@@ -272,8 +272,10 @@ impl Store {
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class,
                     grade, content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms,
                     deadline_ms, status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how,
-                    feedback_satisfied)
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+                    feedback_satisfied, stage, feedback_result)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,
+                    CASE WHEN ?15 = 'open' THEN 'assigned' WHEN ?20 IS NULL THEN 'resolved' ELSE 'feedback_given' END,
+                    CASE ?22 WHEN 1 THEN 'satisfied' WHEN 0 THEN 'not_satisfied' END)",
             )?;
             let mut call = tx.prepare_cached(
                 "INSERT INTO calls (sip_call_id, direction, caller_raw, caller_normalized, household_id, arrived_ms,
@@ -358,9 +360,11 @@ impl Store {
             tx.execute(
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class, grade,
                     content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms,
-                    status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how, feedback_satisfied)
+                    status, result, closed_ms, closed_by, feedback_by, feedback_ms, feedback_how, feedback_satisfied,
+                    stage, feedback_result)
                  VALUES (?1, ?2, 'phone', ?3, '职业介绍', '就业', 1, '一直找不到合适的工作，想登记求职', ?4, ?5, ?4,
-                    ?6, ?7, ?8, 'closed', '介绍到外交部食堂，当天面试通过，次日上岗', ?9, ?4, ?5, ?10, '电话回访', 1)",
+                    ?6, ?7, ?8, 'closed', '介绍到外交部食堂，当天面试通过，次日上岗', ?9, ?4, ?5, ?10, '电话回访', 1,
+                    'feedback_given', 'satisfied')",
                 params![hh, fan, c1, op, cap, t0 + 200_000, t0 + 5 * DAY, t0 + 8 * DAY, t0 + DAY / 3, t0 + 2 * DAY],
             )?;
             // A recent open request (green), asked two days ago on her mobile.
@@ -374,9 +378,10 @@ impl Store {
             let c2 = tx.last_insert_rowid();
             tx.execute(
                 "INSERT INTO requests (household_id, resident_id, channel, call_id, category_item, category_class, grade,
-                    content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms, status)
+                    content, responsible_staff_id, captain_staff_id, created_by, created_ms, level1_ms, deadline_ms, status,
+                    stage)
                  VALUES (?1, ?2, 'phone', ?3, '政策咨询', '社保', 1, '咨询灵活就业人员养老保险缴费办法', ?4, ?5, ?4,
-                    ?6, ?7, ?8, 'open')",
+                    ?6, ?7, ?8, 'open', 'assigned')",
                 params![hh, fan, c2, cap, cap, t1 + 130_000, t1 + 5 * DAY, t1 + 8 * DAY],
             )?;
             // Open voice messages from unknown and known callers, for the console.

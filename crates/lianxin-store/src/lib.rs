@@ -21,6 +21,11 @@
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
 //! - [`demo`]: the deterministic demo community and the benchmark data generator.
 //! - [`pii`]: a redacting wrapper for logging numbers and names.
+//! - Requests (诉求, issue 11): [`requests`] records, reads and lists them;
+//!   `request_actions` changes them by the pure rules of [`request_rules`] (stages in
+//!   [`request_stage`]), each change with its timeline entry and audit row in one
+//!   transaction; [`request_config`]: categories and departments; [`visits`]: home
+//!   visits, the work log and each household's visit rhythm.
 //!
 //! # What it is not
 //! No SIP, RTP, HTTP or JSON wire formats. Blocking calls: async callers use
@@ -37,12 +42,19 @@ pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
 mod demo_audio;
+pub mod household_scope;
 pub mod import;
 pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
+mod request_actions;
+pub mod request_config;
+pub mod request_rules;
+pub mod request_stage;
+pub mod requests;
 pub mod screen;
 pub mod staff;
+pub mod visits;
 
 mod db;
 
@@ -61,11 +73,20 @@ pub use campaigns::{
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
+pub use request_config::{Category, Department};
+pub use request_rules::{Action, Actor, DepartmentRef, RequestRefused, RequestState};
+pub use request_stage::{Channel, FeedbackResult, Stage};
+pub use requests::{
+    NewRequest, OpenRequest, RequestDetail, RequestEvent, RequestFilter, RequestRecord,
+};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
-pub use staff::{NewStaff, Role, SipCredentials, Staff, SIP_REALM};
+pub use staff::{
+    generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
+};
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +131,10 @@ pub enum StoreError {
     /// An argument was not acceptable (the text says which and why).
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A request action or request data was refused by the workflow rules; nothing
+    /// changed (the message is Chinese and names the field).
+    #[error("{0}")]
+    Refused(request_rules::RequestRefused),
 }
 
 /// Shorthand for results of this crate.
@@ -117,5 +142,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod campaign_tests;
+#[cfg(test)]
+mod request_rules_tests;
+#[cfg(test)]
+mod request_tests;
 #[cfg(test)]
 mod tests;

@@ -15,6 +15,7 @@ use crate::calls::{CallOutcome, Direction};
 use crate::campaign_history::campaign_results;
 pub use crate::campaign_history::CampaignResult;
 use crate::db::{audit, from_ms, ms};
+use crate::household_scope::HouseholdScope;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -216,6 +217,10 @@ pub struct RequestSummary {
     pub result: String,
     /// Closing time.
     pub closed: Option<DateTime<Utc>>,
+    /// Workflow stage.
+    pub stage: crate::Stage,
+    /// What the resident said when the result was reported back.
+    pub feedback: Option<crate::FeedbackResult>,
 }
 
 /// A call in the history.
@@ -319,6 +324,10 @@ pub struct HouseholdHit {
     pub numbers: Vec<String>,
 }
 
+/// The scope condition of the search's `household_id` queries (`?3`: the captain's
+/// staff id, `NULL` for every household).
+const IN_SCOPE: &str = "(?3 IS NULL OR household_id IN (SELECT h.id FROM households h JOIN blocks b ON b.id = h.block_id WHERE b.captain_staff_id = ?3))";
+
 /// Builds the address text from its parts.
 pub fn format_address(
     street: &str,
@@ -417,6 +426,18 @@ impl Store {
     /// Households whose member name, address or code contains `query`, or that own the
     /// number `query` stands for; at most `limit`.
     pub fn search_households(&self, query: &str, limit: usize) -> Result<Vec<HouseholdHit>> {
+        self.search_households_in(query, limit, HouseholdScope::All)
+    }
+
+    /// Like [`search_households`](Self::search_households), only within `scope` (a
+    /// captain's blocks), limited inside the query.
+    pub fn search_households_in(
+        &self,
+        query: &str,
+        limit: usize,
+        scope: HouseholdScope,
+    ) -> Result<Vec<HouseholdHit>> {
+        let captain = scope.captain();
         let q = query.trim();
         if q.is_empty() || limit == 0 {
             return Ok(Vec::new());
@@ -426,25 +447,26 @@ impl Store {
             let mut ids: Vec<i64> = Vec::new();
             let lim = limit as i64;
             if let Some(n) = number.number() {
-                let mut st = c.prepare_cached("SELECT DISTINCT household_id FROM phones WHERE normalized = ?1 LIMIT ?2")?;
-                for id in st.query_map(params![n.number, lim], |r| r.get(0))? {
+                let mut st = c.prepare_cached(&format!("SELECT DISTINCT household_id FROM phones WHERE normalized = ?1 AND {IN_SCOPE} LIMIT ?2"))?;
+                for id in st.query_map(params![n.number, lim, captain], |r| r.get(0))? {
                     ids.push(id?);
                 }
             }
             let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            let mut st = c.prepare_cached(
-                "SELECT DISTINCT household_id FROM residents WHERE name LIKE ?1 ESCAPE '\\' LIMIT ?2",
-            )?;
-            for id in st.query_map(params![pattern, lim], |r| r.get(0))? {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT DISTINCT household_id FROM residents WHERE name LIKE ?1 ESCAPE '\\' AND {IN_SCOPE} LIMIT ?2",
+            ))?;
+            for id in st.query_map(params![pattern, lim, captain], |r| r.get(0))? {
                 ids.push(id?);
             }
             let mut st = c.prepare_cached(
-                "SELECT id FROM households WHERE code = ?3 OR
+                "SELECT id FROM households WHERE (code = ?3 OR
                     (street || number || '号' || building || unit || room) LIKE ?1 ESCAPE '\\'
-                    OR (street || number || '号' || building || '号楼' || unit || '单元' || room) LIKE ?1 ESCAPE '\\'
+                    OR (street || number || '号' || building || '号楼' || unit || '单元' || room) LIKE ?1 ESCAPE '\\')
+                    AND (?4 IS NULL OR block_id IN (SELECT id FROM blocks WHERE captain_staff_id = ?4))
                  LIMIT ?2",
             )?;
-            for id in st.query_map(params![pattern, lim, q], |r| r.get(0))? {
+            for id in st.query_map(params![pattern, lim, q, captain], |r| r.get(0))? {
                 ids.push(id?);
             }
             let mut seen = std::collections::HashSet::new();
@@ -632,7 +654,7 @@ fn card(
 
     let mut st = c.prepare_cached(
         "SELECT id, created_ms, channel, category_item, category_class, content, status,
-                level1_ms, deadline_ms, result, closed_ms
+                level1_ms, deadline_ms, result, closed_ms, stage, feedback_result
          FROM requests WHERE household_id = ?1 ORDER BY created_ms DESC, id DESC LIMIT 10",
     )?;
     let mut rows = st.query([hh])?;
@@ -652,6 +674,11 @@ fn card(
             deadline,
             result: r.get(9)?,
             closed,
+            stage: crate::Stage::parse(&r.get::<_, String>(11)?).unwrap_or(crate::Stage::New),
+            feedback: r
+                .get::<_, Option<String>>(12)?
+                .as_deref()
+                .and_then(crate::FeedbackResult::parse),
         });
     }
 

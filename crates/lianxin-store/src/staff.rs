@@ -3,6 +3,14 @@
 //! Passwords are stored only as argon2 PHC strings. For SIP digest authentication the
 //! registrar needs `HA1 = H(username:realm:password)`; we precompute it for MD5 and
 //! SHA-256 when the password is set, so the SIP side never sees a plaintext password.
+//!
+//! The phone's SIP password is not the console password (issue 10, point 9): an MD5 HA1
+//! (from a stolen database or one sniffed digest) allows a fast offline guess, which must
+//! not reveal the Argon2-protected console password. [`Store::create_staff`] starts the
+//! SIP credentials from the given password (the demo's documented phones and tests rely
+//! on it); `lianxin staff add` replaces them at once with a generated one
+//! ([`generate_sip_password`], [`Store::set_sip_password`]), and changing the console
+//! password ([`Store::set_staff_password`]) leaves them alone.
 
 use crate::db::{audit, ms};
 use crate::{Result, Store, StoreError};
@@ -130,6 +138,30 @@ pub struct NewStaff<'a> {
     pub password: Option<&'a str>,
 }
 
+/// Characters of a generated SIP password: digits and lower-case letters without the
+/// look-alikes (0/o, 1/l/i), easy to type into a phone's web page or keypad.
+const SIP_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstuvwxyz";
+/// Length of a generated SIP password (31^12, about 59 bits).
+pub const SIP_PASSWORD_LEN: usize = 12;
+
+/// A new random SIP password ([`SIP_PASSWORD_LEN`] characters from the OS's generator).
+pub fn generate_sip_password() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..SIP_PASSWORD_LEN)
+        .map(|_| char::from(SIP_ALPHABET[rng.random_range(0..SIP_ALPHABET.len())]))
+        .collect()
+}
+
+/// Hex MD5 and SHA-256 HA1 of a SIP password.
+fn sip_ha1(username: &str, password: &str) -> (String, String) {
+    let a1 = format!("{username}:{SIP_REALM}:{password}");
+    (
+        hex::encode(Md5::digest(a1.as_bytes())),
+        hex::encode(Sha256::digest(a1.as_bytes())),
+    )
+}
+
 struct Secrets {
     hash: String,
     md5: String,
@@ -147,12 +179,8 @@ fn secrets(username: &str, password: &str) -> Result<Secrets> {
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| StoreError::Password(e.to_string()))?
         .to_string();
-    let a1 = format!("{username}:{SIP_REALM}:{password}");
-    Ok(Secrets {
-        hash,
-        md5: hex::encode(Md5::digest(a1.as_bytes())),
-        sha256: hex::encode(Sha256::digest(a1.as_bytes())),
-    })
+    let (md5, sha256) = sip_ha1(username, password);
+    Ok(Secrets { hash, md5, sha256 })
 }
 
 const STAFF_COLS: &str = "id, username, display_name, role, extension, phone";
@@ -194,6 +222,8 @@ fn dummy_hash() -> &'static str {
 
 impl Store {
     /// Creates a staff account; `by` is the staff member doing it (`None`: command line).
+    /// The SIP credentials start from the same password (the demo's phones use it);
+    /// give the phone its own with [`set_sip_password`](Self::set_sip_password).
     pub fn create_staff(&self, new: &NewStaff<'_>, by: Option<i64>) -> Result<i64> {
         if new.username.trim().is_empty() {
             return Err(StoreError::Invalid("empty username".into()));
@@ -231,8 +261,52 @@ impl Store {
         })
     }
 
-    /// Sets a staff member's password (argon2 hash and SIP HA1s); audited.
+    /// Sets a staff member's console password (its argon2 hash); audited. The phone's
+    /// SIP password is not touched (see [`set_sip_password`](Self::set_sip_password)).
     pub fn set_staff_password(&self, staff_id: i64, password: &str, by: Option<i64>) -> Result<()> {
+        let username = self.staff_username(staff_id)?;
+        let sec = secrets(&username, password)?;
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE staff SET password_hash = ?2 WHERE id = ?1 AND username = ?3",
+                )?
+                .execute(params![staff_id, sec.hash, username])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("staff {staff_id}")));
+            }
+            audit(tx, by, "set_password", &format!("staff:{staff_id}"), "")
+        })
+    }
+
+    /// Sets the SIP password of a staff member's phone (its digest HA1s); audited. The
+    /// console password is not touched.
+    pub fn set_sip_password(
+        &self,
+        staff_id: i64,
+        sip_password: &str,
+        by: Option<i64>,
+    ) -> Result<()> {
+        if sip_password.is_empty() {
+            return Err(StoreError::Invalid("empty SIP password".into()));
+        }
+        let username = self.staff_username(staff_id)?;
+        let (md5, sha256) = sip_ha1(&username, sip_password);
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE staff SET sip_ha1_md5 = ?2, sip_ha1_sha256 = ?3
+                     WHERE id = ?1 AND username = ?4",
+                )?
+                .execute(params![staff_id, md5, sha256, username])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("staff {staff_id}")));
+            }
+            audit(tx, by, "set_sip_password", &format!("staff:{staff_id}"), "")
+        })
+    }
+
+    fn staff_username(&self, staff_id: i64) -> Result<String> {
         let username: Option<String> = self.read(|c| {
             Ok(
                 c.prepare_cached("SELECT username FROM staff WHERE id = ?1")?
@@ -240,20 +314,7 @@ impl Store {
                     .optional()?,
             )
         })?;
-        let username = username.ok_or_else(|| StoreError::NotFound(format!("staff {staff_id}")))?;
-        let sec = secrets(&username, password)?;
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached(
-                    "UPDATE staff SET password_hash = ?2, sip_ha1_md5 = ?3, sip_ha1_sha256 = ?4
-                     WHERE id = ?1 AND username = ?5",
-                )?
-                .execute(params![staff_id, sec.hash, sec.md5, sec.sha256, username])?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("staff {staff_id}")));
-            }
-            audit(tx, by, "set_password", &format!("staff:{staff_id}"), "")
-        })
+        username.ok_or_else(|| StoreError::NotFound(format!("staff {staff_id}")))
     }
 
     /// Checks a login; `Ok(None)` for an unknown user, a wrong password or an inactive
@@ -420,9 +481,33 @@ mod tests {
         assert!(s.verify_login("8001", "demo8001").unwrap().is_none());
         assert!(s.verify_login("8001", "new-pass").unwrap().is_some());
         assert_ne!(s.staff_fingerprint(id).unwrap().unwrap(), print);
-        assert_ne!(s.sip_credentials("8001").unwrap().unwrap().ha1_md5, expect);
+        // Issue 10 §9: the console password is not the phone's.
+        assert_eq!(s.sip_credentials("8001").unwrap().unwrap().ha1_md5, expect);
         // create + set_password were both audited.
         assert_eq!(s.counts().unwrap().audit, 2);
+    }
+
+    /// Regression (issue 10, point 9): the phone's SIP password is its own; setting it
+    /// changes only the digest HA1s, and generated ones are fresh and readable.
+    #[test]
+    fn sip_password_is_separate_from_the_console_password() {
+        let (_d, s) = store();
+        let id = operator_8001(&s);
+        let print = s.staff_fingerprint(id).unwrap().unwrap();
+        let sip = generate_sip_password();
+        assert_eq!(sip.len(), SIP_PASSWORD_LEN);
+        assert!(sip.bytes().all(|b| SIP_ALPHABET.contains(&b)), "{sip}");
+        assert_ne!(sip, generate_sip_password());
+        s.set_sip_password(id, &sip, None).unwrap();
+        let cred = s.sip_credentials("8001").unwrap().unwrap();
+        let a1 = format!("8001:lianxin:{sip}");
+        assert_eq!(cred.ha1_md5, hex::encode(Md5::digest(a1.as_bytes())));
+        assert_eq!(cred.ha1_sha256, hex::encode(Sha256::digest(a1.as_bytes())));
+        // The console log-in and the session fingerprint are untouched.
+        assert!(s.verify_login("8001", "demo8001").unwrap().is_some());
+        assert_eq!(s.staff_fingerprint(id).unwrap().unwrap(), print);
+        assert!(s.set_sip_password(id, "", None).is_err());
+        assert!(s.set_sip_password(999, "abcdefgh", None).is_err());
     }
 
     /// Unknown user names cost an Argon2 check too (against the dummy hash), so timing

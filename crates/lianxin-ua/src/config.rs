@@ -35,6 +35,12 @@ pub struct UaConfig {
     /// accepts every address. Registered phones and trusted sources are always accepted;
     /// anyone else gets 403.
     pub accept_from: Vec<IpAddr>,
+    /// How long an answered incoming call waits for its ACK (the 200 is retransmitted
+    /// meanwhile) before it is hung up with a BYE and its media freed. RFC 3261 allows
+    /// 32 s; a real caller's ACK comes within a second, and never-ACKed answers from a
+    /// flood would hold RTP ports that long (issue 10, point 3). Default 8 s (the 200
+    /// is sent 5 times).
+    pub ack_timeout: Duration,
     /// Most live SIP transactions; beyond, new requests get a stateless 503. Finished
     /// transactions linger 32 s on UDP (RFC 3261 Timer J, RFC 6026 Timer L), so a
     /// sustained rate of R calls/s keeps about 64 × R alive (two per call).
@@ -74,6 +80,7 @@ impl UaConfig {
             max_calls: 4000,
             max_calls_per_source: 20,
             accept_from: Vec::new(),
+            ack_timeout: Duration::from_secs(8),
             max_transactions: 400_000,
             tcp_max_connections: 4096,
             tcp_max_per_source: 32,

@@ -157,6 +157,7 @@ pub(crate) async fn spawn(
         contact_host: contact_host.clone(),
         contact_port: local.port(),
         max_transactions: config.max_transactions,
+        ack_wait: Some(config.ack_timeout),
         ..EndpointConfig::default()
     });
     let start = now();

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 
 use crate::campaign::CallId;
 use crate::driver::clock;
+use crate::driver::invites::InviteWindow;
 use crate::Ended;
 
 /// How long a household has, after the "press 1" prompt, to press a key.
@@ -82,6 +83,7 @@ pub(crate) struct CallSpec {
 /// Runs one call to its end, reporting on `reports`.
 pub(crate) async fn run(
     ctx: LegContext,
+    invites: InviteWindow,
     spec: CallSpec,
     mut control: mpsc::Receiver<Control>,
     reports: mpsc::Sender<(CallId, Report)>,
@@ -91,6 +93,16 @@ pub(crate) async fn run(
         let reports = reports.clone();
         async move {
             let _ = reports.send((id, r)).await;
+        }
+    };
+    // Wait for room in the trunk's window; a cancel meanwhile ends the call unplaced.
+    let mut slot = tokio::select! {
+        slot = invites.slot() => slot,
+        c = control.recv() => {
+            if c == Some(Control::Cancel) {
+                report(Report::Failed("cancelled before the INVITE left".into())).await;
+            }
+            return;
         }
     };
     let opened = match Leg::outgoing(&ctx, spec.invite, spec.session_id, clock::instant()).await {
@@ -122,6 +134,7 @@ pub(crate) async fn run(
                 let at = answered.unwrap_or(played);
                 return report(finish(leg, at, played, confirm)).await;
             }
+            _ = slot.expired() => None,
             c = control.recv() => match c {
                 Some(Control::Cancel) => {
                     leg.hang_up();
@@ -134,7 +147,10 @@ pub(crate) async fn run(
                 }
             },
             ev = sip.recv() => match ev {
-                Some(ev) => leg.on_call_event(ev),
+                Some(ev) => {
+                    slot.responded();
+                    leg.on_call_event(ev)
+                }
                 None => {
                     let end = clock::instant();
                     leg.close(end);

@@ -13,6 +13,7 @@
 
 mod call;
 mod clock;
+mod invites;
 mod notices;
 mod publish;
 mod runner;
@@ -138,6 +139,7 @@ impl Dialer {
                     ctx,
                     trunk,
                     journal,
+                    invites: invites::InviteWindow::new(invites::WINDOW),
                 }),
                 config,
                 registry,

@@ -22,6 +22,7 @@ use super::OutboundTrunk;
 use crate::campaign::CallId;
 use crate::driver::call::{self, CallAudio, CallSpec, Control, Report};
 use crate::driver::clock::now;
+use crate::driver::invites::InviteWindow;
 use crate::driver::publish::Publisher;
 use crate::{Campaign, Command, Event, Journal, State, Stored};
 
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) trunk: OutboundTrunk,
     /// The campaign log.
     pub(crate) journal: Journal,
+    /// INVITEs out without a response, across campaigns.
+    pub(crate) invites: InviteWindow,
 }
 
 /// Channels of one campaign task.
@@ -199,7 +202,13 @@ fn drain(
                     audio: audio.clone(),
                     session_id: session_id(id, call),
                 };
-                tokio::spawn(call::run(shared.ctx.clone(), spec, rx, reports.clone()));
+                tokio::spawn(call::run(
+                    shared.ctx.clone(),
+                    shared.invites.clone(),
+                    spec,
+                    rx,
+                    reports.clone(),
+                ));
             }
             Command::Cancel { call } => {
                 if let Some(tx) = calls.get(&call) {

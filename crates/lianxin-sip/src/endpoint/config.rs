@@ -26,6 +26,13 @@ pub struct EndpointConfig {
     /// Above this many live transactions, new requests outside dialogs get a stateless
     /// 503 (memory bound under floods; at 1000 calls/s about 64k are live, timers J and L).
     pub max_transactions: usize,
+    /// How long an answered incoming call waits for its ACK, retransmitting the 2xx,
+    /// before it is ended with a BYE ([`TerminationReason::AckTimeout`]). `None`: 64*T1
+    /// (32 s, RFC 3261 §13.3.1.4). A shorter wait frees an unacknowledged call's media
+    /// sooner (issue 10, point 3): a real caller's ACK comes within a second.
+    ///
+    /// [`TerminationReason::AckTimeout`]: super::TerminationReason::AckTimeout
+    pub ack_wait: Option<std::time::Duration>,
 }
 
 impl Default for EndpointConfig {
@@ -39,6 +46,7 @@ impl Default for EndpointConfig {
             auto_options: true,
             auto_trying: true,
             max_transactions: 100_000,
+            ack_wait: None,
         }
     }
 }

@@ -239,8 +239,9 @@ impl Endpoint {
     }
 
     /// UAS: answer with 200 (SDP answer, or offer for a late-offer INVITE). The 2xx is
-    /// retransmitted until the ACK comes ([`Event::CallAcked`]) or 64*T1 passes (then BYE
-    /// and [`Event::CallTerminated`] with [`TerminationReason::AckTimeout`]).
+    /// retransmitted until the ACK comes ([`Event::CallAcked`]) or the ACK wait passes
+    /// (`EndpointConfig::ack_wait`, by default 64*T1; then BYE and
+    /// [`Event::CallTerminated`] with [`TerminationReason::AckTimeout`]).
     pub fn accept(
         &mut self,
         now: Instant,
@@ -271,7 +272,11 @@ impl Endpoint {
             _ => None,
         };
         let t1 = self.config.timers.t1;
-        let give_up = now + self.config.timers.t1x64();
+        let give_up = now
+            + self
+                .config
+                .ack_wait
+                .unwrap_or_else(|| self.config.timers.t1x64());
         let Some(c) = self.calls.get_mut(&call) else {
             return;
         };
