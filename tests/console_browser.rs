@@ -69,6 +69,8 @@ async fn the_desk_is_hidden_before_log_in_and_cleared_after_log_out() {
     )
     .await;
     b.screenshot("operator-pop-1366").await;
+    b.until("the title flashes", "document.title.includes('【来电】')")
+        .await;
     b.click("#logout").await;
     b.until(
         "the log-in form after 退出",
@@ -418,5 +420,51 @@ async fn a_voice_message_is_marked_handled() {
         !ids.contains(&id.as_str().unwrap_or_default().to_string()),
         "still open: {ids:?}"
     );
+    b.finish(&[]).await;
+}
+
+/// A block captain opens on their follow-up list (households a group call did not reach)
+/// and marks one visited with a note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captain_closes_a_follow_up() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("captain", "demo-captain").await;
+    b.until(
+        "the follow-up list first",
+        "!document.querySelector('#followup-screen').hidden && document.querySelectorAll('#followup-list tr[data-followup]').length > 0",
+    )
+    .await;
+    let id = b
+        .js(
+            "return document.querySelector('#followup-list tr[data-followup]').dataset.followup;",
+            vec![],
+        )
+        .await;
+    let id = id.as_str().expect("follow-up id").to_string();
+    let row = format!("#followup-list tr[data-followup='{id}']");
+    b.fill(&format!("{row} input.note"), "已上门告知").await;
+    b.click(&format!("{row} button.close-followup")).await;
+    b.until(
+        "the row marked 已回访",
+        &format!("document.querySelector(\"{row}\").classList.contains('done')"),
+    )
+    .await;
+    let token = server.token("captain", "demo-captain");
+    let (_, body) = support::http_get(server.http, "/api/follow-ups", Some(&token));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let done = v["follow_ups"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|f| f["id"].as_i64().map(|n| n.to_string()) == Some(id.clone()))
+        })
+        .map(|f| f["done"].clone());
+    assert_eq!(
+        done,
+        Some(serde_json::Value::Bool(true)),
+        "closed on the server"
+    );
+    b.screenshot("captain-followups-1366").await;
     b.finish(&[]).await;
 }

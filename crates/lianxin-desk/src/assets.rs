@@ -51,10 +51,12 @@ const ASSETS: &[Asset] = &[
     asset!("js/campaign_labels.js", JS),
     asset!("js/campaigns.js", JS),
     asset!("js/dom.js", JS),
+    asset!("js/followups.js", JS),
     asset!("js/household.js", JS),
     asset!("js/login.js", JS),
     asset!("js/main.js", JS),
     asset!("js/operators.js", JS),
+    asset!("js/ring.js", JS),
     asset!("js/socket.js", JS),
     asset!("js/voicemail.js", JS),
 ];

@@ -9,6 +9,8 @@ import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls } from "./calls.js
 import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicemail.js";
 import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
+import { openFollowUps, clearFollowUps } from "./followups.js";
+import { ring } from "./ring.js";
 
 let me = null;
 const APP = "连心社区热线";
@@ -21,6 +23,7 @@ const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].
 /** 显示一个屏（有几个屏时上方有切换按钮）。 */
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
+  if (id === "followup-screen") openFollowUps();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -38,7 +41,7 @@ function showLogin(msg) {
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
-  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns();
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -56,7 +59,9 @@ function startDesk(staff) {
   $("vm-section").hidden = !calls;
   $("ops").hidden = !watches;
   $("desk").classList.toggle("single", !calls && !watches);
-  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null].filter(Boolean);
+  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
+  // 包片主任先看回访名单。
+  if (staff.role === "captain") screens.unshift(screens.pop());
   for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
   $("tabs").hidden = screens.length < 2;
   showScreen(screens[0] || "calls-screen");
@@ -95,7 +100,7 @@ function handle(m) {
       break;
     case "error": toast(m.message || "操作失败"); break;
     default:
-      if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) flashTitle(); }
+      if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) { flashTitle(); ring(); } }
       else if (String(m.type).startsWith("campaign.")) onCampaignMessage(m);
       break; // pong 以及以后版本的新消息
   }
