@@ -111,6 +111,8 @@ for (const b of document.querySelectorAll("#states button")) {
   b.addEventListener("click", () => send({ type: "state.set", state: b.dataset.state }));
 }
 $("logout").addEventListener("click", async () => {
+  // 先断开：服务器在退出时关闭连接，断线后的会话检查（401）就不必发了。
+  disconnect();
   try { await api("POST", "/api/logout"); } catch (e) { /* 无论如何都退出 */ }
   showLogin("已退出");
 });
