@@ -46,17 +46,7 @@ impl Server {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("test dir");
-        let db = dir.join("demo.db");
-        let status = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-            .env_remove("LIANXIN_DB")
-            .env_remove("LIANXIN_CONFIG")
-            .arg("--db")
-            .arg(&db)
-            .args(["demo-data", "--households", "300"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run lianxin demo-data");
-        assert!(status.success(), "demo-data failed");
+        let db = support::demo_database(&dir, 300);
         let config = dir.join("lianxin.toml");
         std::fs::write(
             &config,

@@ -14,6 +14,23 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 /// A free UDP+TCP port on 127.0.0.1 (both protocols checked).
+/// Builds `dir/demo.db`, a demo community of `households` households, with the real
+/// binary (`lianxin demo-data`), ignoring any `LIANXIN_DB`/`LIANXIN_CONFIG` of the caller.
+pub fn demo_database(dir: &Path, households: u32) -> PathBuf {
+    let db = dir.join("demo.db");
+    let status = Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .env_remove("LIANXIN_DB")
+        .env_remove("LIANXIN_CONFIG")
+        .arg("--db")
+        .arg(&db)
+        .args(["demo-data", "--households", &households.to_string()])
+        .stdout(Stdio::null())
+        .status()
+        .expect("run lianxin demo-data");
+    assert!(status.success(), "demo-data failed");
+    db
+}
+
 pub fn free_port() -> u16 {
     for _ in 0..200 {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
