@@ -26,6 +26,8 @@
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm.
+//! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
+//!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
 //!
 //! # What it is not
 //! No SIP, RTP, HTTP or JSON wire formats. Blocking calls: async callers use
@@ -54,6 +56,8 @@ pub mod request_stage;
 pub mod requests;
 pub mod screen;
 pub mod staff;
+pub mod stats;
+pub mod stats_people;
 pub mod visits;
 
 mod db;
@@ -86,6 +90,10 @@ pub use requests::{
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{
     generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
+};
+pub use stats::{Period, RequestBy, RequestFigures, RequestReport};
+pub use stats_people::{
+    BlockPopulation, GroupPopulation, PopulationReport, VisitReport, VisitorFigures,
 };
 
 /// Everything that can go wrong in the store.
@@ -146,5 +154,7 @@ mod campaign_tests;
 mod request_rules_tests;
 #[cfg(test)]
 mod request_tests;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;
