@@ -39,6 +39,9 @@ fn cst_ms(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis() - 8 * 3_600_000
 }
 
+/// group, count, closed, by deadline, satisfied, not satisfied, average ms to close.
+type SqlRow = (String, i64, f64, f64, f64, f64, Option<f64>);
+
 const KEYS: [(RequestBy, &str); 5] = [
     (
         RequestBy::Category,
@@ -77,7 +80,7 @@ fn check_requests(s: &Store, c: &Connection, from: NaiveDate, to: NaiveDate, cap
              GROUP BY 1 ORDER BY 2 DESC, 1"
         );
         let mut st = c.prepare(&sql).unwrap();
-        let want: Vec<(String, i64, f64, f64, f64, f64, Option<f64>)> = st
+        let want: Vec<SqlRow> = st
             .query_map([], |r| {
                 Ok((
                     r.get(0)?,
