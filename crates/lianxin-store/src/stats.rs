@@ -135,7 +135,8 @@ pub struct RequestFigures {
     pub closed_by_deadline: i64,
     /// `closed_by_deadline / count` (0 when empty).
     pub share_closed_by_deadline: f64,
-    /// Average hours from creation to closing of the closed ones.
+    /// Average hours from creation to closing of the closed ones (two decimals; shares
+    /// and rates have four).
     pub avg_hours_to_close: Option<f64>,
     /// 90th percentile (nearest rank) of the same.
     pub p90_hours_to_close: Option<f64>,
@@ -197,9 +198,9 @@ impl Acc {
     fn figures(mut self, group: String) -> RequestFigures {
         self.close_ms.sort_unstable();
         let n = self.close_ms.len();
-        let hours = |v: i64| v as f64 / 3_600_000.0;
-        let avg = (n > 0).then(|| hours(self.close_ms.iter().sum::<i64>()) / n as f64);
-        let p90 = percentile(&self.close_ms, 0.9).map(hours);
+        let hours = |v: f64| round_to(v / 3_600_000.0, 2);
+        let avg = (n > 0).then(|| hours(self.close_ms.iter().sum::<i64>() as f64 / n as f64));
+        let p90 = percentile(&self.close_ms, 0.9).map(|v| hours(v as f64));
         let rated = self.satisfied + self.not_satisfied;
         RequestFigures {
             group,
@@ -216,13 +217,20 @@ impl Acc {
     }
 }
 
-/// `a / b`, 0 when `b` is 0.
+/// `a / b` to four decimals, 0 when `b` is 0.
 pub(crate) fn ratio(a: i64, b: i64) -> f64 {
     if b == 0 {
         0.0
     } else {
-        a as f64 / b as f64
+        round_to(a as f64 / b as f64, 4)
     }
+}
+
+/// `v` rounded to `places` decimals: figures for people, and short enough that JSON
+/// and CSV readers get back exactly the number the store computed.
+pub fn round_to(v: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (v * f).round() / f
 }
 
 /// Nearest-rank percentile of sorted values.
