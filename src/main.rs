@@ -14,6 +14,7 @@ mod fd_budget;
 mod liveness;
 mod lookup;
 mod memory;
+mod report;
 mod request;
 mod serve;
 mod staff;
@@ -115,6 +116,12 @@ enum Command {
     Request {
         #[command(subcommand)]
         command: request::RequestCommand,
+    },
+    /// Statistics (盘点) from the database over a period of China days: requests,
+    /// visits, population, as a table, CSV or JSON.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
     },
 }
 
@@ -309,6 +316,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             staff::run(&store, &command)?;
         }
         Command::Request { command } => request::run(&env.open_existing()?, &command)?,
+        Command::Report { command } => report::run(&env.open_existing()?, &command)?,
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             rt.block_on(console::run(&args))?;
