@@ -19,6 +19,7 @@ mod request;
 mod serve;
 mod staff;
 mod table;
+mod unit_search;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -79,10 +80,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search households by member name, address, household code or phone number.
+    /// Search households by member name, address, household code or phone number
+    /// (with --units: resident units by name, address, open jobs or number).
     Search {
-        /// Text to look for (e.g. 范先翔, 内务部街27, NW000000).
+        /// Text to look for (e.g. 范先翔, 内务部街27, NW000000; with --units: 招聘).
         text: String,
+        /// Search resident units (驻区单位) instead of households.
+        #[arg(long)]
+        units: bool,
         /// At most this many households.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -294,7 +299,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", lookup::render(&pop));
             }
         }
-        Command::Search { text, limit, json } => {
+        Command::Search {
+            text,
+            units: true,
+            limit,
+            json,
+        } => {
+            let found = env.open_existing()?.search_units(&text, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                print!("{}", unit_search::render(&found));
+            }
+        }
+        Command::Search {
+            text, limit, json, ..
+        } => {
             let store = env.open_existing()?;
             let hits = store.search_households(&text, limit)?;
             if json {

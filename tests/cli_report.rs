@@ -1,7 +1,7 @@
 //! `lianxin report` against a demo database (issue 11): CSV with one row per group and a
 //! `count` column equal to the store's figures (themselves checked against direct SQL
 //! in the store's tests), every request counted once over the whole history, population
-//! by block and by phone group, and bad arguments refused.
+//! by block and by phone group, bad arguments refused; `lianxin search --units`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -134,6 +134,13 @@ fn reports_as_csv_equal_the_store() {
         &["report", "visits", "--from", from, "--to", to, "--csv"],
     );
     assert!(visits.starts_with("visitor,count,"), "{visits}");
+
+    let units = ok(&db, &["search", "--units", "招聘"]);
+    assert!(
+        units.contains("物美超市朝阳门店") && units.contains("朝阳门南小街88号"),
+        "{units}"
+    );
+    assert!(!units.contains("北京二中"), "{units}");
 
     for bad in [
         vec!["report", "requests", "--from", "2026-02-30", "--to", to],

@@ -185,6 +185,11 @@ pub trait Directory: Send + Sync + 'static {
     fn reports(&self) -> Option<&dyn crate::report_store::ReportStore> {
         None
     }
+
+    /// The database side of resident units (without it `GET /api/units` answers 503).
+    fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

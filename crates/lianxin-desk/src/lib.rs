@@ -125,8 +125,11 @@ mod store;
 mod store_campaigns;
 mod store_reports;
 mod store_requests;
+mod store_units;
 mod throttle;
 mod ticket;
+mod unit_api;
+pub mod unit_store;
 mod voice_request_api;
 mod ws;
 
@@ -151,6 +154,7 @@ pub use report_store::ReportStore;
 pub use request_store::{RequestError, RequestStore, VoiceDraft};
 pub use server::{Desk, DeskHandle, DeskStats};
 pub use throttle::ThrottlePolicy;
+pub use unit_store::UnitStore;
 
 /// The store's own types, which consoles see as they serialize: a staff member's role, a
 /// household search hit and how a call ended (one definition each, in `lianxin-store`).

@@ -120,6 +120,10 @@ impl Directory for Store {
     fn reports(&self) -> Option<&dyn crate::report_store::ReportStore> {
         Some(self)
     }
+
+    fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

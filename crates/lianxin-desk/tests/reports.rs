@@ -1,6 +1,7 @@
 //! The statistics endpoints over real HTTP on the demo community (`docs/desk-protocol.md`
 //! §11): the JSON equals the store's report, a captain gets their blocks' figures only,
-//! an operator is refused, bad dates and groupings are 400s naming the field.
+//! an operator is refused, bad dates and groupings are 400s naming the field; resident
+//! units found by jobs and number (`GET /api/units`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -165,5 +166,22 @@ async fn reports_match_the_store_and_are_role_checked() {
         );
     }
     let (status, _) = request(addr, "GET", "/api/reports/visits", None, Vec::new()).await;
+    assert_eq!(status, 401);
+
+    // Resident units: every role, by jobs, name or number.
+    let (status, v) = get(addr, "/api/units?q=%E6%8B%9B%E8%81%98", &op).await; // 招聘
+    assert_eq!(status, 200, "{v}");
+    let units = v["units"].as_array().unwrap();
+    assert!(units.len() > 3, "{v}");
+    assert!(units
+        .iter()
+        .all(|u| u["jobs"].as_str().unwrap().contains("招聘")));
+    let (status, v) = get(addr, "/api/units?q=65138800", &cap).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["units"][0]["name"], "物美超市朝阳门店");
+    assert_eq!(v["units"][0]["address"], "朝阳门南小街88号");
+    let (status, v) = get(addr, "/api/units?q=x&limit=0", &op).await;
+    assert_eq!((status, v["field"].as_str()), (400, Some("limit")), "{v}");
+    let (status, _) = request(addr, "GET", "/api/units", None, Vec::new()).await;
     assert_eq!(status, 401);
 }

@@ -26,6 +26,7 @@
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm.
+//! - [`units`]: resident units (驻区单位) searched by name, address, jobs or number.
 //! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
 //!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
 //!
@@ -58,6 +59,7 @@ pub mod screen;
 pub mod staff;
 pub mod stats;
 pub mod stats_people;
+pub mod units;
 pub mod visits;
 
 mod db;
@@ -95,6 +97,7 @@ pub use stats::{Period, RequestBy, RequestFigures, RequestReport};
 pub use stats_people::{
     BlockPopulation, GroupPopulation, PopulationReport, VisitReport, VisitorFigures,
 };
+pub use units::Unit;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
