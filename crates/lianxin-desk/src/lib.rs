@@ -118,6 +118,7 @@ mod request_config_api;
 mod request_http;
 mod request_reads;
 mod request_routes;
+mod request_sheet;
 pub mod request_store;
 mod server;
 mod session;

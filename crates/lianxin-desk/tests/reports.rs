@@ -184,4 +184,51 @@ async fn reports_match_the_store_and_are_role_checked() {
     assert_eq!((status, v["field"].as_str()), (400, Some("limit")), "{v}");
     let (status, _) = request(addr, "GET", "/api/units", None, Vec::new()).await;
     assert_eq!(status, 401);
+
+    // The printable task sheet of a closed demo request with feedback.
+    let r = store
+        .list_requests(
+            &lianxin_store::RequestFilter {
+                limit: 500,
+                ..Default::default()
+            },
+            now,
+        )
+        .unwrap()
+        .into_iter()
+        .find(|r| r.feedback_result.is_some())
+        .expect("a request with feedback");
+    let html = sheet(addr, r.id, &sup).await;
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("size:A4"),
+        "{html}"
+    );
+    assert!(html.contains("任务单") && html.contains(&format!("第 {} 号", r.id)));
+    assert!(html.contains("回访反馈") && html.contains("办理经过"));
+    assert!(html.contains(&r.content));
+    let (status, v) = get(addr, "/api/requests/999999/sheet", &sup).await;
+    assert_eq!((status, v["field"].as_str()), (404, Some("id")), "{v}");
+}
+
+async fn sheet(addr: SocketAddr, id: i64, token: &str) -> String {
+    let s = TcpStream::connect(addr).await.unwrap();
+    let (mut rd, mut wr) = s.into_split();
+    let head = format!(
+        "GET /api/requests/{id}/sheet HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    wr.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    timeout(WAIT, rd.read_to_end(&mut raw))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    body.to_owned()
 }
