@@ -14,10 +14,12 @@ mod fd_budget;
 mod liveness;
 mod lookup;
 mod memory;
+mod report;
 mod request;
 mod serve;
 mod staff;
 mod table;
+mod unit_search;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -78,10 +80,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Search households by member name, address, household code or phone number.
+    /// Search households by member name, address, household code or phone number
+    /// (with --units: resident units by name, address, open jobs or number).
     Search {
-        /// Text to look for (e.g. 范先翔, 内务部街27, NW000000).
+        /// Text to look for (e.g. 范先翔, 内务部街27, NW000000; with --units: 招聘).
         text: String,
+        /// Search resident units (驻区单位) instead of households.
+        #[arg(long)]
+        units: bool,
         /// At most this many households.
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -115,6 +121,12 @@ enum Command {
     Request {
         #[command(subcommand)]
         command: request::RequestCommand,
+    },
+    /// Statistics (盘点) from the database over a period of China days: requests,
+    /// visits, population, as a table, CSV or JSON.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
     },
 }
 
@@ -287,7 +299,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print!("{}", lookup::render(&pop));
             }
         }
-        Command::Search { text, limit, json } => {
+        Command::Search {
+            text,
+            units: true,
+            limit,
+            json,
+        } => {
+            let found = env.open_existing()?.search_units(&text, limit)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&found)?);
+            } else {
+                print!("{}", unit_search::render(&found));
+            }
+        }
+        Command::Search {
+            text, limit, json, ..
+        } => {
             let store = env.open_existing()?;
             let hits = store.search_households(&text, limit)?;
             if json {
@@ -309,6 +336,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             staff::run(&store, &command)?;
         }
         Command::Request { command } => request::run(&env.open_existing()?, &command)?,
+        Command::Report { command } => report::run(&env.open_existing()?, &command)?,
         Command::Console(args) => {
             let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             rt.block_on(console::run(&args))?;

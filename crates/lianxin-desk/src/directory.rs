@@ -180,6 +180,16 @@ pub trait Directory: Send + Sync + 'static {
     fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
         None
     }
+
+    /// The database side of the statistics (without it the report endpoints answer 503).
+    fn reports(&self) -> Option<&dyn crate::report_store::ReportStore> {
+        None
+    }
+
+    /// The database side of resident units (without it `GET /api/units` answers 503).
+    fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

@@ -71,6 +71,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
         .merge(crate::request_routes::routes())
+        .merge(crate::report_api::routes())
+        .merge(crate::unit_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

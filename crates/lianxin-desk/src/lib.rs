@@ -109,6 +109,8 @@ mod listener;
 mod notice_api;
 mod protocol;
 mod recheck;
+mod report_api;
+pub mod report_store;
 mod request_access;
 mod request_alarm;
 mod request_api;
@@ -116,14 +118,19 @@ mod request_config_api;
 mod request_http;
 mod request_reads;
 mod request_routes;
+mod request_sheet;
 pub mod request_store;
 mod server;
 mod session;
 mod store;
 mod store_campaigns;
+mod store_reports;
 mod store_requests;
+mod store_units;
 mod throttle;
 mod ticket;
+mod unit_api;
+pub mod unit_store;
 mod voice_request_api;
 mod ws;
 
@@ -144,9 +151,11 @@ pub use event::{
 pub use health::HealthProbe;
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
+pub use report_store::ReportStore;
 pub use request_store::{RequestError, RequestStore, VoiceDraft};
 pub use server::{Desk, DeskHandle, DeskStats};
 pub use throttle::ThrottlePolicy;
+pub use unit_store::UnitStore;
 
 /// The store's own types, which consoles see as they serialize: a staff member's role, a
 /// household search hit and how a call ended (one definition each, in `lianxin-store`).

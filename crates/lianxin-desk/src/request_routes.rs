@@ -18,6 +18,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             get(request_reads::list).post(request_api::create),
         )
         .route("/api/requests/{id}", get(request_reads::show))
+        .route("/api/requests/{id}/sheet", get(crate::request_sheet::sheet))
         .route("/api/requests/{id}/{action}", post(request_api::act))
         .route("/api/households/{id}", get(request_reads::household))
         .route(

@@ -116,6 +116,14 @@ impl Directory for Store {
     fn requests(&self) -> Option<&dyn crate::request_store::RequestStore> {
         Some(self)
     }
+
+    fn reports(&self) -> Option<&dyn crate::report_store::ReportStore> {
+        Some(self)
+    }
+
+    fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

@@ -26,6 +26,9 @@
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm.
+//! - [`units`]: resident units (驻区单位) searched by name, address, jobs or number.
+//! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
+//!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
 //!
 //! # What it is not
 //! No SIP, RTP, HTTP or JSON wire formats. Blocking calls: async callers use
@@ -54,6 +57,9 @@ pub mod request_stage;
 pub mod requests;
 pub mod screen;
 pub mod staff;
+pub mod stats;
+pub mod stats_people;
+pub mod units;
 pub mod visits;
 
 mod db;
@@ -87,6 +93,11 @@ pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{
     generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
 };
+pub use stats::{Period, RequestBy, RequestFigures, RequestReport};
+pub use stats_people::{
+    BlockPopulation, GroupPopulation, PopulationReport, VisitReport, VisitorFigures,
+};
+pub use units::Unit;
 
 /// Everything that can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -146,5 +157,7 @@ mod campaign_tests;
 mod request_rules_tests;
 #[cfg(test)]
 mod request_tests;
+#[cfg(test)]
+mod stats_tests;
 #[cfg(test)]
 mod tests;
