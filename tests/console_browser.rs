@@ -483,7 +483,13 @@ async fn a_call_from_a_unit_pops_the_unit() {
     )
     .await;
     let card = b.text("#calls .card").await;
-    assert!(!card.contains("未知来电"), "a unit is not an unknown caller: {card}");
-    assert!(card.contains("朝阳门南小街88号"), "the unit's address: {card}");
+    assert!(
+        !card.contains("未知来电"),
+        "a unit is not an unknown caller: {card}"
+    );
+    assert!(
+        card.contains("朝阳门南小街88号"),
+        "the unit's address: {card}"
+    );
     b.finish(&[]).await;
 }

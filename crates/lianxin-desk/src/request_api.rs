@@ -114,7 +114,8 @@ pub(crate) async fn act(
         action = kind,
         "request changed"
     );
-    app.hub.request_updated(&record, kind, Some(s.staff.id), previous);
+    app.hub
+        .request_updated(&record, kind, Some(s.staff.id), previous);
     Ok(Json(json!({ "request": record })))
 }
 
