@@ -11,6 +11,8 @@ import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
 import { ring } from "./ring.js";
+import { openStats, clearStats } from "./stats.js";
+import { superviseFrame, clearSupervisor } from "./supervisor.js";
 
 let me = null;
 const APP = "连心社区热线";
@@ -19,11 +21,13 @@ const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee
 let title = APP;
 const takesCalls = (role) => ["operator", "supervisor"].includes(role);
 const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
+const readsStats = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
 
 /** 显示一个屏（有几个屏时上方有切换按钮）。 */
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
+  if (id === "stats-screen") openStats();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -41,7 +45,7 @@ function showLogin(msg) {
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
-  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps();
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearStats(); clearSupervisor();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -62,6 +66,10 @@ function startDesk(staff) {
   const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
   // 包片主任先看回访名单。
   if (staff.role === "captain") screens.unshift(screens.pop());
+  if (readsStats(staff.role)) screens.push("stats-screen");
+  // 督导先看督导台；管理员也有督导台。
+  if (staff.role === "supervisor") screens.unshift("supervisor-screen");
+  if (staff.role === "admin") screens.push("supervisor-screen");
   for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
   $("tabs").hidden = screens.length < 2;
   showScreen(screens[0] || "calls-screen");
@@ -83,6 +91,7 @@ function flashTitle() {
 }
 
 function handle(m) {
+  superviseFrame(m);
   switch (m.type) {
     case "hello":
       me = m.staff; showState(m.state, m.on_duty);
