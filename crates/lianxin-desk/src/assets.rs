@@ -70,6 +70,19 @@ const ASSETS: &[Asset] = &[
     asset!("js/alarms.js", JS),
     asset!("js/live_calls.js", JS),
     asset!("js/supervisor.js", JS),
+    // S4-CR: requests, walk-in, captains, units.
+    asset!("js/call_request.js", JS),
+    asset!("js/captain.js", JS),
+    asset!("js/form_errors.js", JS),
+    asset!("js/household_search.js", JS),
+    asset!("js/print_sheet.js", JS),
+    asset!("js/request_detail.js", JS),
+    asset!("js/request_form.js", JS),
+    asset!("js/request_labels.js", JS),
+    asset!("js/requests.js", JS),
+    asset!("js/units.js", JS),
+    asset!("js/voice_request.js", JS),
+    asset!("js/walkin.js", JS),
 ];
 
 /// What the page may load and connect to: this server only (`'self'` covers its

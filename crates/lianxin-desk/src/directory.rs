@@ -190,6 +190,12 @@ pub trait Directory: Send + Sync + 'static {
     fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
         None
     }
+
+    /// The database side of home visits and the work log (without it the visit
+    /// endpoints answer 503).
+    fn visits(&self) -> Option<&dyn crate::visit_store::VisitStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

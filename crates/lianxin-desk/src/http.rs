@@ -73,6 +73,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::request_routes::routes())
         .merge(crate::report_api::routes())
         .merge(crate::unit_api::routes())
+        .merge(crate::visit_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -76,7 +76,8 @@
 //!   → draft request, handled): the endpoints, routed by `request_routes`, sharing
 //!   `request_http`; `request_access`: who sees what and receives which frames;
 //!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
-//!   "now" of requests.
+//!   "now" of requests. Visits and the work log: [`visit_store`] (`VisitStore`,
+//!   through `Directory::visits`; `store_visits` implements it) and `visit_api`.
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
@@ -127,10 +128,13 @@ mod store_campaigns;
 mod store_reports;
 mod store_requests;
 mod store_units;
+mod store_visits;
 mod throttle;
 mod ticket;
 mod unit_api;
 pub mod unit_store;
+mod visit_api;
+pub mod visit_store;
 mod voice_request_api;
 mod ws;
 

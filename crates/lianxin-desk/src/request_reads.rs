@@ -2,7 +2,7 @@
 //! (`GET /api/requests` with filters: mine, a household's, the orange and red ones, by
 //! stage or category), one request with its timeline, a household's card
 //! (`GET /api/households/{id}`: the walk-in clerk's and the visiting captain's view),
-//! and the category and department lists.
+//! the category and department lists, and whom a request can be assigned to.
 //!
 //! A captain sees only their block's requests and households and the requests assigned
 //! to them; everyone else sees all. Colours are computed at the desk's clock.
@@ -162,4 +162,21 @@ pub(crate) async fn departments(
     let active_only = !flag(&params, "all")?;
     let list = with_requests(&app, move |st| st.departments(active_only)).await?;
     Ok(Json(json!({ "departments": list })))
+}
+
+/// `GET /api/assignees`: every active staff member a request can be assigned to, with
+/// the Chinese name of their role.
+pub(crate) async fn assignees(
+    State(app): State<Arc<App>>,
+    Authed(_): Authed,
+) -> Result<Json<Value>, ApiError> {
+    let list = with_requests(&app, |st| st.assignees()).await?;
+    let list: Vec<Value> = list
+        .into_iter()
+        .map(|a| {
+            json!({"id": a.id, "display_name": a.display_name, "role": a.role,
+                   "role_label": a.role.label_zh()})
+        })
+        .collect();
+    Ok(Json(json!({ "assignees": list })))
 }

@@ -29,6 +29,7 @@ pub(crate) fn routes() -> Router<Arc<App>> {
             "/api/request-categories/{id}",
             put(request_config_api::update_category),
         )
+        .route("/api/assignees", get(request_reads::assignees))
         .route(
             "/api/departments",
             get(request_reads::departments).post(request_config_api::create_department),

@@ -14,8 +14,8 @@
 use chrono::{DateTime, Utc};
 use lianxin_store::request_rules::{Action, Actor, RequestRefused};
 use lianxin_store::{
-    Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail, RequestFilter,
-    RequestRecord,
+    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail,
+    RequestFilter, RequestRecord,
 };
 
 /// Why a request call failed.
@@ -134,6 +134,9 @@ pub trait RequestStore: Send + Sync {
     /// A household's card (members, numbers, history) at `now`.
     fn household(&self, id: i64, now: DateTime<Utc>)
         -> Result<Option<HouseholdCard>, RequestError>;
+
+    /// Every active staff member a request can be assigned to.
+    fn assignees(&self) -> Result<Vec<Assignee>, RequestError>;
 
     /// A voice message as a draft request needs it.
     fn voice_draft(&self, id: i64) -> Result<Option<VoiceDraft>, RequestError>;

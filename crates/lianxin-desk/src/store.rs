@@ -124,6 +124,10 @@ impl Directory for Store {
     fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
         Some(self)
     }
+
+    fn visits(&self) -> Option<&dyn crate::visit_store::VisitStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

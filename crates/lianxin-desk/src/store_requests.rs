@@ -6,13 +6,13 @@
 use chrono::{DateTime, Utc};
 use lianxin_store::request_rules::{Action, Actor};
 use lianxin_store::{
-    Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail, RequestFilter,
-    RequestRecord, Store, StoreError,
+    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail,
+    RequestFilter, RequestRecord, Store, StoreError,
 };
 
 use crate::request_store::{RequestError, RequestStore, VoiceDraft};
 
-fn map(e: StoreError) -> RequestError {
+pub(crate) fn map(e: StoreError) -> RequestError {
     match e {
         StoreError::Refused(r) => RequestError::Refused(r),
         StoreError::NotFound(_) => RequestError::NotFound { field: "id" },
@@ -119,6 +119,10 @@ impl RequestStore for Store {
         now: DateTime<Utc>,
     ) -> Result<Option<HouseholdCard>, RequestError> {
         Store::household(self, id, now).map_err(map)
+    }
+
+    fn assignees(&self) -> Result<Vec<Assignee>, RequestError> {
+        Store::assignees(self).map_err(map)
     }
 
     fn voice_draft(&self, id: i64) -> Result<Option<VoiceDraft>, RequestError> {

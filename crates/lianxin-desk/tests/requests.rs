@@ -722,6 +722,91 @@ async fn the_previous_responsible_hears_of_an_assign_away() {
     let (_, cap_id) = login(addr, "captain", "demo-captain").await;
     let (mine, _) = households(&w.store, cap_id);
     let mut op_ws = console(addr, &op).await;
+/// Whom a request can be assigned to: every active staff member, captains first, with
+/// their role in Chinese; a session is needed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_assignees_are_the_active_staff() {
+    let w = world().await;
+    let addr = w.addr();
+    let (op, _) = login(addr, "8001", "demo8001").await;
+    let (status, v) = call(addr, "GET", "/api/assignees", &op, Value::Null).await;
+    assert_eq!(status, 200, "{v}");
+    let list = v["assignees"].as_array().unwrap();
+    assert_eq!(list[0]["role"], "captain");
+    assert_eq!(list[0]["role_label"], "包片主任");
+    assert!(list.iter().any(|a| a["display_name"] == "李建国"));
+    assert!(list.iter().any(|a| a["role"] == "operator"));
+    let (status, _) = request(addr, "GET", "/api/assignees", None, Vec::new()).await;
+    assert_eq!(status, 401);
+}
+
+/// Home visits, the 民生信号灯 rhythm and the work log (§10.8): a captain sets a rhythm
+/// and records a visit (with a request raised on it) for their block only; the household
+/// is then no longer due; their visit log lists it; operators get 403; bad bodies name
+/// the field; the work log is everyone's own, everyone's only for managers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn captains_record_visits_and_keep_a_work_log() {
+    let w = world().await;
+    let addr = w.addr();
+    let (op, _) = login(addr, "8001", "demo8001").await;
+    let (cap, cap_id) = login(addr, "captain", "demo-captain").await;
+    let (cap2, _) = login(addr, "captain2", "demo-captain2").await;
+    let (sup, _) = login(addr, "super", "demo-super").await;
+    let (mine, theirs) = households(&w.store, cap_id);
+
+    // The rhythm: a captain's own household only; a bad value names the field.
+    let path = format!("/api/households/{mine}/visit-frequency");
+    assert_refused(
+        call(addr, "PUT", &path, &cap, json!({"frequency": "daily"})).await,
+        400,
+        "frequency",
+    );
+    assert_refused(
+        call(addr, "PUT", &path, &cap2, json!({"frequency": "weekly"})).await,
+        403,
+        "id",
+    );
+    assert_refused(
+        call(addr, "PUT", &path, &op, json!({"frequency": "weekly"})).await,
+        403,
+        "role",
+    );
+    assert_refused(
+        call(
+            addr,
+            "PUT",
+            "/api/households/999999/visit-frequency",
+            &sup,
+            json!({"frequency": "weekly"}),
+        )
+        .await,
+        404,
+        "id",
+    );
+    let (status, v) = call(addr, "PUT", &path, &cap, json!({"frequency": "weekly"})).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["frequency"], "weekly");
+    let (status, v) = call(addr, "GET", "/api/visits/due", &cap, Value::Null).await;
+    assert_eq!(status, 200, "{v}");
+    let due = v["visits_due"].as_array().unwrap();
+    assert!(due.iter().any(|d| d["household_id"] == mine), "{v}");
+    assert_refused(
+        call(addr, "GET", "/api/visits/due?captain=1", &cap, Value::Null).await,
+        403,
+        "captain",
+    );
+    let (status, v) = call(
+        addr,
+        "GET",
+        &format!("/api/visits/due?captain={cap_id}"),
+        &sup,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert!(!v["visits_due"].as_array().unwrap().is_empty());
+
+    // A visit with a request raised on it.
     let (status, v) = call(
         addr,
         "POST",
@@ -755,4 +840,172 @@ async fn the_previous_responsible_hears_of_an_assign_away() {
     .await;
     assert_eq!(status, 200);
     assert!(request_frames(&mut op_ws).await.is_empty());
+        &cap,
+        json!({"household_id": mine, "channel": "visit", "category_item": "养老服务",
+               "content": "老人想申请助餐"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let raised = v["request"]["id"].as_i64().unwrap();
+    for (body, field) in [
+        (json!({"notes": "x"}), "household_id"),
+        (json!({"household_id": mine, "mood": "good"}), "mood"),
+        (
+            json!({"household_id": mine, "request_ids": ["a"]}),
+            "request_ids",
+        ),
+        (
+            json!({"household_id": mine, "visited_at": "yesterday"}),
+            "visited_at",
+        ),
+    ] {
+        assert_refused(
+            call(addr, "POST", "/api/visits", &cap, body).await,
+            400,
+            field,
+        );
+    }
+    assert_refused(
+        call(
+            addr,
+            "POST",
+            "/api/visits",
+            &cap,
+            json!({"household_id": theirs, "notes": "x"}),
+        )
+        .await,
+        403,
+        "household_id",
+    );
+    assert_refused(
+        call(
+            addr,
+            "POST",
+            "/api/visits",
+            &op,
+            json!({"household_id": mine, "notes": "x"}),
+        )
+        .await,
+        403,
+        "role",
+    );
+    // A request of another household is refused, nothing recorded.
+    let (status, v) = call(
+        addr,
+        "POST",
+        "/api/visits",
+        &sup,
+        json!({"household_id": theirs, "request_ids": [raised]}),
+    )
+    .await;
+    assert_eq!(
+        (status, v["field"].clone()),
+        (400, json!("request_ids")),
+        "{v}"
+    );
+    let (status, v) = call(
+        addr,
+        "POST",
+        "/api/visits",
+        &cap,
+        json!({"household_id": mine, "notes": "老人身体不错，想申请助餐", "request_ids": [raised]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["visit"]["request_ids"], json!([raised]));
+    assert_eq!(v["visit"]["staff_id"], cap_id);
+    let (_, v) = call(addr, "GET", "/api/visits/due", &cap, Value::Null).await;
+    assert!(
+        !v["visits_due"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["household_id"] == mine),
+        "visited, so no longer due: {v}"
+    );
+    let (status, v) = call(addr, "GET", "/api/visits?days=7", &cap, Value::Null).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["visits"][0]["household_id"], mine);
+    assert!(v["visits"][0]["address"]
+        .as_str()
+        .is_some_and(|a| !a.is_empty()));
+    let (status, v) = call(
+        addr,
+        "GET",
+        &format!("/api/visits?household={mine}"),
+        &cap,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["frequency"], "weekly");
+    assert_eq!(v["visits"].as_array().unwrap().len(), 1);
+    assert_refused(
+        call(
+            addr,
+            "GET",
+            &format!("/api/visits?household={mine}"),
+            &cap2,
+            Value::Null,
+        )
+        .await,
+        403,
+        "household",
+    );
+    assert_refused(
+        call(addr, "GET", "/api/visits?days=0", &cap, Value::Null).await,
+        400,
+        "days",
+    );
+
+    // The work log.
+    assert_refused(
+        call(
+            addr,
+            "POST",
+            "/api/work-log",
+            &cap,
+            json!({"kind": "party", "text": "x"}),
+        )
+        .await,
+        400,
+        "kind",
+    );
+    assert_refused(
+        call(
+            addr,
+            "POST",
+            "/api/work-log",
+            &cap,
+            json!({"kind": "meeting", "text": " "}),
+        )
+        .await,
+        400,
+        "text",
+    );
+    let (status, v) = call(
+        addr,
+        "POST",
+        "/api/work-log",
+        &cap,
+        json!({"kind": "meeting", "text": "居委会例会"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["entry"]["kind"], "meeting");
+    let (_, v) = call(addr, "GET", "/api/work-log", &cap, Value::Null).await;
+    assert_eq!(v["entries"].as_array().unwrap().len(), 1, "{v}");
+    let (_, v) = call(addr, "GET", "/api/work-log", &cap2, Value::Null).await;
+    assert!(
+        v["entries"].as_array().unwrap().is_empty(),
+        "only one's own: {v}"
+    );
+    assert_refused(
+        call(addr, "GET", "/api/work-log?all=true", &cap2, Value::Null).await,
+        403,
+        "all",
+    );
+    let (status, v) = call(addr, "GET", "/api/work-log?all=true", &sup, Value::Null).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["entries"].as_array().unwrap().len(), 1, "{v}");
 }

@@ -83,7 +83,7 @@ pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
-pub use request_config::{Category, Department};
+pub use request_config::{Assignee, Category, Department};
 pub use request_rules::{Action, Actor, DepartmentRef, RequestRefused, RequestState};
 pub use request_stage::{Channel, FeedbackResult, Stage};
 pub use requests::{

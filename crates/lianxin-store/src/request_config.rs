@@ -1,6 +1,6 @@
 //! The lists requests are filed under: categories ("某一项.某一类" with their default
 //! alarm thresholds) and the street office's departments (with the days they have to
-//! answer). Everyone reads them; only supervisors and admins (and the command line)
+//! answer); and the people a request can be handed to (every active staff member). Everyone reads them; only supervisors and admins (and the command line)
 //! change them, audited. Nothing is ever deleted: a retired entry is made inactive, so
 //! old requests keep their category and department.
 
@@ -39,6 +39,17 @@ pub struct Department {
     pub answer_days: i64,
     /// Offered for escalation.
     pub active: bool,
+}
+
+/// A staff member a request can be assigned to (an active account).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignee {
+    /// Staff id.
+    pub id: i64,
+    /// Name shown on consoles.
+    pub display_name: String,
+    /// Role.
+    pub role: crate::Role,
 }
 
 fn manager(actor: &Actor) -> Result<()> {
@@ -179,6 +190,36 @@ impl Store {
             )?;
             let rows = st.query_map([active_only as i64], department_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Every active staff member, by role (captains first) and id: whom a request can
+    /// be assigned to.
+    pub fn assignees(&self) -> Result<Vec<Assignee>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, display_name, role FROM staff WHERE active = 1
+                 ORDER BY CASE role WHEN 'captain' THEN 0 WHEN 'committee' THEN 1 ELSE 2 END, id",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, display_name, role) = row?;
+                if let Some(role) = crate::Role::parse(&role) {
+                    out.push(Assignee {
+                        id,
+                        display_name,
+                        role,
+                    });
+                }
+            }
+            Ok(out)
         })
     }
 

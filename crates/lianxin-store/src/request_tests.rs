@@ -530,6 +530,22 @@ fn visits_work_log_and_visits_due() {
     );
     let visits = w.s.visits(w.mine).unwrap();
     assert_eq!((visits[0].id, visits[0].request_ids.clone()), (v, vec![id]));
+    assert!(!visits[0].address.is_empty());
+    let log =
+        w.s.visits_by(w.captain, now() - Duration::days(30), now(), 10)
+            .unwrap();
+    assert_eq!(log, visits, "the captain's visit log");
+    assert!(w
+        .s
+        .visits_by(w.captain, now(), now() + Duration::days(1), 10)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        w.s.visit_frequency(w.mine).unwrap(),
+        Some(Some(VisitFrequency::Weekly))
+    );
+    assert_eq!(w.s.visit_frequency(w.theirs).unwrap(), Some(None));
+    assert_eq!(w.s.visit_frequency(999_999).unwrap(), None);
     assert!(w
         .s
         .create_visit(w.theirs, now(), "", &[id], &cap, now())

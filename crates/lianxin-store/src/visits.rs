@@ -2,7 +2,8 @@
 //! of each household, with the "visits due" list of a captain (seed 001: one community
 //! recorded 3,862 visits and 475 work-log entries in four months).
 //!
-//! Schema and store API only; the console screens come later. Writes are audited.
+//! Schema and store API (the desk serves it in `visit_api`, the captains' workbench shows
+//! it). Writes are audited.
 
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -62,6 +63,8 @@ pub struct Visit {
     pub id: i64,
     /// Household visited.
     pub household_id: i64,
+    /// Its address.
+    pub address: String,
     /// Who visited.
     pub staff_id: Option<i64>,
     /// When.
@@ -133,6 +136,42 @@ pub struct VisitDue {
     pub last_visit: Option<DateTime<Utc>>,
 }
 
+/// The columns [`visit_row`] reads, with the household's address.
+const VISIT_SELECT: &str = "SELECT v.id, v.household_id, v.staff_id, v.visited_ms, v.notes,
+        h.street, h.number, h.building, h.unit, h.room
+     FROM visits v JOIN households h ON h.id = v.household_id";
+
+fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: r.get(0)?,
+        household_id: r.get(1)?,
+        address: format_address(
+            &r.get::<_, String>(5)?,
+            &r.get::<_, String>(6)?,
+            &r.get::<_, String>(7)?,
+            &r.get::<_, String>(8)?,
+            &r.get::<_, String>(9)?,
+        ),
+        staff_id: r.get(2)?,
+        visited_at: from_ms(r.get(3)?),
+        notes: r.get(4)?,
+        request_ids: Vec::new(),
+    })
+}
+
+/// Fills in the requests raised on each visit.
+fn with_requests(c: &rusqlite::Connection, mut visits: Vec<Visit>) -> Result<Vec<Visit>> {
+    let mut st = c.prepare_cached(
+        "SELECT request_id FROM visit_requests WHERE visit_id = ?1 ORDER BY request_id",
+    )?;
+    for v in &mut visits {
+        v.request_ids = st
+            .query_map([v.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<i64>>>()?;
+    }
+    Ok(visits)
+}
+
 impl Store {
     /// Records a home visit by `actor` (with the requests raised on it); returns its id.
     pub fn create_visit(
@@ -176,31 +215,46 @@ impl Store {
     /// A household's visits, newest first.
     pub fn visits(&self, household_id: i64) -> Result<Vec<Visit>> {
         self.read_snapshot(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT id, household_id, staff_id, visited_ms, notes FROM visits
-                 WHERE household_id = ?1 ORDER BY visited_ms DESC, id DESC",
-            )?;
-            let mut visits = st
-                .query_map([household_id], |r| {
-                    Ok(Visit {
-                        id: r.get(0)?,
-                        household_id: r.get(1)?,
-                        staff_id: r.get(2)?,
-                        visited_at: from_ms(r.get(3)?),
-                        notes: r.get(4)?,
-                        request_ids: Vec::new(),
-                    })
-                })?
+            let mut st = c.prepare_cached(&format!(
+                "{VISIT_SELECT} WHERE v.household_id = ?1 ORDER BY v.visited_ms DESC, v.id DESC"
+            ))?;
+            let visits = st
+                .query_map([household_id], visit_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut st = c.prepare_cached(
-                "SELECT request_id FROM visit_requests WHERE visit_id = ?1 ORDER BY request_id",
-            )?;
-            for v in &mut visits {
-                v.request_ids = st
-                    .query_map([v.id], |r| r.get(0))?
-                    .collect::<rusqlite::Result<Vec<i64>>>()?;
-            }
-            Ok(visits)
+            with_requests(c, visits)
+        })
+    }
+
+    /// The visits `staff_id` made between `from` and `to`, newest first, at most `limit`
+    /// (a captain's visit log).
+    pub fn visits_by(
+        &self,
+        staff_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Visit>> {
+        self.read_snapshot(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "{VISIT_SELECT} WHERE v.staff_id = ?1 AND v.visited_ms >= ?2 AND v.visited_ms < ?3
+                 ORDER BY v.visited_ms DESC, v.id DESC LIMIT ?4"
+            ))?;
+            let visits = st
+                .query_map(params![staff_id, ms(from), ms(to), limit as i64], visit_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            with_requests(c, visits)
+        })
+    }
+
+    /// A household's visit rhythm: `None` if there is no such household, `Some(None)`
+    /// if it has no fixed rhythm.
+    pub fn visit_frequency(&self, household_id: i64) -> Result<Option<Option<VisitFrequency>>> {
+        self.read(|c| {
+            let f: Option<Option<String>> = c
+                .prepare_cached("SELECT visit_frequency FROM households WHERE id = ?1")?
+                .query_row([household_id], |r| r.get(0))
+                .optional()?;
+            Ok(f.map(|f| f.as_deref().and_then(VisitFrequency::parse)))
         })
     }
 

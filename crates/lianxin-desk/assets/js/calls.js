@@ -5,6 +5,7 @@
 import { api } from "./api.js";
 import { $, el, fmt, toast, OUTCOME_LABEL } from "./dom.js";
 import { household, householdSummary, unitCard } from "./household.js";
+import { callRequest } from "./call_request.js";
 
 /** call_id → { c: 来电资料, node: 卡片元素 } */
 const calls = new Map();
@@ -99,9 +100,10 @@ function card(c) {
   const units = Array.isArray(pop.units) ? pop.units : [];
   for (const u of units) body.append(unitCard(u));
   if (!matches.length && !units.length) body.append(unknownCaller(c, pop));
+  if (!matches.length) body.append(callRequest(c, null));
   else {
     if (matches.length > 1) body.append(el("p", { class: "muted" }, "该号码登记在 " + matches.length + " 户名下，请核对来电人身份。"));
-    for (const h of matches) body.append(household(h));
+    for (const h of matches) body.append(household(h), callRequest(c, h));
   }
   const node = el("div", { class: "card " + (c.status || ""), "data-call": c.call_id }, head, body);
   if (c.status === "ended") head.append(el("button", { class: "close", onclick: () => remove(c.call_id) }, "关闭"));

@@ -13,6 +13,11 @@ import { openFollowUps, clearFollowUps } from "./followups.js";
 import { ring } from "./ring.js";
 import { openStats, clearStats } from "./stats.js";
 import { superviseFrame, clearSupervisor } from "./supervisor.js";
+import { startRequests, openRequestList, onRequestFrame, clearRequests } from "./requests.js";
+import { openWalkIn, clearWalkIn } from "./walkin.js";
+import { openCaptain, clearCaptain } from "./captain.js";
+import { openUnits, clearUnits } from "./units.js";
+import { forgetCategories } from "./request_form.js";
 
 let me = null;
 const APP = "连心社区热线";
@@ -28,6 +33,10 @@ function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
   if (id === "stats-screen") openStats();
+  if (id === "requests-screen") openRequestList();
+  if (id === "walkin-screen") openWalkIn();
+  if (id === "captain-screen") openCaptain(me);
+  if (id === "units-screen") openUnits();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -46,6 +55,7 @@ function showLogin(msg) {
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
   clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearStats(); clearSupervisor();
+  clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -70,6 +80,12 @@ function startDesk(staff) {
   // 督导先看督导台；管理员也有督导台。
   if (staff.role === "supervisor") screens.unshift("supervisor-screen");
   if (staff.role === "admin") screens.push("supervisor-screen");
+  // 诉求、来访登记（值班员、居委会）、包片工作台（包片主任）、驻区单位。
+  screens.push("requests-screen");
+  if (["operator", "committee"].includes(staff.role)) screens.push("walkin-screen");
+  if (staff.role === "captain") screens.splice(1, 0, "captain-screen");
+  screens.push("units-screen");
+  startRequests(staff);
   for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
   $("tabs").hidden = screens.length < 2;
   showScreen(screens[0] || "calls-screen");
@@ -111,6 +127,7 @@ function handle(m) {
     default:
       if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) { flashTitle(); ring(); } }
       else if (String(m.type).startsWith("campaign.")) onCampaignMessage(m);
+      else if (String(m.type).startsWith("request.")) onRequestFrame(m);
       break; // pong 以及以后版本的新消息
   }
 }

@@ -3,6 +3,7 @@
 
 import { api, fetchBlob } from "./api.js";
 import { $, el, fmt, toast } from "./dom.js";
+import { voiceRequestButton } from "./voice_request.js";
 
 /** 从服务器载入未处理的留言。 */
 export async function loadVoiceMessages() {
@@ -27,6 +28,7 @@ export function addVoiceMessage(v, fresh) {
     el("div", {}, el("b", {}, v.caller_raw || "未显示号码"), " ", el("span", { class: "muted" }, fmt(v.received_at) + " · " + v.duration_s + " 秒")),
     v.household_label ? el("div", { class: "muted" }, v.household_label) : null,
     el("div", { class: "vm-actions" }, audioPlayer(v.id), handledButton(v.id)));
+  item.querySelector(".vm-actions").append(voiceRequestButton(v.id, item, () => { item.remove(); if (!box.children.length) clearVoiceMessages(); }));
   if (fresh) { box.prepend(item); toast("收到新的语音留言"); } else box.append(item);
 }
 
