@@ -1,9 +1,10 @@
--- Lianxin database schema, version 3.
+-- Lianxin database schema, version 4.
 --
 -- The one source of truth for the schema: embedded into lianxin-store with include_str!
 -- and applied when PRAGMA user_version is 0. Older files are upgraded in place by the
 -- numbered migrations in crates/lianxin-store/src/migrations/ (v2.sql: group-call
--- campaigns; v3.sql: requests tracked to the end, visits, work log); this file always describes a fresh database of the newest version.
+-- campaigns; v3.sql: requests tracked to the end, visits, work log; v4.sql: automatic return
+-- visits); this file always describes a fresh database of the newest version.
 --
 -- Conventions: times are UTC unix milliseconds in *_ms columns; dates of birth are
 -- 'YYYY-MM-DD' text; phone numbers are stored twice, as entered (raw) and normalized
@@ -278,7 +279,9 @@ CREATE TABLE IF NOT EXISTS campaigns (
     window_open      TEXT,                     -- 'HH:MM' Asia/Shanghai; NULL = any time
     window_close     TEXT,
     urgent           INTEGER NOT NULL DEFAULT 0,
-    confirm_key      INTEGER NOT NULL DEFAULT 0 -- 1: the notice ends with "press 1"
+    confirm_key      INTEGER NOT NULL DEFAULT 0, -- 1: the notice ends with "press 1"
+    kind             TEXT NOT NULL DEFAULT 'notice'
+                     CHECK (kind IN ('notice','return_visit')) -- return_visit: one request's 回访
 );
 CREATE INDEX IF NOT EXISTS campaigns_status ON campaigns(status);
 CREATE TABLE IF NOT EXISTS campaign_groups (
@@ -299,6 +302,7 @@ CREATE TABLE IF NOT EXISTS campaign_households (
     seconds_heard  REAL,
     confirmed      TEXT,                       -- key pressed to confirm hearing it
     finished_ms    INTEGER,
+    number         TEXT,                       -- the one number to call; NULL: the household's phones
     PRIMARY KEY (campaign_id, household_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS campaign_households_household ON campaign_households(household_id);
@@ -341,6 +345,23 @@ CREATE TABLE IF NOT EXISTS follow_ups (
     UNIQUE (campaign_id, household_id)
 );
 CREATE INDEX IF NOT EXISTS follow_ups_captain ON follow_ups(captain_staff_id, status);
+-- Automatic return visits (回访): one per resolution of a request, queued in the
+-- transaction that resolves it, called through a one-household campaign of kind
+-- 'return_visit', and finished with the feedback in one transaction.
+CREATE TABLE IF NOT EXISTS return_visits (
+    id           INTEGER PRIMARY KEY,
+    request_id   INTEGER NOT NULL REFERENCES requests(id),
+    due_ms       INTEGER NOT NULL,             -- resolved then (the server adds its delay)
+    state        TEXT NOT NULL DEFAULT 'pending'
+                 CHECK (state IN ('pending','calling','done','skipped','cancelled')),
+    campaign_id  INTEGER REFERENCES campaigns(id),
+    outcome      TEXT,                         -- satisfied / not_satisfied / not_reached / superseded
+    note         TEXT NOT NULL DEFAULT '',
+    created_ms   INTEGER NOT NULL,
+    done_ms      INTEGER
+);
+CREATE INDEX IF NOT EXISTS return_visits_state ON return_visits(state, due_ms);
+CREATE INDEX IF NOT EXISTS return_visits_request ON return_visits(request_id);
 
 -- Who changed what: written by every mutating staff action (staff_id NULL = command line).
 CREATE TABLE IF NOT EXISTS audit (

@@ -37,6 +37,7 @@ speak notice_security "居民同志您好。您现在收听的是内务社区服
 speak notice_heating "居民同志您好。您现在收听的是内务社区服务热线。下面播出供暖通知。今年供暖将于十一月十五日开始。请您在供暖前检查家中的暖气片和阀门，发现漏水请及时报修。家中长期无人的，请关好阀门，并留下联系电话。谢谢您的配合。"
 speak confirm_heard "如果您已收听本通知，请按1确认。"
 speak notice_fraud "居民同志您好。您现在收听的是内务社区服务热线。下面播出防范电信诈骗提示。凡是自称公检法要求您转账的，都是诈骗。凡是要您提供银行卡密码和验证码的，都是诈骗。接到可疑电话请立即挂断，并拨打一一零咨询。谢谢您的配合。"
+speak return_visit  "您好，这里是社区服务热线。您反映的问题已经办结。满意请按1，不满意请按2。"
 
 # The tone before a voice message: 0.4 s of 1 kHz at -6 dBFS.
 sox -n -r 8000 -c 1 -b 16 -e signed-integer "$out/tone.wav" synth 0.4 sine 1000 vol 0.5

@@ -57,6 +57,51 @@ pub struct Config {
     pub desk: DeskSection,
     /// RTP media (`[media]`).
     pub media: MediaSection,
+    /// Requests (`[requests]`): the automatic return visit.
+    pub requests: RequestsSection,
+}
+
+/// `[requests]`: the automatic return visit (回访) after a request is resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RequestsSection {
+    /// Call the resident back after a request is resolved, play the question ("满意请按1，
+    /// 不满意请按2", `prompts/return_visit.wav`) and record the key as the feedback.
+    /// Needs the trunk of group calls. Default true.
+    pub auto_return_visit: bool,
+    /// Calls before the resident counts as not reached and the request goes on the
+    /// captain's manual return-visit list (1–6). Default 2.
+    pub return_visit_attempts: u32,
+    /// Seconds between those calls. Default 1800.
+    pub return_visit_retry_secs: u64,
+    /// Seconds after the resolution before the call (within the `[dialer]` calling
+    /// window). Default 0.
+    pub return_visit_delay_secs: u64,
+}
+
+impl Default for RequestsSection {
+    fn default() -> Self {
+        let d = lianxin_dialer::ReturnVisitConfig::default();
+        RequestsSection {
+            auto_return_visit: d.enabled,
+            return_visit_attempts: d.attempts,
+            return_visit_retry_secs: d.retry_gap.as_secs(),
+            return_visit_delay_secs: d.delay.as_secs(),
+        }
+    }
+}
+
+impl RequestsSection {
+    /// The dialer's return-visit settings.
+    pub fn return_visits(&self) -> lianxin_dialer::ReturnVisitConfig {
+        lianxin_dialer::ReturnVisitConfig {
+            enabled: self.auto_return_visit,
+            attempts: self.return_visit_attempts,
+            retry_gap: std::time::Duration::from_secs(self.return_visit_retry_secs),
+            delay: std::time::Duration::from_secs(self.return_visit_delay_secs),
+            ..Default::default()
+        }
+    }
 }
 
 /// `[media]`: which sources a call accepts RTP from (issue 10, point 2; the rules are in
@@ -286,6 +331,7 @@ impl Default for Config {
             sip_ack_timeout_secs: 8,
             desk: DeskSection::default(),
             media: MediaSection::default(),
+            requests: RequestsSection::default(),
         }
     }
 }
@@ -332,9 +378,14 @@ impl Config {
                 anyhow::bail!("[trunk] registrar needs domain, username and password too");
             }
         }
-        self.dialer
+        let defaults = self
+            .dialer
             .options()
             .map_err(|e| anyhow::anyhow!("[dialer] {e}"))?;
+        self.requests
+            .return_visits()
+            .check(&defaults.to_settings())
+            .map_err(|e| anyhow::anyhow!("[requests] {e}"))?;
         if self.sip_tcp_idle_secs == 0 {
             anyhow::bail!("sip_tcp_idle_secs must be at least 1");
         }
@@ -465,5 +516,26 @@ mod tests {
         assert_eq!(o.window, None);
         let bad: Config = toml::from_str("[dialer]\nmax_calls = 900\n").unwrap();
         assert!(bad.check().unwrap_err().to_string().contains("max_calls"));
+    }
+
+    #[test]
+    fn requests_section_sets_the_return_visit_and_bad_values_are_named() {
+        let d = Config::default().requests.return_visits();
+        assert!(d.enabled);
+        assert_eq!(d.attempts, 2);
+        assert_eq!(d.delay, std::time::Duration::ZERO);
+        let c: Config = toml::from_str(
+            "[requests]\nauto_return_visit = false\nreturn_visit_attempts = 3\nreturn_visit_retry_secs = 600\nreturn_visit_delay_secs = 3600\n",
+        )
+        .unwrap();
+        c.check().unwrap();
+        let r = c.requests.return_visits();
+        assert!(!r.enabled);
+        assert_eq!(r.attempts, 3);
+        assert_eq!(r.retry_gap, std::time::Duration::from_secs(600));
+        assert_eq!(r.delay, std::time::Duration::from_secs(3600));
+        let bad: Config = toml::from_str("[requests]\nreturn_visit_attempts = 0\n").unwrap();
+        let e = bad.check().unwrap_err().to_string();
+        assert!(e.contains("return_visit_attempts"), "{e}");
     }
 }

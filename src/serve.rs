@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lianxin_desk::{Desk, DeskConfig, Directory};
-use lianxin_dialer::{Dialer, DriverConfig, OutboundTrunk};
+use lianxin_dialer::{Dialer, DriverConfig, OutboundTrunk, ReturnVisits};
 use lianxin_hotline::{Handles, Hotline, HotlineConfig};
 use lianxin_media::{MediaConfig, MediaEngine, PromptConfig, PromptLibrary};
 use lianxin_sip::auth::Algorithm;
@@ -334,6 +334,13 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         }
         None => None,
     };
+    // Resolved requests are called back (回访) through the dialer; without one, or with
+    // return visits off, they go to the captains' manual list.
+    let return_visits = ReturnVisits::start(
+        store.clone(),
+        dialer.clone(),
+        config.requests.return_visits(),
+    );
     desk.add_health_probe(Arc::new(liveness::SipProbe(ua.clone())));
     desk.add_health_probe(Arc::new(liveness::MediaProbe(media.clone())));
     desk.add_health_probe(Arc::new(liveness::TaskProbe {
@@ -389,6 +396,9 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         None => tracing::info!("shutting down"),
     }
     stop.cancel();
+    // No new return visit starts while the campaigns stop (queued ones wait for the next
+    // start).
+    return_visits.abort();
     if let Some(dialer) = &dialer {
         // Calls in flight are hung up and logged interrupted; the campaigns resume at
         // the next start.

@@ -76,6 +76,10 @@ fn a_request_from_the_command_line_to_its_task_sheet() {
         &db,
         &["request", "resolve", &id, "--result", "已联系路灯所修复"],
     );
+    // Resolved from the command line: queued for the server's automatic return visit,
+    // so not on the manual list.
+    let due = ok(&db, &["request", "list", "--return-visit-due", "--json"]);
+    assert!(!due.contains("胡同口路灯不亮"), "{due}");
     ok(
         &db,
         &[

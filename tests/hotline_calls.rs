@@ -52,6 +52,7 @@ fn write_prompts(dir: &Path) {
         "goodbye",
         "notice_security",
         "queue_ahead_many",
+        "return_visit",
     ]
     .into_iter()
     .map(String::from)
@@ -82,6 +83,11 @@ struct Server {
 
 impl Server {
     fn start(name: &str) -> Server {
+        Server::start_with(name, "", &[])
+    }
+
+    /// A server with `config` added to the test config and `args` to `serve`'s flags.
+    fn start_with(name: &str, config: &str, args: &[String]) -> Server {
         let dir = std::env::temp_dir().join(format!(
             "lianxin-hotline-{name}-{}-{}",
             std::process::id(),
@@ -94,7 +100,7 @@ impl Server {
         write_prompts(&dir.join("prompts"));
         std::fs::write(
             dir.join("lianxin.toml"),
-            "[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\nvoicemail_max_secs = 3\n",
+            format!("[hotline]\nring_timeout_secs = 3\nqueue_timeout_secs = 60\n\n[hotline.announcements]\n\"100\" = \"notice_security\"\n\n[hotline.flow]\nposition_every_secs = 0\nmenu_timeout_secs = 10\nvoicemail_max_secs = 3\n\n{config}"),
         )
         .expect("config");
         // Free ports are only free until someone else binds them: a server that lost one
@@ -117,6 +123,7 @@ impl Server {
                 .arg(format!("{}-{}", rtp, rtp + 40))
                 .arg("--prompts")
                 .arg(dir.join("prompts"))
+                .args(args)
                 .env("LIANXIN_LOG", "info,lianxin_hotline=debug,lianxin_ua=debug")
                 .stdout(Stdio::null())
                 .stderr(log)
@@ -746,4 +753,244 @@ async fn a_request_from_the_pop_reaches_the_captain_and_the_next_pop() {
     tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
         .await
         .expect("caller");
+}
+
+/// The trunk for return visits: sipp running `tests/sipp/<file>` on a free port, for
+/// `calls` calls; its port.
+fn resident(
+    dir: &Path,
+    name: &str,
+    file: &str,
+    calls: u32,
+    vars: &[(&str, String)],
+) -> (Sipp, u16) {
+    let sc = scenario(file, vars, &dir.join(name));
+    let port = free_port();
+    let mut sipp = Sipp::start(
+        name,
+        dir,
+        &[
+            "-sf".into(),
+            sc.display().to_string(),
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-mi".into(),
+            "127.0.0.1".into(),
+            "-mp".into(),
+            free_rtp_port().to_string(),
+            "-m".into(),
+            calls.to_string(),
+        ],
+    );
+    sipp.wait_listening(port, Duration::from_secs(10));
+    (sipp, port)
+}
+
+/// Return visits at any time of day (the test may run outside 08:00–20:00 China time),
+/// two attempts a second apart.
+const REVISIT_CONFIG: &str = "[dialer]\nwindow_open = \"\"\nwindow_close = \"\"\n\n[requests]\nreturn_visit_attempts = 2\nreturn_visit_retry_secs = 1\n";
+
+/// A request made from a pop of the known caller over HTTP, as the operator; its id and
+/// the captain's console having seen `request.created`.
+async fn request_from_a_pop(server: &Server, op: &mut Console, captain: &mut Console) -> i64 {
+    let mut caller = server.call(
+        "caller",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1500".into())],
+    );
+    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
+    let call_id = pop["call_id"].as_str().expect("call id").to_string();
+    let household = pop["pop"]["matches"][0]["household_id"]
+        .as_i64()
+        .expect("household");
+    let body = serde_json::json!({
+        "household_id": household, "channel": "phone", "category_item": "设施维修",
+        "category_class": "路灯", "content": "胡同口路灯不亮", "call_id": call_id,
+    });
+    let (status, created) = http_post(
+        server.http,
+        "/api/requests",
+        &body.to_string(),
+        Some(&op.token),
+    );
+    assert_eq!(status, 201, "{created}");
+    let created: serde_json::Value = serde_json::from_str(&created).expect("json");
+    let id = created["request"]["id"].as_i64().expect("id");
+    let (frame, _) = captain
+        .next("request.created", Duration::from_secs(10))
+        .await;
+    assert_eq!(frame["request"]["id"], id);
+    tokio::task::spawn_blocking(move || caller.wait(Duration::from_secs(30)))
+        .await
+        .expect("caller");
+    id
+}
+
+/// The next `request.updated` of request `id` with change `change`.
+async fn updated(
+    console: &mut Console,
+    id: i64,
+    change: &str,
+    limit: Duration,
+) -> serde_json::Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (frame, _) = console.next("request.updated", left).await;
+        if frame["request"]["id"] == id && frame["change"] == change {
+            return frame;
+        }
+    }
+}
+
+/// Issue 11 end to end: the captain resolves a request made from a pop; the automatic
+/// return visit calls the resident's number (sipp standing for it answers and presses 1),
+/// records "satisfied" as the system, pushes `request.updated`; the next call from the
+/// same number pops with the request, its result and its feedback in the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_return_visit_records_the_residents_key_and_the_next_pop_shows_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut resident, trunk) = resident(
+        dir.path(),
+        "resident",
+        "sipp/uas_return_visit.xml",
+        1,
+        &[
+            ("KEY", "1".into()),
+            ("NUMBER", format!("010{KNOWN_CALLER}")),
+        ],
+    );
+    let server = Server::start_with(
+        "revisit",
+        REVISIT_CONFIG,
+        &["--trunk".into(), format!("127.0.0.1:{trunk}")],
+    );
+    let mut op = Console::connect(server.http, "8001", "demo8001").await;
+    op.next("hello", Duration::from_secs(5)).await;
+    let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
+    captain.next("hello", Duration::from_secs(5)).await;
+    let id = request_from_a_pop(&server, &mut op, &mut captain).await;
+    let (status, r) = http_post(
+        server.http,
+        &format!("/api/requests/{id}/resolve"),
+        r#"{"result":"路灯已修复"}"#,
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{r}");
+    // The return visit: called, key 1, recorded by the system.
+    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(30)).await;
+    assert_eq!(frame["by"], serde_json::Value::Null, "{frame}");
+    let request = &frame["request"];
+    assert_eq!(request["feedback_result"], "satisfied", "{frame}");
+    assert_eq!(request["feedback_how"], "自动回访");
+    assert_eq!(request["feedback_by"], serde_json::Value::Null);
+    assert_eq!(request["stage"], "feedback_given");
+    let (status, detail) = http_get(
+        server.http,
+        &format!("/api/requests/{id}"),
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{detail}");
+    let detail: serde_json::Value = serde_json::from_str(&detail).expect("json");
+    let last = detail["events"]
+        .as_array()
+        .and_then(|e| e.last())
+        .expect("events")
+        .clone();
+    assert_eq!(last["kind"], "feedback");
+    assert_eq!(last["staff_id"], serde_json::Value::Null);
+    assert!(
+        last["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("自动回访")),
+        "{last}"
+    );
+    tokio::task::spawn_blocking(move || resident.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("resident");
+    // The return visit is no group call.
+    let (status, list) = http_get(server.http, "/api/campaigns", Some(&captain.token));
+    assert_eq!(status, 200, "{list}");
+    assert!(!list.contains("回访"), "{list}");
+    // The next call pops with it.
+    let mut again = server.call(
+        "again",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1000".into())],
+    );
+    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
+    let history = pop["pop"]["matches"][0]["requests"]
+        .as_array()
+        .expect("requests")
+        .clone();
+    let mine = history
+        .iter()
+        .find(|r| r["id"] == id)
+        .expect("the request in the history");
+    assert_eq!(mine["result"], "路灯已修复");
+    assert_eq!(mine["stage"], "feedback_given");
+    assert_eq!(mine["feedback"], "satisfied");
+    tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
+        .await
+        .expect("caller");
+}
+
+/// A return visit that reaches nobody (busy at both attempts) records `not_reached` and
+/// leaves the request resolved, on the captain's manual return-visit list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_visit_not_reached_stays_on_the_captains_list() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut busy, trunk) = resident(dir.path(), "busy", "sipp/uas_busy.xml", 2, &[]);
+    let server = Server::start_with(
+        "revisit-busy",
+        REVISIT_CONFIG,
+        &["--trunk".into(), format!("127.0.0.1:{trunk}")],
+    );
+    let mut op = Console::connect(server.http, "8001", "demo8001").await;
+    op.next("hello", Duration::from_secs(5)).await;
+    let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
+    captain.next("hello", Duration::from_secs(5)).await;
+    let id = request_from_a_pop(&server, &mut op, &mut captain).await;
+    let (status, r) = http_post(
+        server.http,
+        &format!("/api/requests/{id}/resolve"),
+        r#"{"result":"路灯已修复"}"#,
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{r}");
+    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(40)).await;
+    assert_eq!(
+        frame["request"]["feedback_result"], "not_reached",
+        "{frame}"
+    );
+    assert_eq!(frame["request"]["stage"], "resolved");
+    tokio::task::spawn_blocking(move || busy.expect_success(Duration::from_secs(20)))
+        .await
+        .expect("busy");
+    let (status, list) = http_get(
+        server.http,
+        "/api/requests?return_visit=due",
+        Some(&captain.token),
+    );
+    assert_eq!(status, 200, "{list}");
+    let list: serde_json::Value = serde_json::from_str(&list).expect("json");
+    let ids: Vec<i64> = list["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .filter_map(|r| r["id"].as_i64())
+        .collect();
+    assert!(ids.contains(&id), "on the manual list: {ids:?}");
+    let (status, _) = http_get(
+        server.http,
+        "/api/requests?return_visit=soon",
+        Some(&captain.token),
+    );
+    assert_eq!(status, 400);
 }

@@ -29,6 +29,10 @@ pub enum RequestCommand {
         /// Only those this staff member (user name) is responsible for.
         #[arg(long)]
         responsible: Option<String>,
+        /// Only the manual return-visit list: resolved, no feedback yet or the resident
+        /// was not reached, no automatic return visit queued or under way.
+        #[arg(long)]
+        return_visit_due: bool,
         /// At most this many.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -150,11 +154,13 @@ pub fn run(store: &Store, cmd: &RequestCommand) -> anyhow::Result<()> {
             alarm,
             household,
             responsible,
+            return_visit_due,
             limit,
             json,
         } => {
             let filter = RequestFilter {
                 open_only: *open,
+                return_visit_due: *return_visit_due,
                 alarms: alarm.clone(),
                 household_id: *household,
                 responsible: responsible

@@ -1,6 +1,6 @@
 //! The request endpoints that read (`docs/desk-protocol.md` §10): lists
 //! (`GET /api/requests` with filters: mine, a household's, the orange and red ones, by
-//! stage or category), one request with its timeline, a household's card
+//! stage or category, the manual return-visit list), one request with its timeline, a household's card
 //! (`GET /api/households/{id}`: the walk-in clerk's and the visiting captain's view),
 //! the category and department lists, and whom a request can be assigned to.
 //!
@@ -78,6 +78,16 @@ fn filter(
             });
         }
     }
+    match params.get("return_visit").map(String::as_str) {
+        None => {}
+        Some("due") => f.return_visit_due = true,
+        Some(_) => {
+            return Err(ApiError::bad(
+                "return_visit",
+                "return_visit 只能是 due（待人工回访）",
+            ))
+        }
+    }
     if let Some(c) = params.get("category") {
         if c.chars().count() > 40 {
             return Err(ApiError::bad("category", "类别名称太长"));
@@ -94,7 +104,7 @@ fn filter(
     Ok(f)
 }
 
-/// `GET /api/requests?mine=&household=&open=&stage=&alarm=orange,red&category=&limit=`.
+/// `GET /api/requests?mine=&household=&open=&stage=&alarm=orange,red&category=&return_visit=due&limit=`.
 pub(crate) async fn list(
     State(app): State<Arc<App>>,
     Authed(s): Authed,

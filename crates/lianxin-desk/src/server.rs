@@ -149,6 +149,18 @@ impl DeskHandle {
         self.hub.publish(event, Some(t0));
     }
 
+    /// Pushes `request.updated` for a change made outside the desk's endpoints (the
+    /// automatic return visit recording its feedback: `by` is `None`), to the same
+    /// consoles as the endpoints' own changes (§10.6).
+    pub fn request_updated(
+        &self,
+        request: &lianxin_store::RequestRecord,
+        change: &str,
+        by: Option<i64>,
+    ) {
+        self.hub.request_updated(request, change, by);
+    }
+
     /// Figures of "t0 → frame written" for events published with `publish_at`.
     pub fn pop_latencies(&self) -> LatencySummary {
         self.hub.latency.summary()

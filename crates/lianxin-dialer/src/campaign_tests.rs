@@ -89,6 +89,7 @@ fn saved(settings: CampaignSettings, households: Vec<SavedHousehold>) -> SavedCa
             finished: None,
             groups: Vec::new(),
             settings,
+            kind: Default::default(),
         },
         households,
     }

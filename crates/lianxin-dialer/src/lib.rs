@@ -19,6 +19,8 @@
 //! - [`dialrule`]: how a stored number is dialled on the trunk.
 //! - [`options`]: a campaign's options and the `[dialer]` defaults, validated.
 //! - [`progress`]: the counters consoles show; [`state`]: where a campaign is.
+//! - [`return_visit`]: the automatic return visit (回访) of a resolved request — whether a
+//!   queued visit is called, and the one-household campaign that calls it.
 //! - [`driver`]: the tokio driver — [`Dialer`], one task per campaign and per call.
 //! - [`journal`]: the thread that writes the events in batched transactions and confirms
 //!   attempt rows (the crate's one I/O module; it reads no clock).
@@ -50,19 +52,21 @@ pub mod options;
 pub mod outcome;
 pub mod plan;
 pub mod progress;
+pub mod return_visit;
 pub mod state;
 pub mod window;
 
 pub use campaign::{CallId, Campaign, CampaignError, Command, Ended, Event, State};
 pub use dialrule::DialRule;
 pub use driver::{
-    Dialer, DialerError, DialerHandle, DriverConfig, OutboundTrunk, MAX_NOTICE_UPLOAD,
+    Dialer, DialerError, DialerHandle, DriverConfig, OutboundTrunk, ReturnVisits, MAX_NOTICE_UPLOAD,
 };
 pub use governor::Governor;
 pub use journal::{Journal, Stored};
 pub use options::{CampaignOptions, DialerConfig, Notice, OptionsError};
 pub use outcome::Outcome;
 pub use progress::Progress;
+pub use return_visit::ReturnVisitConfig;
 pub use window::CallingWindow;
 
 use chrono::{DateTime, Utc};

@@ -190,6 +190,15 @@ impl CampaignLogBatch<'_> {
     }
 }
 
+/// A number given for a household (a return visit's), as a target number.
+fn one_number(number: String) -> TargetNumber {
+    let kind = match crate::callerid::normalize(&number, "010") {
+        crate::CallerId::Number(n) => n.kind,
+        _ => crate::NumberKind::Other,
+    };
+    TargetNumber { number, kind }
+}
+
 /// An attempt as saved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SavedAttempt {
@@ -216,7 +225,7 @@ pub struct SavedHousehold {
     pub household_id: i64,
     /// Not called: asked for no non-urgent notices.
     pub opted_out: bool,
-    /// Its numbers now.
+    /// Its numbers now (or the one number the campaign was given for it).
     pub numbers: Vec<TargetNumber>,
     /// Final outcome, once there is one.
     pub outcome: Option<Outcome>,
@@ -250,11 +259,11 @@ impl Store {
                 return Ok(None);
             };
             let mut st = c.prepare_cached(
-                "SELECT household_id, opted_out, outcome FROM campaign_households
+                "SELECT household_id, opted_out, outcome, number FROM campaign_households
                  WHERE campaign_id = ?1 ORDER BY household_id",
             )?;
-            let heads: Vec<(i64, bool, Option<String>)> = st
-                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            let heads: Vec<(i64, bool, Option<String>, Option<String>)> = st
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut households = Vec::with_capacity(heads.len());
             let mut att = c.prepare_cached(
@@ -262,7 +271,7 @@ impl Store {
                  FROM campaign_calls
                  WHERE campaign_id = ?1 AND household_id = ?2 ORDER BY attempt",
             )?;
-            for (household_id, opted_out, outcome) in heads {
+            for (household_id, opted_out, outcome, number) in heads {
                 let attempts = att
                     .query_map(params![id, household_id], |r| {
                         Ok(SavedAttempt {
@@ -281,7 +290,11 @@ impl Store {
                 households.push(SavedHousehold {
                     household_id,
                     opted_out,
-                    numbers: numbers(c, household_id)?,
+                    numbers: match number {
+                        // A return visit calls the one number the request came from.
+                        Some(n) => vec![one_number(n)],
+                        None => numbers(c, household_id)?,
+                    },
                     outcome: outcome.as_deref().and_then(Outcome::parse),
                     attempts,
                 });

@@ -11,7 +11,7 @@
 
 use crate::callerid::NumberKind;
 use crate::db::{audit, from_ms, ms};
-use crate::outcome::{CampaignStatus, NumberStrategy, Outcome};
+use crate::outcome::{CampaignKind, CampaignStatus, NumberStrategy, Outcome};
 use crate::screen::format_address;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveTime, Utc};
@@ -158,6 +158,8 @@ pub struct CampaignRecord {
     pub groups: Vec<String>,
     /// Options.
     pub settings: CampaignSettings,
+    /// A group call, or a request's automatic return visit.
+    pub kind: CampaignKind,
 }
 
 /// Counts for a campaign list.
@@ -229,31 +231,6 @@ pub struct AttemptResult {
     pub confirm_key: Option<String>,
 }
 
-/// A household on a block captain's follow-up list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FollowUp {
-    /// Id.
-    pub id: i64,
-    /// The campaign that did not reach the household.
-    pub campaign_id: i64,
-    /// Its name.
-    pub campaign_name: String,
-    /// Household id.
-    pub household_id: i64,
-    /// Household code.
-    pub code: String,
-    /// Address text.
-    pub address: String,
-    /// The captain (staff id).
-    pub captain_staff_id: Option<i64>,
-    /// Why it was not reached.
-    pub outcome: Option<Outcome>,
-    /// Added.
-    pub created: DateTime<Utc>,
-    /// Done.
-    pub done: bool,
-}
-
 impl Store {
     /// The households `spec` names, each once, ascending by id, with their numbers.
     /// Unknown groups or household ids are an error naming them.
@@ -312,38 +289,7 @@ impl Store {
                 return Err(StoreError::Invalid("the campaign has no households".into()));
             }
             let s = &new.settings;
-            let hhmm = |t: NaiveTime| t.format("%H:%M").to_string();
-            tx.execute(
-                "INSERT INTO campaigns (name, prompt, created_by, created_ms, status, caller_id,
-                     max_calls, calls_per_second, ring_timeout_ms, retries, retry_pause_ms,
-                     number_strategy, window_open, window_close, urgent, confirm_key)
-                 VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                params![
-                    new.name,
-                    new.notice,
-                    new.created_by,
-                    ms(now),
-                    s.caller_id,
-                    s.max_calls,
-                    s.calls_per_second,
-                    s.ring_timeout.as_millis() as i64,
-                    s.retries,
-                    s.retry_pause.as_millis() as i64,
-                    s.strategy.as_str(),
-                    s.window.map(|w| hhmm(w.0)),
-                    s.window.map(|w| hhmm(w.1)),
-                    s.urgent,
-                    s.confirm_key
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            for g in &new.targets.groups {
-                tx.execute(
-                    "INSERT OR IGNORE INTO campaign_groups (campaign_id, group_id)
-                     SELECT ?1, id FROM phone_groups WHERE name = ?2",
-                    params![id, g],
-                )?;
-            }
+            let id = insert_campaign(tx, new, CampaignKind::Notice, now)?;
             let mut ins = tx.prepare_cached(
                 "INSERT INTO campaign_households (campaign_id, household_id, opted_out) VALUES (?1, ?2, ?3)",
             )?;
@@ -366,11 +312,11 @@ impl Store {
         self.read(|c| campaign(c, id))
     }
 
-    /// Campaigns, newest first, with their counts.
+    /// Group-call campaigns (not return visits), newest first, with their counts.
     pub fn campaigns(&self, limit: usize) -> Result<Vec<CampaignSummary>> {
         self.read_snapshot(|c| {
             let ids: Vec<i64> = c
-                .prepare_cached("SELECT id FROM campaigns ORDER BY created_ms DESC, id DESC LIMIT ?1")?
+                .prepare_cached("SELECT id FROM campaigns WHERE kind = 'notice' ORDER BY created_ms DESC, id DESC LIMIT ?1")?
                 .query_map([limit as i64], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut out = Vec::with_capacity(ids.len());
@@ -436,8 +382,9 @@ impl Store {
         })
     }
 
-    /// Ends a campaign as finished or cancelled. A finished campaign puts every household
-    /// it did not reach on its block captain's follow-up list (in the same transaction).
+    /// Ends a campaign as finished or cancelled. A finished group call puts every
+    /// household it did not reach on its block captain's follow-up list (in the same
+    /// transaction); a return visit's result goes to its request instead.
     /// Returns how many follow-ups were added.
     pub fn end_campaign(
         &self,
@@ -467,7 +414,8 @@ impl Store {
                      SELECT k.campaign_id, k.household_id, b.captain_staff_id, ?2
                      FROM campaign_households k JOIN households h ON h.id = k.household_id
                      LEFT JOIN blocks b ON b.id = h.block_id
-                     WHERE k.campaign_id = ?1 AND coalesce(k.reached, 0) = 0",
+                     WHERE k.campaign_id = ?1 AND coalesce(k.reached, 0) = 0
+                       AND (SELECT kind FROM campaigns WHERE id = ?1) = 'notice'",
                     params![id, ms(now)],
                 )?;
             }
@@ -549,67 +497,6 @@ impl Store {
         })
     }
 
-    /// Follow-ups, oldest first: one captain's (`Some(staff id)`) or everyone's.
-    pub fn follow_ups(&self, captain: Option<i64>, open_only: bool) -> Result<Vec<FollowUp>> {
-        self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT f.id, f.campaign_id, p.name, h.id, h.code, h.street, h.number, h.building,
-                        h.unit, h.room, f.captain_staff_id, k.outcome, f.created_ms, f.status
-                 FROM follow_ups f JOIN campaigns p ON p.id = f.campaign_id
-                 JOIN households h ON h.id = f.household_id
-                 LEFT JOIN campaign_households k
-                     ON k.campaign_id = f.campaign_id AND k.household_id = f.household_id
-                 WHERE (?1 IS NULL OR f.captain_staff_id = ?1) AND (?2 = 0 OR f.status = 'open')
-                 ORDER BY f.created_ms, f.id",
-            )?;
-            let rows = st.query_map(params![captain, open_only], |r| {
-                Ok(FollowUp {
-                    id: r.get(0)?,
-                    campaign_id: r.get(1)?,
-                    campaign_name: r.get(2)?,
-                    household_id: r.get(3)?,
-                    code: r.get(4)?,
-                    address: format_address(
-                        &r.get::<_, String>(5)?,
-                        &r.get::<_, String>(6)?,
-                        &r.get::<_, String>(7)?,
-                        &r.get::<_, String>(8)?,
-                        &r.get::<_, String>(9)?,
-                    ),
-                    captain_staff_id: r.get(10)?,
-                    outcome: r
-                        .get::<_, Option<String>>(11)?
-                        .as_deref()
-                        .and_then(Outcome::parse),
-                    created: from_ms(r.get(12)?),
-                    done: r.get::<_, String>(13)? == "done",
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
-    }
-
-    /// Marks a follow-up done.
-    pub fn close_follow_up(
-        &self,
-        id: i64,
-        by: Option<i64>,
-        note: &str,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE follow_ups SET status = 'done', done_ms = ?2, done_by = ?3, note = ?4
-                 WHERE id = ?1",
-                params![id, ms(now), by, note],
-            )?;
-            if n == 0 {
-                return Err(StoreError::NotFound(format!("follow-up {id}")));
-            }
-            audit(tx, by, "follow_up.done", &format!("follow_up:{id}"), note)
-        })
-    }
-
     /// Records a household's wish to receive no non-urgent notices (or withdraws it).
     pub fn set_no_notices(&self, household: i64, no_notices: bool, by: Option<i64>) -> Result<()> {
         self.write(|tx| {
@@ -629,6 +516,51 @@ impl Store {
             )
         })
     }
+}
+
+/// Inserts campaign `new` of `kind` (status `draft`) with its chosen groups, not its
+/// households; its id.
+pub(crate) fn insert_campaign(
+    tx: &Connection,
+    new: &NewCampaign,
+    kind: CampaignKind,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let s = &new.settings;
+    let hhmm = |t: NaiveTime| t.format("%H:%M").to_string();
+    tx.execute(
+        "INSERT INTO campaigns (name, prompt, created_by, created_ms, status, caller_id,
+             max_calls, calls_per_second, ring_timeout_ms, retries, retry_pause_ms,
+             number_strategy, window_open, window_close, urgent, confirm_key, kind)
+         VALUES (?1, ?2, ?3, ?4, 'draft', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        params![
+            new.name,
+            new.notice,
+            new.created_by,
+            ms(now),
+            s.caller_id,
+            s.max_calls,
+            s.calls_per_second,
+            s.ring_timeout.as_millis() as i64,
+            s.retries,
+            s.retry_pause.as_millis() as i64,
+            s.strategy.as_str(),
+            s.window.map(|w| hhmm(w.0)),
+            s.window.map(|w| hhmm(w.1)),
+            s.urgent,
+            s.confirm_key,
+            kind.as_str()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    for g in &new.targets.groups {
+        tx.execute(
+            "INSERT OR IGNORE INTO campaign_groups (campaign_id, group_id)
+             SELECT ?1, id FROM phone_groups WHERE name = ?2",
+            params![id, g],
+        )?;
+    }
+    Ok(id)
 }
 
 /// The households of `spec`, deduplicated, ascending by id, with their numbers.
@@ -716,7 +648,7 @@ pub(crate) fn campaign(c: &Connection, id: i64) -> Result<Option<CampaignRecord>
         .prepare_cached(
             "SELECT id, name, prompt, created_by, created_ms, status, started_ms, finished_ms,
                     caller_id, max_calls, calls_per_second, ring_timeout_ms, retries, retry_pause_ms,
-                    number_strategy, window_open, window_close, urgent, confirm_key
+                    number_strategy, window_open, window_close, urgent, confirm_key, kind
              FROM campaigns WHERE id = ?1",
         )?
         .query_row([id], |r| {
@@ -749,6 +681,7 @@ pub(crate) fn campaign(c: &Connection, id: i64) -> Result<Option<CampaignRecord>
                     urgent: r.get(17)?,
                     confirm_key: r.get(18)?,
                 },
+                kind: CampaignKind::parse(&r.get::<_, String>(19)?),
             })
         })
         .optional()?;

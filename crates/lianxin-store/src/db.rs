@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The full schema of a fresh database (version [`SCHEMA_VERSION`]).
 const SCHEMA: &str = include_str!("../../../schema.sql");
@@ -23,6 +23,7 @@ const SCHEMA: &str = include_str!("../../../schema.sql");
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v2.sql"),
     include_str!("migrations/v3.sql"),
+    include_str!("migrations/v4.sql"),
 ];
 
 /// The default request categories, seeded once when a file reaches version 3.
@@ -583,6 +584,42 @@ mod tests {
         drop(s);
         let s = Store::open(&old).unwrap();
         assert_eq!(n(&s), n(&fresh));
+    }
+
+    #[test]
+    fn version_3_database_migrates_in_place_to_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(dir.path().join("fresh.db")).unwrap();
+        let old = dir.path().join("v3.db");
+        {
+            let c = Connection::open(&old).unwrap();
+            c.execute_batch(include_str!("migrations/schema_v3.sql"))
+                .unwrap();
+            c.execute_batch(
+                "PRAGMA user_version = 3;
+                 INSERT INTO households (id, code, street, dwelling, created_ms) VALUES (1, 'H1', '内务部街', 'bungalow', 0);
+                 INSERT INTO campaigns (id, name, prompt, created_ms, status) VALUES (1, '供暖', 'notice-heating', 0, 'finished');
+                 INSERT INTO campaign_households (campaign_id, household_id, outcome, reached, attempts)
+                     VALUES (1, 1, 'heard', 1, 1);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&old).unwrap();
+        assert_eq!(shape(&s), shape(&fresh));
+        s.integrity_check().unwrap();
+        let (kind, number): (String, Option<String>) = s
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT c.kind, k.number FROM campaigns c JOIN campaign_households k ON k.campaign_id = c.id",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(kind, "notice", "an old campaign is a group call");
+        assert_eq!(number, None, "and calls the household's own numbers");
+        drop(s);
+        Store::open(&old).unwrap().integrity_check().unwrap();
     }
 
     #[test]

@@ -14,8 +14,8 @@
 //! - [`screen`]: the screen-pop lookup and household search.
 //! - [`staff`]: accounts, argon2 login, SIP digest credentials.
 //! - [`calls`]: call log and voice messages.
-//! - [`campaigns`]: group-call campaigns: create, preview, targets, reports, follow-ups;
-//!   [`campaign_log`]: their attempts, written in batches, and the saved state to resume;
+//! - [`campaigns`]: group-call campaigns: create, preview, targets, reports;
+//!   [`follow_ups`]: households a finished one did not reach; [`campaign_log`]: their attempts, written in batches, and the saved state to resume;
 //!   [`outcome`]: the words they are logged in; [`campaign_scope`]: the blocks and
 //!   captains of a campaign's households (for the desk's captain check).
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
@@ -25,7 +25,9 @@
 //!   `request_actions` changes them by the pure rules of [`request_rules`] (stages in
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
-//!   visits, the work log and each household's visit rhythm.
+//!   visits, the work log and each household's visit rhythm; [`return_visits`]: the
+//!   automatic return visit (回访) queued when one is resolved, called by the dialer, its
+//!   key recorded as the feedback.
 //! - [`units`]: resident units (驻区单位) searched by name, address, jobs or number.
 //! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
 //!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
@@ -45,6 +47,7 @@ pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
 mod demo_audio;
+pub mod follow_ups;
 pub mod household_scope;
 pub mod import;
 pub mod outcome;
@@ -55,6 +58,7 @@ pub mod request_config;
 pub mod request_rules;
 pub mod request_stage;
 pub mod requests;
+pub mod return_visits;
 pub mod screen;
 pub mod staff;
 pub mod stats;
@@ -75,13 +79,14 @@ pub use campaign_log::{
 };
 pub use campaign_scope::TargetBlock;
 pub use campaigns::{
-    AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary, FollowUp,
+    AttemptResult, CampaignPreview, CampaignRecord, CampaignSettings, CampaignSummary,
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use follow_ups::FollowUp;
 pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
-pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
+pub use outcome::{CampaignKind, CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
 pub use request_config::{Assignee, Category, Department};
 pub use request_rules::{Action, Actor, DepartmentRef, RequestRefused, RequestState};
@@ -89,6 +94,7 @@ pub use request_stage::{Channel, FeedbackResult, Stage};
 pub use requests::{
     NewRequest, OpenRequest, RequestDetail, RequestEvent, RequestFilter, RequestRecord,
 };
+pub use return_visits::{CallingReturnVisit, DueReturnVisit, ReturnVisitEnd};
 pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{
     generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
@@ -157,6 +163,8 @@ mod campaign_tests;
 mod request_rules_tests;
 #[cfg(test)]
 mod request_tests;
+#[cfg(test)]
+mod return_visit_tests;
 #[cfg(test)]
 mod stats_tests;
 #[cfg(test)]

@@ -143,6 +143,36 @@ impl CampaignStatus {
     }
 }
 
+/// What a campaign is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignKind {
+    /// A group-call notice (电话群拨), made by staff.
+    #[default]
+    Notice,
+    /// The automatic return visit (回访) of one resolved request: one household, made by
+    /// the server, kept out of the staff's group-call lists.
+    ReturnVisit,
+}
+
+impl CampaignKind {
+    /// The text stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignKind::Notice => "notice",
+            CampaignKind::ReturnVisit => "return_visit",
+        }
+    }
+
+    /// The stored text back (anything unknown is a notice).
+    pub fn parse(s: &str) -> CampaignKind {
+        match s {
+            "return_visit" => CampaignKind::ReturnVisit,
+            _ => CampaignKind::Notice,
+        }
+    }
+}
+
 /// Which of a household's numbers the dialer tries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

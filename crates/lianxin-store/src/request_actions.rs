@@ -1,9 +1,12 @@
 //! Changing a request: [`Store::apply_request_action`] reads the row, asks the pure
 //! rules (`request_rules::decide`) and writes the new state, its timeline entry and its
 //! audit row — all in one transaction, so a refused or failed action changes nothing.
+//! Resolving one also queues its automatic return visit (`return_visits`), and reopening
+//! it withdraws a visit not yet begun, in that same transaction; the automatic return
+//! visit records its feedback through [`apply_in`], the same path.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::{audit, ms};
 use crate::request_rules::{decide, Action, Actor, DepartmentRef, RequestRefused};
@@ -23,40 +26,50 @@ impl Store {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<RequestRecord> {
-        self.write(|tx| {
-            let Some(before) = record(tx, id, now)? else {
-                return Err(StoreError::NotFound(format!("request {id}")));
-            };
-            let mut action = action.clone();
-            match &mut action {
-                Action::Assign { staff_id } => active_staff(tx, *staff_id, "staff_id")?,
-                Action::Escalate {
-                    department: Some(d),
-                } => {
-                    let row: Option<(i64, i64)> = tx
-                        .prepare_cached("SELECT answer_days, active FROM departments WHERE id = ?1")?
-                        .query_row([d.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    match row {
-                        Some((days, 1)) => {
-                            *d = DepartmentRef {
-                                id: d.id,
-                                answer_days: days,
-                            }
-                        }
-                        Some(_) => {
-                            return Err(RequestRefused::invalid("department_id", "该部门已停用").into())
-                        }
-                        None => {
-                            return Err(RequestRefused::invalid("department_id", "找不到该部门").into())
-                        }
+        self.write(|tx| apply_in(tx, id, actor, action, note, now))
+    }
+}
+
+/// [`Store::apply_request_action`] inside the caller's transaction.
+pub(crate) fn apply_in(
+    tx: &Connection,
+    id: i64,
+    actor: &Actor,
+    action: &Action,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<RequestRecord> {
+    let Some(before) = record(tx, id, now)? else {
+        return Err(StoreError::NotFound(format!("request {id}")));
+    };
+    let mut action = action.clone();
+    match &mut action {
+        Action::Assign { staff_id } => active_staff(tx, *staff_id, "staff_id")?,
+        Action::Escalate {
+            department: Some(d),
+        } => {
+            let row: Option<(i64, i64)> = tx
+                .prepare_cached("SELECT answer_days, active FROM departments WHERE id = ?1")?
+                .query_row([d.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match row {
+                Some((days, 1)) => {
+                    *d = DepartmentRef {
+                        id: d.id,
+                        answer_days: days,
                     }
                 }
-                _ => {}
+                Some(_) => {
+                    return Err(RequestRefused::invalid("department_id", "该部门已停用").into())
+                }
+                None => return Err(RequestRefused::invalid("department_id", "找不到该部门").into()),
             }
-            let d = decide(&before.state(), actor, &action, note, now)?;
-            let n = &d.next;
-            tx.prepare_cached(
+        }
+        _ => {}
+    }
+    let d = decide(&before.state(), actor, &action, note, now)?;
+    let n = &d.next;
+    tx.prepare_cached(
                 "UPDATE requests SET stage = ?2, status = ?3, responsible_staff_id = ?4,
                     escalation_level = ?5, department_id = ?6, department_due_ms = ?7,
                     level1_ms = ?8, deadline_ms = ?9, result = ?10, closed_ms = ?11, closed_by = ?12,
@@ -87,21 +100,20 @@ impl Store {
                     crate::FeedbackResult::NotReached => None,
                 }),
             ])?;
-            let note = note.trim();
-            event(tx, id, actor, now, d.kind, &d.changes, note)?;
-            let detail = if note.is_empty() {
-                d.changes.to_string()
-            } else {
-                format!("{} {note}", d.changes)
-            };
-            audit(
-                tx,
-                actor.staff_id,
-                &format!("request.{}", action.name()),
-                &format!("request:{id}"),
-                &detail,
-            )?;
-            record(tx, id, now)?.ok_or_else(|| StoreError::NotFound(format!("request {id}")))
-        })
-    }
+    let note = note.trim();
+    event(tx, id, actor, now, d.kind, &d.changes, note)?;
+    let detail = if note.is_empty() {
+        d.changes.to_string()
+    } else {
+        format!("{} {note}", d.changes)
+    };
+    audit(
+        tx,
+        actor.staff_id,
+        &format!("request.{}", action.name()),
+        &format!("request:{id}"),
+        &detail,
+    )?;
+    crate::return_visits::after_action(tx, id, d.kind, now)?;
+    record(tx, id, now)?.ok_or_else(|| StoreError::NotFound(format!("request {id}")))
 }

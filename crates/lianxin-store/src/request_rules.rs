@@ -53,6 +53,13 @@ impl Actor {
         }
     }
 
+    /// The server itself: the automatic return visit (回访) recording the key a resident
+    /// pressed. Acts as an admin with no staff account, like the command line; its
+    /// timeline entries and audit rows say "自动回访".
+    pub fn system() -> Actor {
+        Actor::command_line()
+    }
+
     /// Whether this actor may change thresholds, categories and departments.
     pub fn manages(&self) -> bool {
         matches!(self.role, Role::Supervisor | Role::Admin)

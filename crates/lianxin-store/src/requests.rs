@@ -211,6 +211,9 @@ pub struct RequestFilter {
     pub alarms: Vec<Alarm>,
     /// Only this category item.
     pub category_item: Option<String>,
+    /// Only the manual return-visit list: resolved, no feedback yet or the resident was
+    /// not reached, and no automatic return visit queued or under way.
+    pub return_visit_due: bool,
     /// At most this many.
     pub limit: usize,
 }
@@ -225,6 +228,7 @@ impl Default for RequestFilter {
             stage: None,
             alarms: Vec::new(),
             category_item: None,
+            return_visit_due: false,
             limit: 100,
         }
     }
@@ -608,6 +612,13 @@ impl Store {
         }
         if let Some(s) = filter.stage {
             wheres.push(format!("r.stage = {}", arg(s.as_str().to_owned().into())));
+        }
+        if filter.return_visit_due {
+            wheres.push(
+                "r.stage = 'resolved' AND NOT EXISTS (SELECT 1 FROM return_visits v
+                 WHERE v.request_id = r.id AND v.state IN ('pending', 'calling'))"
+                    .into(),
+            );
         }
         if let Some(item) = &filter.category_item {
             wheres.push(format!("r.category_item = {}", arg(item.clone().into())));

@@ -16,6 +16,7 @@ mod clock;
 mod invites;
 mod notices;
 mod publish;
+mod return_visits;
 mod runner;
 mod trunk;
 
@@ -27,15 +28,18 @@ use std::sync::{Arc, Mutex};
 use lianxin_desk::campaigns::BoxFuture;
 use lianxin_desk::{CampaignControl, CampaignLive, CampaignRefused, DeskHandle, NoticeInfo};
 use lianxin_leg::LegContext;
+use lianxin_media::prompt::names;
 use lianxin_media::{MediaHandle, Prompt, PromptConfig};
-use lianxin_store::{CampaignSettings, CampaignStatus, NewCampaign, Store};
+use lianxin_store::{CampaignKind, CampaignSettings, CampaignStatus, NewCampaign, Store};
 use lianxin_ua::UaHandle;
 use tokio::sync::mpsc;
 
 use crate::{Campaign, CampaignOptions, DialRule, Journal, Notice, Stored};
+use call::CallAudio;
 use notices::NoticeLibrary;
 pub use notices::MAX_UPLOAD as MAX_NOTICE_UPLOAD;
 use publish::Publisher;
+pub use return_visits::ReturnVisits;
 use runner::{Input, Shared};
 pub use trunk::OutboundTrunk;
 
@@ -77,6 +81,8 @@ struct Entry {
     inputs: mpsc::Sender<Input>,
     stored: mpsc::Sender<Stored>,
     live: Arc<Mutex<Option<CampaignLive>>>,
+    /// A group call (staff see it live); a return visit is not listed.
+    listed: bool,
 }
 
 type Registry = Arc<Mutex<HashMap<i64, Entry>>>;
@@ -156,7 +162,7 @@ impl Dialer {
 
 impl DialerHandle {
     /// Starts the task of stored campaign `id` (new, or resumed after a restart).
-    fn run(&self, id: i64) -> Result<(), CampaignRefused> {
+    pub(crate) fn run(&self, id: i64) -> Result<(), CampaignRefused> {
         let inner = &self.inner;
         let saved = inner
             .store
@@ -164,6 +170,8 @@ impl DialerHandle {
             .map_err(|e| refused(500, None, format!("数据库错误：{e}")))?
             .ok_or_else(|| refused(404, None, format!("没有编号为 {id} 的群拨任务")))?;
         let notice = self.notice(&saved.campaign.notice)?;
+        let kind = saved.campaign.kind;
+        let audio = self.audio(id, notice, kind, saved.campaign.settings.confirm_key);
         let now = clock::now();
         let mut campaign = Campaign::new(now, &saved, inner.config.rule.clone())
             .map_err(|e| refused(409, None, format!("群拨任务无法运行：{e}")))?;
@@ -186,15 +194,21 @@ impl DialerHandle {
                 inputs: inputs_tx,
                 stored: stored_tx,
                 live: live.clone(),
+                listed: kind == CampaignKind::Notice,
             },
         );
         drop(registry);
-        let publisher = Publisher::new(inner.config.desk.clone(), saved.campaign.name, live);
+        // A return visit is the server's own call: no campaign frames to the consoles.
+        let desk = match kind {
+            CampaignKind::Notice => inner.config.desk.clone(),
+            CampaignKind::ReturnVisit => None,
+        };
+        let publisher = Publisher::new(desk, saved.campaign.name, live);
         let shared = inner.shared.clone();
         let routes = inner.registry.clone();
         tokio::spawn(async move {
             let channels = runner::Channels { inputs, stored };
-            runner::run(shared, campaign, notice, channels, publisher).await;
+            runner::run(shared, campaign, audio, channels, publisher).await;
             if let Ok(mut r) = routes.lock() {
                 r.remove(&id);
             }
@@ -202,9 +216,37 @@ impl DialerHandle {
         Ok(())
     }
 
+    /// What campaign `id`'s calls play: the notice, then for a group call that asks for a
+    /// key the "press 1 to confirm" prompt. A return visit's question already asks for
+    /// the key, so only the wait for it follows.
+    fn audio(&self, id: i64, notice: Arc<Prompt>, kind: CampaignKind, key: bool) -> CallAudio {
+        let confirm = match (key, kind) {
+            (false, _) => None,
+            (true, CampaignKind::ReturnVisit) => Some(None),
+            (true, CampaignKind::Notice) => {
+                let p = self
+                    .inner
+                    .shared
+                    .ctx
+                    .media
+                    .prompt(names::CONFIRM_HEARD)
+                    .ok();
+                if p.is_none() {
+                    tracing::warn!(
+                        campaign = id,
+                        "no {}.wav among the prompts: households are not told to press 1",
+                        names::CONFIRM_HEARD
+                    );
+                }
+                Some(p)
+            }
+        };
+        CallAudio { notice, confirm }
+    }
+
     /// The notice's audio: a prompt, an uploaded notice, or (from Rust callers and the
     /// store of an older campaign) a file.
-    fn notice(&self, notice: &str) -> Result<Arc<Prompt>, CampaignRefused> {
+    pub(crate) fn notice(&self, notice: &str) -> Result<Arc<Prompt>, CampaignRefused> {
         let bad = |e: String| refused(400, Some("notice"), format!("通知录音不可用：{e}"));
         match Notice::parse(notice).map_err(|e| bad(e.to_string()))? {
             Notice::Prompt(name) => self.inner.notices.resolve(&name),
@@ -236,6 +278,16 @@ impl DialerHandle {
             })?;
         tx.try_send(input)
             .map_err(|_| refused(503, None, "群拨服务忙，请稍后再试".into()))
+    }
+
+    /// The options a campaign's request leaves out default to (`[dialer]`).
+    pub fn default_settings(&self) -> &CampaignSettings {
+        &self.inner.config.defaults
+    }
+
+    /// Where a return visit's `request.updated` goes.
+    pub(crate) fn desk(&self) -> Option<&DeskHandle> {
+        self.inner.config.desk.as_ref()
     }
 
     /// Creates campaign `new` in the store and starts it; its id.
@@ -303,12 +355,14 @@ impl DialerHandle {
             .unwrap_or(false)
     }
 
-    /// The running and paused campaigns with their latest figures.
+    /// The running and paused group calls with their latest figures (return visits are
+    /// not listed).
     pub fn live_campaigns(&self) -> Vec<CampaignLive> {
         let Ok(r) = self.inner.registry.lock() else {
             return Vec::new();
         };
         r.values()
+            .filter(|e| e.listed)
             .filter_map(|e| e.live.lock().ok().and_then(|l| l.clone()))
             .collect()
     }

@@ -13,8 +13,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use lianxin_leg::LegContext;
-use lianxin_media::prompt::names;
-use lianxin_media::Prompt;
 
 use tokio::sync::mpsc;
 
@@ -63,7 +61,7 @@ pub(crate) struct Channels {
 pub(crate) async fn run(
     shared: Arc<Shared>,
     mut campaign: Campaign,
-    notice: Arc<Prompt>,
+    audio: CallAudio,
     mut channels: Channels,
     mut publisher: Publisher,
 ) {
@@ -75,20 +73,6 @@ pub(crate) async fn run(
     let mut inputs_open = true;
     // The clock read for the latest input; the events it caused are logged at that time.
     let mut n = now();
-    let audio = CallAudio {
-        notice,
-        confirm: campaign.options().confirm_key.then(|| {
-            let p = shared.ctx.media.prompt(names::CONFIRM_HEARD).ok();
-            if p.is_none() {
-                tracing::warn!(
-                    campaign = campaign.id(),
-                    "no {}.wav among the prompts: households are not told to press 1",
-                    names::CONFIRM_HEARD
-                );
-            }
-            p
-        }),
-    };
     loop {
         drain(
             &shared,
