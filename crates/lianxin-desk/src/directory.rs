@@ -190,6 +190,12 @@ pub trait Directory: Send + Sync + 'static {
     fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
         None
     }
+
+    /// The database side of the register import and export (without it those
+    /// endpoints answer 503).
+    fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

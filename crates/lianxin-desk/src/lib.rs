@@ -77,6 +77,9 @@
 //!   `request_http`; `request_access`: who sees what and receives which frames;
 //!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
 //!   "now" of requests.
+//! - The residents' register (住户名册): [`import_store`] (`ImportStore`, reached
+//!   through `Directory::imports`; `store_import` implements it) and `import_api`
+//!   (the admins' upload with its preview, and the export).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
@@ -104,6 +107,8 @@ mod group_api;
 mod health;
 mod http;
 mod hub;
+mod import_api;
+pub mod import_store;
 pub mod latency;
 mod listener;
 mod notice_api;
@@ -124,6 +129,7 @@ mod server;
 mod session;
 mod store;
 mod store_campaigns;
+mod store_import;
 mod store_reports;
 mod store_requests;
 mod store_units;
@@ -149,6 +155,7 @@ pub use event::{
     DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
 };
 pub use health::HealthProbe;
+pub use import_store::{ImportError, ImportStore, Upload};
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
 pub use report_store::ReportStore;

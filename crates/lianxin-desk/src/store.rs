@@ -124,6 +124,10 @@ impl Directory for Store {
     fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
         Some(self)
     }
+
+    fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {
