@@ -1,4 +1,4 @@
-//! The `lianxin` command line: database setup, CSV import/export, caller lookup, demo
+//! The `lianxin` command line: database setup, import/export (CSV, Excel), caller lookup, demo
 //! data, the database benchmark, `serve`, and the clients of a running server (`console`,
 //! `campaign`).
 //!
@@ -11,6 +11,7 @@ mod client;
 mod config;
 mod console;
 mod fd_budget;
+mod import;
 mod liveness;
 mod lookup;
 mod memory;
@@ -22,11 +23,10 @@ mod table;
 mod unit_search;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use config::Config;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lianxin_store::demo::{DemoOptions, DEMO_STAFF};
-use lianxin_store::{ImportKind, ImportOptions, Store, StoreError, StoreOptions};
+use lianxin_store::{Store, StoreOptions};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,18 +59,15 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
-    /// Import a CSV file (UTF-8, with or without BOM; column layouts in the README).
+    /// Import a CSV file (UTF-8 or GB18030, detected) or an Excel workbook (.xlsx), with
+    /// English or Chinese column headers (column layouts in the README).
     ///
-    /// All or nothing: if any row is bad, every bad row is listed with its line number and
-    /// the database is left unchanged (unless --skip-bad).
-    Import(ImportArgs),
-    /// Export to a CSV file in the same layout import reads ("-" for standard output).
-    Export {
-        /// What to export.
-        kind: Kind,
-        /// Output file, or "-" for standard output.
-        file: PathBuf,
-    },
+    /// All or nothing: if any row is bad, every bad row is listed with its line number (the
+    /// sheet's row number for .xlsx) and the database is left unchanged (unless --skip-bad).
+    Import(import::ImportArgs),
+    /// Export in the layout import reads: FILE.csv (English header), FILE.xlsx (Excel,
+    /// Chinese header), or "-" for CSV on standard output.
+    Export(import::ExportArgs),
     /// Show the screen-pop record for a phone number, in any form
     /// (65123456, 010-65123456, +86 10 6512 3456, sip:+861065123456@host, ...).
     Lookup {
@@ -136,37 +133,6 @@ enum DbCommand {
     Init,
     /// Print row counts and check the file's integrity.
     Check,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Kind {
-    /// Residents with their households and numbers.
-    Residents,
-    /// Resident units (驻区单位).
-    Units,
-    /// Phone-group memberships.
-    Groups,
-}
-
-impl From<Kind> for ImportKind {
-    fn from(k: Kind) -> ImportKind {
-        match k {
-            Kind::Residents => ImportKind::Residents,
-            Kind::Units => ImportKind::Units,
-            Kind::Groups => ImportKind::Groups,
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-struct ImportArgs {
-    /// What the file holds.
-    kind: Kind,
-    /// The CSV file.
-    file: PathBuf,
-    /// Import the good rows even if some rows are bad (bad rows are listed and skipped).
-    #[arg(long)]
-    skip_bad: bool,
 }
 
 #[derive(Debug, Args)]
@@ -272,20 +238,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&store.counts()?)?);
             println!("integrity: ok");
         }
-        Command::Import(args) => return import(&env, &args),
-        Command::Export { kind, file } => {
-            let store = env.open_existing()?;
-            let n = if file.as_os_str() == "-" {
-                store.export_csv(kind.into(), std::io::stdout().lock())?
-            } else {
-                let f = std::fs::File::create(&file)
-                    .with_context(|| format!("cannot create {}", file.display()))?;
-                let n = store.export_csv(kind.into(), std::io::BufWriter::new(f))?;
-                eprintln!("exported {n} rows to {}", file.display());
-                n
-            };
-            let _ = n;
-        }
+        Command::Import(args) => return import::import(&env.open()?, &args),
+        Command::Export(args) => import::export(&env.open_existing()?, &args)?,
         Command::Lookup { phone, json } => {
             let store = env.open_existing()?;
             let caller = store.normalize(&phone);
@@ -363,72 +317,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn import(env: &Env, args: &ImportArgs) -> anyhow::Result<ExitCode> {
-    let store = env.open()?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} ({eta})",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let opts = ImportOptions {
-        skip_bad: args.skip_bad,
-        staff_id: None,
-        source: args.file.display().to_string(),
-    };
-    let started = std::time::Instant::now();
-    let result = store.import_csv(
-        args.kind.into(),
-        std::io::BufReader::with_capacity(1 << 20, file),
-        &opts,
-        &mut |pos| bar.set_position(pos),
-    );
-    bar.finish_and_clear();
-    match result {
-        Ok(r) => {
-            for b in &r.bad {
-                eprintln!("{}: skipped {b}", args.file.display());
-            }
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "imported {} rows from {} in {:.2} s: {} households, {} residents, {} phone numbers, {} units, {} groups, {} memberships{}",
-                r.rows,
-                args.file.display(),
-                secs,
-                r.households,
-                r.residents,
-                r.phones,
-                r.units,
-                r.groups,
-                r.memberships,
-                if r.bad.is_empty() { String::new() } else { format!("; {} bad rows skipped", r.bad.len()) }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(StoreError::ImportRejected(bad)) => {
-            for b in &bad {
-                eprintln!("{}: {b}", args.file.display());
-            }
-            eprintln!(
-                "error: {} bad row(s) in {}; nothing was imported (fix them, or use --skip-bad to import the good rows)",
-                bad.len(),
-                args.file.display()
-            );
-            Ok(ExitCode::FAILURE)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn generate_demo(store: &Store, seed: u64, households: usize) -> anyhow::Result<()> {

@@ -226,3 +226,202 @@ fn units_and_groups_import_and_export() {
         .unwrap()
         .contains("外交部食堂,朝阳门南大街2号"));
 }
+
+/// The fields of `row(i)` (English column order).
+fn fields(i: u64) -> Vec<String> {
+    row(i).trim_end().split(',').map(str::to_string).collect()
+}
+
+/// Chinese headers in another order: name first, the household code second.
+const CHINESE_ORDER: [(usize, &str); 17] = [
+    (10, "姓名"),
+    (0, "户号"),
+    (1, "街道"),
+    (2, "门牌号"),
+    (3, "楼号"),
+    (4, "单元"),
+    (5, "室"),
+    (6, "住房类型"),
+    (7, "片区"),
+    (8, "户备注"),
+    (9, "家庭电话"),
+    (11, "性别"),
+    (12, "出生日期"),
+    (13, "工作单位"),
+    (14, "特长"),
+    (15, "备注"),
+    (16, "手机"),
+];
+
+/// Rows `ids` as Excel saves CSV on Chinese Windows: GB18030, Chinese headers, dates as
+/// `1956/3/2`; `bad` replaces one row's date of birth.
+fn write_gb18030(path: &Path, ids: impl Iterator<Item = u64>, bad: Option<(u64, &str)>) {
+    let mut text = CHINESE_ORDER
+        .iter()
+        .map(|(_, h)| *h)
+        .collect::<Vec<_>>()
+        .join(",");
+    text.push('\n');
+    for i in ids {
+        let mut f = fields(i);
+        let (y, m, d) = {
+            let p: Vec<&str> = f[12].split('-').collect();
+            (p[0].to_string(), p[1].to_string(), p[2].to_string())
+        };
+        f[12] = format!(
+            "{y}/{}/{}",
+            m.trim_start_matches('0'),
+            d.trim_start_matches('0')
+        );
+        if let Some((b, dob)) = bad {
+            if b == i {
+                f[12] = dob.to_string();
+            }
+        }
+        let cells: Vec<&str> = CHINESE_ORDER.iter().map(|(c, _)| f[*c].as_str()).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
+    assert!(!unmappable);
+    assert!(std::str::from_utf8(&bytes).is_err(), "GB18030, not UTF-8");
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Rows `ids` as a clerk's workbook: a title row, the Chinese header on row 3, numbers
+/// typed as numbers, dates as date cells; `bad` puts an invalid mobile on one row.
+fn write_xlsx(path: &Path, ids: impl Iterator<Item = u64>, bad: Option<u64>) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "朝阳门社区住户名册").unwrap();
+    for (c, (_, h)) in CHINESE_ORDER.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    let date = Format::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+    for (r, i) in ids.enumerate() {
+        let r = r as u32 + 3;
+        let f = fields(i);
+        for (c, (field, _)) in CHINESE_ORDER.iter().enumerate() {
+            let c = c as u16;
+            let v = &f[*field];
+            match *field {
+                _ if v.is_empty() => {}
+                2 | 3 | 4 | 16 => {
+                    let v = if *field == 16 && bad == Some(i) {
+                        "1391234"
+                    } else {
+                        v
+                    };
+                    sheet.write_number(r, c, v.parse::<f64>().unwrap()).unwrap();
+                }
+                12 => {
+                    let p: Vec<u16> = v.split('-').map(|x| x.parse().unwrap()).collect();
+                    let d = ExcelDateTime::from_ymd(p[0], p[1] as u8, p[2] as u8).unwrap();
+                    sheet.write_datetime_with_format(r, c, &d, &date).unwrap();
+                }
+                _ => {
+                    sheet.write_string(r, c, v).unwrap();
+                }
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+fn fresh_db(dir: &Path, name: &str) -> PathBuf {
+    let db = dir.join(name);
+    assert!(run(&db, &["db", "init"]).status.success());
+    db
+}
+
+fn import_ok(db: &Path, file: &Path) -> String {
+    let out = run(db, &["import", "residents", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn gb18030_csv_and_xlsx_with_chinese_headers_import_the_same_data_as_the_utf8_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let utf8 = d.join("register.csv");
+    write_csv(&utf8, (1..=40).map(row), false);
+    let gb = d.join("register-gb.csv");
+    write_gb18030(&gb, 1..=40, None);
+    let xlsx = d.join("register.xlsx");
+    write_xlsx(&xlsx, 1..=40, None);
+
+    let a = fresh_db(d, "a.db");
+    assert!(import_ok(&a, &utf8).contains("(csv-utf8)"));
+    let want = snapshot(&a, d);
+    assert!(want.0.contains("\"residents\": 40"), "{}", want.0);
+
+    let b = fresh_db(d, "b.db");
+    assert!(import_ok(&b, &gb).contains("(csv-gb18030)"));
+    assert_eq!(snapshot(&b, d), want, "GB18030 CSV with Chinese headers");
+
+    let c = fresh_db(d, "c.db");
+    assert!(import_ok(&c, &xlsx).contains("(xlsx)"));
+    assert_eq!(snapshot(&c, d), want, "xlsx register");
+}
+
+#[test]
+fn a_bad_row_in_a_workbook_or_gb18030_csv_changes_nothing_and_is_named() {
+    let (dir, db) = setup(10);
+    let d = dir.path();
+    let before = snapshot(&db, d);
+    // Sheet rows: title 1, header 3, data from 4; household 1005 is the 5th → row 8.
+    let xlsx = d.join("bad.xlsx");
+    write_xlsx(&xlsx, 1001..=1020, Some(1005));
+    let out = run(&db, &["import", "residents", xlsx.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 8:") && err.contains("1391234"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(snapshot(&db, d), before, "database changed");
+
+    // GB18030: header line 1, household 1012 on line 13.
+    let gb = d.join("bad.csv");
+    write_gb18030(&gb, 1001..=1020, Some((1012, "1970-02-30")));
+    let out = run(&db, &["import", "residents", gb.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 13:") && err.contains("1970-02-30"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&db, d), before, "database changed");
+
+    // --dry-run lists the same row and writes nothing either.
+    let out = run(
+        &db,
+        &["import", "residents", gb.to_str().unwrap(), "--dry-run"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 13:"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would import 19 rows"));
+    assert_eq!(snapshot(&db, d), before, "database changed by a dry run");
+}
+
+#[test]
+fn the_xlsx_export_imports_back_to_the_same_data() {
+    let (dir, db) = setup(30);
+    let d = dir.path();
+    let want = snapshot(&db, d);
+    let xlsx = d.join("export.xlsx");
+    let out = run(&db, &["export", "residents", xlsx.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&xlsx).unwrap().starts_with(b"PK\x03\x04"));
+    let again = fresh_db(d, "again.db");
+    import_ok(&again, &xlsx);
+    assert_eq!(snapshot(&again, d), want);
+}

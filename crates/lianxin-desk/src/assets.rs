@@ -53,6 +53,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/dom.js", JS),
     asset!("js/followups.js", JS),
     asset!("js/household.js", JS),
+    asset!("js/import.js", JS),
     asset!("js/login.js", JS),
     asset!("js/main.js", JS),
     asset!("js/operators.js", JS),

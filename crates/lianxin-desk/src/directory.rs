@@ -196,6 +196,12 @@ pub trait Directory: Send + Sync + 'static {
     fn visits(&self) -> Option<&dyn crate::visit_store::VisitStore> {
         None
     }
+
+    /// The database side of the register import and export (without it those
+    /// endpoints answer 503).
+    fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

@@ -2,7 +2,7 @@
 //! the resident look-ups, the server figures (`/api/stats`, supervisors and admins),
 //! the group-call routes (handlers in `campaign_api`, `campaign_reads`, `notice_api`,
 //! `follow_up_api`) and the WebSocket upgrade. Bodies are limited to 64 KiB, except a
-//! notice upload (20 MiB, that route only).
+//! notice upload (20 MiB, that route only) and a register upload (16 MiB, `import_api`).
 //!
 //! Every error is JSON `{"error": "<中文 message>", "field": "<field>"}` with the right
 //! status (see `api`). Everything but `/`, `/healthz`, `/api/login` and `/api/logout`
@@ -74,6 +74,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::report_api::routes())
         .merge(crate::unit_api::routes())
         .merge(crate::visit_api::routes())
+        .merge(crate::import_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

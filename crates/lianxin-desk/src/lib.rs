@@ -78,6 +78,10 @@
 //!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
 //!   "now" of requests. Visits and the work log: [`visit_store`] (`VisitStore`,
 //!   through `Directory::visits`; `store_visits` implements it) and `visit_api`.
+//!   "now" of requests.
+//! - The residents' register (住户名册): [`import_store`] (`ImportStore`, reached
+//!   through `Directory::imports`; `store_import` implements it) and `import_api`
+//!   (the admins' upload with its preview, and the export).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
@@ -105,6 +109,8 @@ mod group_api;
 mod health;
 mod http;
 mod hub;
+mod import_api;
+pub mod import_store;
 pub mod latency;
 mod listener;
 mod notice_api;
@@ -125,6 +131,7 @@ mod server;
 mod session;
 mod store;
 mod store_campaigns;
+mod store_import;
 mod store_reports;
 mod store_requests;
 mod store_units;
@@ -153,6 +160,7 @@ pub use event::{
     DeskCommand, DeskEvent, DisconnectReason, OnDuty, OperatorRef, OperatorState, Pop,
 };
 pub use health::HealthProbe;
+pub use import_store::{ImportError, ImportStore, Upload};
 pub use latency::{LatencyHistogram, LatencySummary};
 pub use protocol::PROTOCOL_VERSION;
 pub use report_store::ReportStore;

@@ -128,6 +128,10 @@ impl Directory for Store {
     fn visits(&self) -> Option<&dyn crate::visit_store::VisitStore> {
         Some(self)
     }
+
+    fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

@@ -153,6 +153,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Like [`write`](Self::write), but always rolls back: what `f` would change, and
+    /// nothing changed (an import's preview).
+    pub(crate) fn write_rolled_back<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = lock(&self.inner.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.rollback()?;
+        Ok(out)
+    }
+
     /// Row counts of the main tables, for reports and tests.
     pub fn counts(&self) -> Result<Counts> {
         self.read(|c| {

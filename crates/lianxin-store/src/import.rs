@@ -1,26 +1,34 @@
-//! CSV import and export of residents, resident units and group memberships.
+//! Import of residents, resident units and group memberships from the committee's own
+//! files: CSV (UTF-8 with or without BOM, or GB18030 as Excel saves it on Chinese
+//! Windows: `import_text`) and Excel workbooks (`.xlsx`: `import_xlsx`), with English or
+//! Chinese column headers (`import_columns`); one row at a time in `import_rows`. Export
+//! (`export`) writes the same layouts, so export → import round-trips.
 //!
 //! An import runs in ONE transaction on the writer connection: either every good row is
 //! committed at the end, or nothing is. A file with any bad row changes nothing unless
 //! `skip_bad` is set (then the good rows go in and the bad ones are reported). Because
 //! SQLite commits atomically, a process killed mid-import (even with `kill -9`) leaves the
-//! database exactly as it was.
+//! database exactly as it was. A dry run ([`ImportMode::DryRun`]) does the same work and
+//! rolls it back: the report says what would be added and which rows are bad.
 //!
-//! The column layouts (header row required, columns found by name, any order, unknown
-//! columns ignored; UTF-8 with or without BOM) are documented in the README and on
-//! [`ImportKind`]. Export writes the same layouts, so export → import round-trips.
+//! The header row is required; columns are found by name, in any order, unknown columns
+//! ignored (README "CSV import formats"). A bad row is named by its line in the file (the
+//! spreadsheet's row number for `.xlsx`), the field at fault, and why, in English for the
+//! terminal and Chinese for consoles.
 
-use crate::callerid::CallerId;
-use crate::db::{audit, ms};
-use crate::screen::{Dwelling, Sex};
-use crate::{Result, Store, StoreError};
-use chrono::{NaiveDate, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use std::io::{Read, Seek};
+
+use chrono::Utc;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
 
-/// What a CSV file holds.
+use crate::db::{audit, ms};
+use crate::import_columns::{chinese_name, Columns, HEADER_SEARCH};
+use crate::import_rows::Ctx;
+use crate::import_text::{CsvRows, Encoding};
+use crate::import_xlsx::XlsxRows;
+use crate::{Result, Store, StoreError};
+
+/// What a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
@@ -61,7 +69,8 @@ impl ImportKind {
         }
     }
 
-    fn required(self) -> &'static [&'static str] {
+    /// The columns a file must have.
+    pub(crate) fn required(self) -> &'static [&'static str] {
         match self {
             ImportKind::Residents => &["household", "name"],
             ImportKind::Units => &["name"],
@@ -90,13 +99,88 @@ pub struct ImportOptions {
     pub source: String,
 }
 
+/// Whether an import writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    /// Write (all or nothing).
+    Commit,
+    /// Do everything, then roll back: the report says what would be added, and bad rows
+    /// are listed in it instead of failing the import.
+    DryRun,
+}
+
+/// The layout of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportFormat {
+    /// Comma-separated text, UTF-8 or GB18030 (detected).
+    Csv,
+    /// An Excel workbook (`.xlsx`).
+    Xlsx,
+}
+
+impl ImportFormat {
+    /// The format a file's first bytes show: a zip (`PK\3\4`) is a workbook, anything
+    /// else text.
+    pub fn sniff(head: &[u8]) -> ImportFormat {
+        if head.starts_with(b"PK\x03\x04") {
+            ImportFormat::Xlsx
+        } else {
+            ImportFormat::Csv
+        }
+    }
+
+    /// The format a file name's extension says (`.xlsx`, `.csv`), if it says one.
+    pub fn from_name(name: &str) -> Option<ImportFormat> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".xlsx") {
+            Some(ImportFormat::Xlsx)
+        } else if lower.ends_with(".csv") {
+            Some(ImportFormat::Csv)
+        } else {
+            None
+        }
+    }
+}
+
+/// A file to import.
+#[derive(Debug)]
+pub struct ImportFile<R> {
+    /// Its bytes.
+    pub input: R,
+    /// How to read them.
+    pub format: ImportFormat,
+    /// For a workbook: the sheet to read (else the first).
+    pub sheet: Option<String>,
+}
+
 /// A row that could not be imported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BadRow {
-    /// 1-based line number in the file (the header is line 1).
+    /// 1-based line number in the file (the header is line 1); for a workbook, the row
+    /// number Excel shows.
     pub line: u64,
-    /// Why.
+    /// The field at fault (English column name), if one is.
+    pub field: Option<String>,
+    /// That field's header as the file wrote it (or its usual Chinese name).
+    pub column: Option<String>,
+    /// Why (English).
     pub reason: String,
+    /// Why (Simplified Chinese, for consoles).
+    pub message: String,
+}
+
+impl BadRow {
+    /// A row the file itself spoils (bytes that are not text, a formula error).
+    pub(crate) fn file(line: u64, reason: impl Into<String>, message: impl Into<String>) -> BadRow {
+        BadRow {
+            line,
+            field: None,
+            column: None,
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for BadRow {
@@ -105,16 +189,45 @@ impl std::fmt::Display for BadRow {
     }
 }
 
-/// What an import did.
+/// A file that cannot be imported at all (no header with the required columns, not a
+/// workbook, UTF-16 text …): not a bad row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ImportFileError {
+    /// What is at fault: `file`, `sheet`, or the missing column's field.
+    pub field: &'static str,
+    /// Why (English).
+    pub reason: String,
+    /// Why and what to do (Simplified Chinese, for consoles).
+    pub message: String,
+}
+
+impl ImportFileError {
+    pub(crate) fn new(
+        field: &'static str,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ImportFileError {
+        ImportFileError {
+            field,
+            reason: reason.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// What an import did (or, dry, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     /// Rows imported.
     pub rows: u64,
-    /// Rows skipped (only with `skip_bad`; otherwise the import fails with
-    /// [`StoreError::ImportRejected`]).
+    /// Bad rows: skipped (with `skip_bad`) or listed by a dry run; otherwise the import
+    /// fails with [`StoreError::ImportRejected`].
     pub bad: Vec<BadRow>,
     /// New households.
     pub households: u64,
+    /// Households already in the database that got new residents or numbers.
+    pub households_changed: u64,
     /// New residents.
     pub residents: u64,
     /// New phone numbers.
@@ -125,372 +238,55 @@ pub struct ImportReport {
     pub groups: u64,
     /// New group memberships.
     pub memberships: u64,
+    /// How the file was read: `csv-utf8`, `csv-gb18030` or `xlsx`.
+    pub read_as: String,
+}
+
+/// One row from a file: its line, good (the record holds it) or spoilt by the file.
+pub(crate) enum Row {
+    /// The record holds the row's cells.
+    Good {
+        /// Its line in the file.
+        line: u64,
+    },
+    /// The file's bytes or cells spoil it.
+    Bad(BadRow),
+}
+
+/// Where rows come from: a CSV reader or a worksheet.
+pub(crate) trait RowSource {
+    /// The next row into `rec`; `None` at the end.
+    fn next_row(&mut self, rec: &mut csv::StringRecord) -> Result<Option<Row>>;
+    /// Bytes of the file read so far (for progress).
+    fn consumed(&self) -> u64;
+}
+
+/// An Excel file given where CSV text is expected: an error saying what to do.
+pub(crate) fn workbook_given_as_csv(head: &[u8]) -> Option<ImportFileError> {
+    if head.starts_with(b"PK\x03\x04") {
+        return Some(ImportFileError::new(
+            "format",
+            "this is an Excel workbook (.xlsx), not CSV text; import it as xlsx",
+            "这是 Excel 工作簿（.xlsx），不是 CSV 文本；请按 xlsx 导入",
+        ));
+    }
+    if head.starts_with(&[0xd0, 0xcf, 0x11, 0xe0]) {
+        return Some(ImportFileError::new(
+            "file",
+            "this is an old Excel .xls file; save it as .xlsx (\"Excel Workbook\") or \"CSV UTF-8\" and import again",
+            "这是旧版 Excel 文件（.xls），请在 Excel 中另存为“Excel 工作簿（.xlsx）”或“CSV UTF-8（逗号分隔）”后再导入",
+        ));
+    }
+    None
 }
 
 /// How often (in rows) the progress callback is called.
 const PROGRESS_EVERY: u64 = 2048;
 
-struct Columns {
-    idx: HashMap<&'static str, usize>,
-}
-
-impl Columns {
-    fn new(kind: ImportKind, header: &csv::StringRecord) -> Result<Columns> {
-        let mut idx = HashMap::new();
-        for (i, h) in header.iter().enumerate() {
-            let h = h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
-            if let Some(c) = kind.columns().iter().find(|c| **c == h) {
-                idx.entry(*c).or_insert(i);
-            }
-        }
-        for r in kind.required() {
-            if !idx.contains_key(r) {
-                return Err(StoreError::Invalid(format!(
-                    "the header row has no column {r:?}; expected columns: {}",
-                    kind.columns().join(",")
-                )));
-            }
-        }
-        Ok(Columns { idx })
-    }
-
-    fn get<'r>(&self, rec: &'r csv::StringRecord, name: &str) -> &'r str {
-        self.idx
-            .get(name)
-            .and_then(|i| rec.get(*i))
-            .map(str::trim)
-            .unwrap_or("")
-    }
-}
-
-fn split_numbers(s: &str) -> impl Iterator<Item = &str> {
-    s.split([';', '；', '、', '|', '/'])
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-}
-
-fn parse_dob(s: &str) -> std::result::Result<Option<String>, String> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y.%m.%d"))
-        .map_err(|_| format!("date of birth {s:?} is not a date (use YYYY-MM-DD)"))?;
-    if d.year_ce().1 < 1890 || d > NaiveDate::from_ymd_opt(2200, 1, 1).unwrap_or(d) {
-        return Err(format!("date of birth {s:?} is out of range"));
-    }
-    Ok(Some(d.format("%Y-%m-%d").to_string()))
-}
-
-use chrono::Datelike;
-
-/// State kept across rows of one import.
-struct Ctx<'t> {
-    tx: &'t Transaction<'t>,
-    local_area: String,
-    now_ms: i64,
-    households: HashMap<String, i64>,
-    new_households: HashSet<i64>,
-    new_residents: HashSet<(i64, String, Option<String>)>,
-    blocks: HashMap<String, i64>,
-    groups: HashMap<String, i64>,
-    report: ImportReport,
-}
-
-impl Ctx<'_> {
-    fn household(&mut self, code: &str) -> Result<Option<i64>> {
-        if let Some(id) = self.households.get(code) {
-            return Ok(Some(*id));
-        }
-        let id: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM households WHERE code = ?1")?
-            .query_row([code], |r| r.get(0))
-            .optional()?;
-        if let Some(id) = id {
-            self.households.insert(code.to_string(), id);
-        }
-        Ok(id)
-    }
-
-    fn block(&mut self, name: &str) -> Result<Option<i64>> {
-        if name.is_empty() {
-            return Ok(None);
-        }
-        if let Some(id) = self.blocks.get(name) {
-            return Ok(Some(*id));
-        }
-        let id: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM blocks WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))
-            .optional()?;
-        let id = match id {
-            Some(id) => id,
-            None => {
-                self.tx
-                    .prepare_cached("INSERT INTO blocks (name) VALUES (?1)")?
-                    .execute([name])?;
-                self.tx.last_insert_rowid()
-            }
-        };
-        self.blocks.insert(name.to_string(), id);
-        Ok(Some(id))
-    }
-
-    fn group(&mut self, name: &str, staff: Option<i64>) -> Result<i64> {
-        if let Some(id) = self.groups.get(name) {
-            return Ok(*id);
-        }
-        let id: Option<i64> = self
-            .tx
-            .prepare_cached("SELECT id FROM phone_groups WHERE name = ?1")?
-            .query_row([name], |r| r.get(0))
-            .optional()?;
-        let id = match id {
-            Some(id) => id,
-            None => {
-                self.tx
-                    .prepare_cached("INSERT INTO phone_groups (name, created_by, created_ms) VALUES (?1, ?2, ?3)")?
-                    .execute(params![name, staff, self.now_ms])?;
-                self.report.groups += 1;
-                self.tx.last_insert_rowid()
-            }
-        };
-        self.groups.insert(name.to_string(), id);
-        Ok(id)
-    }
-
-    fn numbers(
-        &self,
-        field: &str,
-    ) -> std::result::Result<Vec<(String, crate::Normalized)>, String> {
-        let mut out = Vec::new();
-        for raw in split_numbers(field) {
-            match crate::callerid::normalize(raw, &self.local_area) {
-                CallerId::Number(n) => out.push((raw.to_string(), n)),
-                CallerId::Anonymous => return Err(format!("phone number {raw:?} is not a number")),
-                CallerId::Invalid(why) => {
-                    return Err(format!("phone number {raw:?} is invalid ({why})"))
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    fn add_phone(
-        &mut self,
-        hh: i64,
-        resident: Option<i64>,
-        raw: &str,
-        n: &crate::Normalized,
-    ) -> Result<()> {
-        let added = self
-            .tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO phones (household_id, resident_id, raw, normalized, kind, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![hh, resident, raw, n.number, n.kind.as_str(), self.now_ms])?;
-        self.report.phones += added as u64;
-        Ok(())
-    }
-
-    /// One residents row; `Ok(Err(reason))` is a bad row (nothing written for it).
-    fn resident_row(
-        &mut self,
-        cols: &Columns,
-        rec: &csv::StringRecord,
-    ) -> Result<std::result::Result<(), String>> {
-        let code = cols.get(rec, "household");
-        if code.is_empty() {
-            return Ok(Err("column household (household code) is empty".into()));
-        }
-        let name = cols.get(rec, "name");
-        let sex = cols.get(rec, "sex");
-        let sex = if name.is_empty() {
-            None
-        } else {
-            match Sex::parse(sex) {
-                Some(s) => Some(s),
-                None => return Ok(Err(format!("sex {sex:?} must be F/M or 女/男"))),
-            }
-        };
-        let dob = match parse_dob(cols.get(rec, "dob")) {
-            Ok(d) => d,
-            Err(e) => return Ok(Err(e)),
-        };
-        let home = match self.numbers(cols.get(rec, "home_phones")) {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let mobiles = match self.numbers(cols.get(rec, "mobiles")) {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        if name.is_empty() && !mobiles.is_empty() {
-            return Ok(Err("mobiles given but no resident name".into()));
-        }
-        let hh = match self.household(code)? {
-            Some(id) => id,
-            None => {
-                let street = cols.get(rec, "street");
-                if street.is_empty() {
-                    return Ok(Err(format!("new household {code:?} needs a street")));
-                }
-                let dw = cols.get(rec, "dwelling");
-                let Some(dwelling) = Dwelling::parse(dw) else {
-                    return Ok(Err(format!(
-                        "dwelling {dw:?} must be flat/bungalow or 楼房/平房"
-                    )));
-                };
-                let block = self.block(cols.get(rec, "block"))?;
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO households (code, street, number, building, unit, room, dwelling,
-                                                 block_id, notes, created_ms)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )?
-                    .execute(params![
-                        code,
-                        street,
-                        cols.get(rec, "number"),
-                        cols.get(rec, "building"),
-                        cols.get(rec, "unit"),
-                        cols.get(rec, "room"),
-                        dwelling.as_str(),
-                        block,
-                        cols.get(rec, "household_notes"),
-                        self.now_ms
-                    ])?;
-                let id = self.tx.last_insert_rowid();
-                self.households.insert(code.to_string(), id);
-                self.new_households.insert(id);
-                self.report.households += 1;
-                id
-            }
-        };
-        let mut resident = None;
-        if let Some(sex) = sex {
-            let key = (hh, name.to_string(), dob.clone());
-            let duplicate = if self.new_households.contains(&hh) {
-                self.new_residents.contains(&key)
-            } else {
-                self.tx
-                    .prepare_cached(
-                        "SELECT 1 FROM residents WHERE household_id = ?1 AND name = ?2 AND coalesce(dob, '') = ?3",
-                    )?
-                    .query_row(params![hh, name, dob.as_deref().unwrap_or("")], |_| Ok(()))
-                    .optional()?
-                    .is_some()
-            };
-            if duplicate {
-                return Ok(Err(format!(
-                    "resident {name} is already in household {code}"
-                )));
-            }
-            self.tx
-                .prepare_cached(
-                    "INSERT INTO residents (household_id, name, sex, dob, work, skills, notes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                )?
-                .execute(params![
-                    hh,
-                    name,
-                    sex.as_str(),
-                    dob,
-                    cols.get(rec, "work"),
-                    cols.get(rec, "skills"),
-                    cols.get(rec, "notes")
-                ])?;
-            let rid = self.tx.last_insert_rowid();
-            if self.new_households.contains(&hh) {
-                self.new_residents.insert(key);
-            }
-            self.report.residents += 1;
-            resident = Some(rid);
-        }
-        for (raw, n) in &home {
-            self.add_phone(hh, None, raw, n)?;
-        }
-        for (raw, n) in &mobiles {
-            self.add_phone(hh, resident, raw, n)?;
-        }
-        Ok(Ok(()))
-    }
-
-    fn unit_row(
-        &mut self,
-        cols: &Columns,
-        rec: &csv::StringRecord,
-    ) -> Result<std::result::Result<(), String>> {
-        let name = cols.get(rec, "name");
-        if name.is_empty() {
-            return Ok(Err("column name (unit name) is empty".into()));
-        }
-        let exists = self
-            .tx
-            .prepare_cached("SELECT 1 FROM units WHERE name = ?1")?
-            .query_row([name], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if exists {
-            return Ok(Err(format!("unit {name:?} already exists")));
-        }
-        let phone = cols.get(rec, "phone");
-        let normalized = split_numbers(phone).next().and_then(|p| {
-            crate::callerid::normalize(p, &self.local_area)
-                .number()
-                .map(|n| n.number.clone())
-        });
-        self.tx
-            .prepare_cached(
-                "INSERT INTO units (name, address, contact, phone, phone_normalized, jobs, notes)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                name,
-                cols.get(rec, "address"),
-                cols.get(rec, "contact"),
-                phone,
-                normalized,
-                cols.get(rec, "jobs"),
-                cols.get(rec, "notes")
-            ])?;
-        self.report.units += 1;
-        Ok(Ok(()))
-    }
-
-    fn group_row(
-        &mut self,
-        cols: &Columns,
-        rec: &csv::StringRecord,
-        staff: Option<i64>,
-    ) -> Result<std::result::Result<(), String>> {
-        let group = cols.get(rec, "group");
-        let code = cols.get(rec, "household");
-        if group.is_empty() {
-            return Ok(Err("column group is empty".into()));
-        }
-        let Some(hh) = self.household(code)? else {
-            return Ok(Err(format!("no household with code {code:?}")));
-        };
-        let g = self.group(group, staff)?;
-        let n = self
-            .tx
-            .prepare_cached(
-                "INSERT OR IGNORE INTO group_members (group_id, household_id) VALUES (?1, ?2)",
-            )?
-            .execute(params![g, hh])?;
-        self.report.memberships += n as u64;
-        Ok(Ok(()))
-    }
-}
-
 impl Store {
-    /// Imports a CSV file of `kind` from `input` (see the module docs for the rules).
-    /// `progress` is called now and then with the number of bytes read so far.
+    /// Imports a CSV file of `kind` from `input` (UTF-8 or GB18030, detected; see the
+    /// module docs for the rules). `progress` is called now and then with the number of
+    /// bytes read so far.
     pub fn import_csv(
         &self,
         kind: ImportKind,
@@ -498,50 +294,61 @@ impl Store {
         opts: &ImportOptions,
         progress: &mut dyn FnMut(u64),
     ) -> Result<ImportReport> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(input);
-        let header = rdr.headers()?.clone();
-        let cols = Columns::new(kind, &header)?;
+        let mut rows = CsvRows::new(input)?;
+        let read_as = csv_read_as(rows.encoding());
+        self.import_rows(kind, &mut rows, read_as, opts, ImportMode::Commit, progress)
+    }
+
+    /// Imports (or, with [`ImportMode::DryRun`], checks) a CSV file or workbook.
+    pub fn import_file<R: Read + Seek>(
+        &self,
+        kind: ImportKind,
+        file: ImportFile<R>,
+        opts: &ImportOptions,
+        mode: ImportMode,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport> {
+        match file.format {
+            ImportFormat::Csv => {
+                let mut rows = CsvRows::new(file.input)?;
+                let read_as = csv_read_as(rows.encoding());
+                self.import_rows(kind, &mut rows, read_as, opts, mode, progress)
+            }
+            ImportFormat::Xlsx => {
+                let mut rows = XlsxRows::new(file.input, file.sheet.as_deref())?;
+                self.import_rows(kind, &mut rows, "xlsx", opts, mode, progress)
+            }
+        }
+    }
+
+    fn import_rows(
+        &self,
+        kind: ImportKind,
+        rows: &mut dyn RowSource,
+        read_as: &str,
+        opts: &ImportOptions,
+        mode: ImportMode,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<ImportReport> {
+        let cols = header(kind, rows)?;
         let local_area = self.local_area().to_string();
-        let result = self.write(|tx| {
+        let work = |tx: &rusqlite::Transaction<'_>| {
             // A bigger page cache while the import's indexes grow (reset below).
             tx.execute_batch("PRAGMA cache_size = -131072")?;
-            let mut ctx = Ctx {
-                tx,
-                local_area,
-                now_ms: ms(Utc::now()),
-                households: HashMap::new(),
-                new_households: HashSet::new(),
-                new_residents: HashSet::new(),
-                blocks: HashMap::new(),
-                groups: HashMap::new(),
-                report: ImportReport::default(),
-            };
+            let mut ctx = Ctx::new(tx, local_area, ms(Utc::now()));
             let mut rec = csv::StringRecord::new();
             let mut n: u64 = 0;
-            loop {
-                let more = match rdr.read_record(&mut rec) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        let line = e.position().map(|p| p.line()).unwrap_or(0);
-                        match e.kind() {
-                            csv::ErrorKind::Utf8 { .. } => {
-                                ctx.report.bad.push(BadRow { line, reason: "not valid UTF-8 text (save the file as UTF-8)".into() });
-                                continue;
-                            }
-                            _ => return Err(StoreError::Csv(e)),
-                        }
+            while let Some(row) = rows.next_row(&mut rec)? {
+                let line = match row {
+                    Row::Bad(b) => {
+                        ctx.report.bad.push(b);
+                        continue;
                     }
+                    Row::Good { line } => line,
                 };
-                if !more {
-                    break;
-                }
                 if rec.iter().all(|f| f.trim().is_empty()) {
                     continue;
                 }
-                let line = rec.position().map(|p| p.line()).unwrap_or(0);
                 let outcome = match kind {
                     ImportKind::Residents => ctx.resident_row(&cols, &rec)?,
                     ImportKind::Units => ctx.unit_row(&cols, &rec)?,
@@ -549,115 +356,102 @@ impl Store {
                 };
                 match outcome {
                     Ok(()) => ctx.report.rows += 1,
-                    Err(reason) => ctx.report.bad.push(BadRow { line, reason }),
+                    Err(bad) => ctx.report.bad.push(BadRow {
+                        line,
+                        field: bad.field.map(str::to_string),
+                        column: bad.field.map(|f| cols.label(f)),
+                        reason: bad.why.en,
+                        message: bad.why.zh,
+                    }),
                 }
                 n += 1;
                 if n.is_multiple_of(PROGRESS_EVERY) {
-                    progress(rdr.position().byte());
+                    progress(rows.consumed());
                 }
             }
-            progress(rdr.position().byte());
-            if !ctx.report.bad.is_empty() && !opts.skip_bad {
-                return Err(StoreError::ImportRejected(std::mem::take(&mut ctx.report.bad)));
+            progress(rows.consumed());
+            let mut report = ctx.finish();
+            report.read_as = read_as.to_string();
+            if mode == ImportMode::DryRun {
+                return Ok(report);
             }
-            let r = &ctx.report;
+            if !report.bad.is_empty() && !opts.skip_bad {
+                return Err(StoreError::ImportRejected(std::mem::take(&mut report.bad)));
+            }
+            let r = &report;
             audit(
                 tx,
                 opts.staff_id,
                 "import",
                 kind.as_str(),
                 &format!(
-                    "source={} rows={} bad={} households={} residents={} phones={} units={} groups={} memberships={}",
-                    opts.source, r.rows, r.bad.len(), r.households, r.residents, r.phones, r.units, r.groups, r.memberships
+                    "source={} rows={} bad={} households={} residents={} phones={} units={} groups={} memberships={} households_changed={} read_as={}",
+                    opts.source, r.rows, r.bad.len(), r.households, r.residents, r.phones, r.units, r.groups, r.memberships, r.households_changed, r.read_as
                 ),
             )?;
-            Ok(ctx.report)
-        });
+            Ok(report)
+        };
+        let result = match mode {
+            ImportMode::Commit => self.write(work),
+            ImportMode::DryRun => self.write_rolled_back(work),
+        };
         self.write(|tx| Ok(tx.execute_batch("PRAGMA cache_size = -32000")?))?;
         result
     }
+}
 
-    /// Writes all rows of `kind` as CSV (the layout import reads); returns the row count.
-    pub fn export_csv(&self, kind: ImportKind, out: impl Write) -> Result<u64> {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record(kind.columns())?;
-        let n = self.read(|c| {
-            let mut n = 0u64;
-            match kind {
-                ImportKind::Residents => {
-                    let mut hs = c.prepare(
-                        "SELECT h.id, h.code, h.street, h.number, h.building, h.unit, h.room, h.dwelling,
-                                coalesce(b.name, ''), h.notes
-                         FROM households h LEFT JOIN blocks b ON b.id = h.block_id ORDER BY h.id",
-                    )?;
-                    let mut phones = c.prepare("SELECT raw, resident_id FROM phones WHERE household_id = ?1 ORDER BY id")?;
-                    let mut residents = c.prepare(
-                        "SELECT id, name, sex, coalesce(dob, ''), work, skills, notes FROM residents
-                         WHERE household_id = ?1 ORDER BY id",
-                    )?;
-                    let mut rows = hs.query([])?;
-                    while let Some(h) = rows.next()? {
-                        let hh: i64 = h.get(0)?;
-                        let head: Vec<String> = (1..10).map(|i| h.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?;
-                        let mut home = Vec::new();
-                        let mut own: HashMap<i64, Vec<String>> = HashMap::new();
-                        let mut pr = phones.query([hh])?;
-                        while let Some(p) = pr.next()? {
-                            let raw: String = p.get(0)?;
-                            match p.get::<_, Option<i64>>(1)? {
-                                Some(r) => own.entry(r).or_default().push(raw),
-                                None => home.push(raw),
-                            }
-                        }
-                        let home = home.join(";");
-                        let mut rr = residents.query([hh])?;
-                        let mut any = false;
-                        while let Some(r) = rr.next()? {
-                            let rid: i64 = r.get(0)?;
-                            let person: Vec<String> = (1..7).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?;
-                            let mob = own.remove(&rid).unwrap_or_default().join(";");
-                            let home_field = if any { "" } else { home.as_str() };
-                            let mut rec: Vec<&str> = head.iter().map(String::as_str).collect();
-                            rec.push(home_field);
-                            rec.extend(person.iter().map(String::as_str));
-                            rec.push(&mob);
-                            w.write_record(&rec)?;
-                            any = true;
-                            n += 1;
-                        }
-                        if !any {
-                            let mut rec: Vec<&str> = head.iter().map(String::as_str).collect();
-                            rec.push(&home);
-                            rec.extend(["", "", "", "", "", "", ""]);
-                            w.write_record(&rec)?;
-                            n += 1;
-                        }
-                    }
-                }
-                ImportKind::Units => {
-                    let mut st = c.prepare("SELECT name, address, contact, phone, jobs, notes FROM units ORDER BY id")?;
-                    let mut rows = st.query([])?;
-                    while let Some(r) = rows.next()? {
-                        let rec: Vec<String> = (0..6).map(|i| r.get::<_, String>(i)).collect::<rusqlite::Result<_>>()?;
-                        w.write_record(&rec)?;
-                        n += 1;
-                    }
-                }
-                ImportKind::Groups => {
-                    let mut st = c.prepare(
-                        "SELECT g.name, h.code FROM group_members m JOIN phone_groups g ON g.id = m.group_id
-                         JOIN households h ON h.id = m.household_id ORDER BY g.id, h.id",
-                    )?;
-                    let mut rows = st.query([])?;
-                    while let Some(r) = rows.next()? {
-                        w.write_record([r.get::<_, String>(0)?, r.get::<_, String>(1)?])?;
-                        n += 1;
-                    }
-                }
-            }
-            Ok(n)
-        })?;
-        w.flush()?;
-        Ok(n)
+fn csv_read_as(e: Encoding) -> &'static str {
+    match e {
+        Encoding::Utf8 => "csv-utf8",
+        Encoding::Gb18030 => "csv-gb18030",
     }
+}
+
+/// Finds the header among the first non-empty rows (title rows above it are skipped).
+fn header(kind: ImportKind, rows: &mut dyn RowSource) -> Result<Columns> {
+    let mut rec = csv::StringRecord::new();
+    let mut first: Option<(u64, &'static str)> = None;
+    let mut seen = 0;
+    while seen < HEADER_SEARCH {
+        let Some(row) = rows.next_row(&mut rec)? else {
+            break;
+        };
+        let line = match row {
+            Row::Good { line } => line,
+            Row::Bad(b) => {
+                seen += 1;
+                first.get_or_insert((b.line, kind.required()[0]));
+                continue;
+            }
+        };
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        seen += 1;
+        match Columns::new(kind, &rec) {
+            Ok(cols) => return Ok(cols),
+            Err(missing) => {
+                first.get_or_insert((line, missing));
+            }
+        }
+    }
+    let (line, missing) = first.unwrap_or((1, kind.required()[0]));
+    let zh = chinese_name(kind, missing);
+    let expected_zh: Vec<&str> = kind
+        .columns()
+        .iter()
+        .map(|c| chinese_name(kind, c))
+        .collect();
+    Err(ImportFileError::new(
+        missing,
+        format!(
+            "the header row has no column {missing:?}; expected columns: {}",
+            kind.columns().join(",")
+        ),
+        format!(
+            "第 {line} 行的表头没有“{zh}”列（也可写 {missing}）；可用的列：{}",
+            expected_zh.join("、")
+        ),
+    )
+    .into())
 }

@@ -47,9 +47,15 @@ pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
 mod demo_audio;
+pub mod export;
 pub mod follow_ups;
 pub mod household_scope;
 pub mod import;
+mod import_columns;
+mod import_rows;
+mod import_text;
+mod import_values;
+mod import_xlsx;
 pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
@@ -83,9 +89,14 @@ pub use campaigns::{
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use export::ExportFormat;
 pub use follow_ups::FollowUp;
 pub use household_scope::HouseholdScope;
-pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
+pub use import::{
+    BadRow, ImportFile, ImportFileError, ImportFormat, ImportKind, ImportMode, ImportOptions,
+    ImportReport,
+};
+pub use import_columns::chinese_names;
 pub use outcome::{CampaignKind, CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
 pub use request_config::{Assignee, Category, Department};
@@ -133,6 +144,10 @@ pub enum StoreError {
     /// The CSV file could not be read at all (not a bad row: those are [`BadRow`]s).
     #[error("CSV error: {0}")]
     Csv(#[from] csv::Error),
+    /// A file that cannot be imported at all (no header, not a workbook, UTF-16 …);
+    /// nothing changed.
+    #[error(transparent)]
+    ImportFile(#[from] import::ImportFileError),
     /// An import found bad rows and was rolled back; nothing changed.
     #[error("{} bad row(s); nothing was imported", .0.len())]
     ImportRejected(Vec<BadRow>),
@@ -159,6 +174,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod campaign_tests;
+#[cfg(test)]
+mod import_tests;
 #[cfg(test)]
 mod request_rules_tests;
 #[cfg(test)]

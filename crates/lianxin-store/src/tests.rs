@@ -221,7 +221,7 @@ fn import_checks() {
     );
     assert!(matches!(
         import(&s, ImportKind::Residents, "a,b\n1,2\n"),
-        Err(StoreError::Invalid(_))
+        Err(StoreError::ImportFile(_))
     ));
     let bad = |row: &str| match import(&s, ImportKind::Residents, &residents_csv(&[row])) {
         Err(StoreError::ImportRejected(b)) => b[0].reason.clone(),

@@ -17,6 +17,7 @@ function failure(status, data) {
   const err = new Error((data && data.error) || ("请求失败（" + status + "）"));
   err.field = data && data.field;
   err.status = status;
+  err.data = data;
   return err;
 }
 

@@ -10,6 +10,7 @@ import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicem
 import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
+import { openImport, clearImport } from "./import.js";
 import { ring } from "./ring.js";
 import { openStats, clearStats } from "./stats.js";
 import { superviseFrame, clearSupervisor } from "./supervisor.js";
@@ -37,6 +38,7 @@ function showScreen(id) {
   if (id === "walkin-screen") openWalkIn();
   if (id === "captain-screen") openCaptain(me);
   if (id === "units-screen") openUnits();
+  if (id === "import-screen") openImport();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -55,7 +57,7 @@ function showLogin(msg) {
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
   clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearStats(); clearSupervisor();
-  clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories();
+  clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories(); clearImport();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -74,6 +76,7 @@ function startDesk(staff) {
   $("ops").hidden = !watches;
   $("desk").classList.toggle("single", !calls && !watches);
   const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
+  if (staff.role === "admin") screens.push("import-screen"); // 住户名册导入、导出：只有管理员
   // 包片主任先看回访名单。
   if (staff.role === "captain") screens.unshift(screens.pop());
   if (readsStats(staff.role)) screens.push("stats-screen");
