@@ -158,7 +158,7 @@ impl DeskHandle {
         change: &str,
         by: Option<i64>,
     ) {
-        self.hub.request_updated(request, change, by);
+        self.hub.request_updated(request, change, by, None);
     }
 
     /// Figures of "t0 → frame written" for events published with `publish_at`.
