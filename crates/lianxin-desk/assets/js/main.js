@@ -27,7 +27,7 @@ const readsStats = (role) => ["captain", "committee", "supervisor", "admin"].inc
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
-  if (id === "stats-screen") openStats();
+  if (id === "stats-screen") openStats(me);
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
