@@ -429,6 +429,12 @@ async fn a_captain_records_a_visit_from_the_workbench() {
         "document.querySelectorAll('#captain-open li[data-request]').length > 0",
     )
     .await;
+    // The manual return-visit list (resolved, no feedback yet) is loaded from the API.
+    b.until(
+        "the return-visit list",
+        "document.querySelectorAll('#captain-return-list li').length > 0",
+    )
+    .await;
     b.fill("#captain-search input.q", "范先翔").await;
     b.click("#captain-search button.find").await;
     b.click("#captain-search .hit button.pick").await;

@@ -467,6 +467,11 @@ async fn a_queued_then_answered_call_shows_live_on_the_supervisor_screen() {
     let mut op = support::console::Console::connect(server.http, "8001", "demo8001").await;
     op.next("hello", std::time::Duration::from_secs(5)).await;
     b.until(
+        "于燕妮 空闲 in the operators table",
+        "document.querySelector('#sup-ops tr[data-staff]')?.innerText.includes('于燕妮')",
+    )
+    .await;
+    b.until(
         "the call answered by 于燕妮",
         "document.querySelector('#sup-calls tr[data-call]')?.dataset.state === 'answered'
          && document.querySelector('#sup-calls tr[data-call] td.operator').innerText.includes('于燕妮')",

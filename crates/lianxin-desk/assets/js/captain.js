@@ -1,5 +1,5 @@
 // 包片工作台（包片主任）：本片住户（查找只在本片区内）、本片未办结的诉求（实时更新）、
-// 民生信号灯的待走访住户、记录走访（住户、时间、情况、走访中提出的诉求）、走访记录和
+// 待回访的诉求（自动回访没联系上）、民生信号灯的待走访住户、记录走访（住户、时间、情况、走访中提出的诉求）、走访记录和
 // 工作日志。接口见 docs/desk-protocol.md §10.8。
 
 import { api } from "./api.js";
@@ -28,10 +28,11 @@ export function openCaptain(staff) {
       householdSearch("查看", (h) => showHousehold(card, h.id), "姓名、地址、户号或电话（只查本片区）"), card),
     el("div", { class: "captain-side" },
       el("section", { class: "captain-box", id: "captain-requests" }, el("h3", {}, "本片未办结的诉求"), el("ul", { id: "captain-open" })),
+      el("section", { class: "captain-box", id: "captain-return" }, el("h3", {}, "待回访（自动回访未联系上）"), el("ul", { id: "captain-return-list" })),
       el("section", { class: "captain-box", id: "captain-due" }, el("h3", {}, "待走访（民生信号灯）"), el("ul", { id: "captain-due-list" })),
       el("section", { class: "captain-box", id: "captain-visits" }, el("h3", {}, "走访记录（近 30 天）"), el("ul", { id: "captain-visit-log" })),
       el("section", { class: "captain-box", id: "captain-worklog" }, el("h3", {}, "工作日志"), workForm(), el("ul", { id: "captain-work-log" })))));
-  loadOpen(); loadDue(); loadVisits(); loadWork();
+  loadOpen(); loadReturnVisits(); loadDue(); loadVisits(); loadWork();
 }
 
 /** 清空（退出登录）。 */
@@ -67,6 +68,20 @@ function requestItem(r) {
     el("div", { class: "muted" }, (r.address || r.caller_name || "") + " · " + (STAGE_LABEL[r.stage] || r.stage) + " · 期限 " + minute(r.deadline_at)));
   li.addEventListener("click", () => { document.querySelector('#tabs button[data-screen="requests-screen"]').click(); showRequest(r.id, me); });
   return li;
+}
+
+/** 已办结、还没有回访结果的诉求（自动回访没打通或没按键）：打电话或上门问过后在详情里登记回访。 */
+async function loadReturnVisits() {
+  const list = $("captain-return-list");
+  try {
+    const r = await api("GET", "/api/requests?return_visit=due&limit=50");
+    list.replaceChildren(...r.requests.map((x) => {
+      const li = requestItem(x);
+      li.append(el("div", { class: "muted" }, "办理结果：" + (x.result || "") + (x.feedback_result === "not_reached" ? "（未联系上）" : "")));
+      return li;
+    }));
+    if (!r.requests.length) list.append(el("li", { class: "empty" }, "没有待回访的诉求"));
+  } catch (e) { fail(list, e); }
 }
 
 async function loadDue() {

@@ -33,7 +33,7 @@ const readsStats = (role) => ["captain", "committee", "supervisor", "admin"].inc
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
-  if (id === "stats-screen") openStats();
+  if (id === "stats-screen") openStats(me);
   if (id === "requests-screen") openRequestList();
   if (id === "walkin-screen") openWalkIn();
   if (id === "captain-screen") openCaptain(me);

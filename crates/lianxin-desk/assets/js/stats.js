@@ -9,11 +9,12 @@ import { presetPeriod, PRESETS } from "./period.js";
 import { statBlock } from "./stats_table.js";
 import { REQUEST_BY, groupWord, pct, num } from "./stats_labels.js";
 
-let built = false, preset = "this_month", blocks = [], seq = 0;
+let built = false, preset = "this_month", blocks = [], seq = 0, captain = false;
 const ui = {};
 
-/** 打开统计屏：第一次建表单，然后按当前期间取数。 */
-export function openStats() {
+/** 打开统计屏（staff：登录的人）：第一次建表单，然后按当前期间取数。 */
+export function openStats(staff) {
+  captain = !!staff && staff.role === "captain";
   if (!built) build();
   if (preset !== "custom") setDates(presetPeriod(preset));
   load();
@@ -98,7 +99,7 @@ const tile = (k, label, v) => el("div", { class: "counter", "data-k": k }, el("s
 
 function render(req, vis, pop) {
   const t = req.total;
-  const span = req.period.from + " 至 " + req.period.to;
+  const span = req.period.from + " 至 " + req.period.to + (captain ? "，只含您负责的片区" : "");
   ui.summary.replaceChildren(
     tile("count", "诉求件数", String(t.count)), tile("closed", "已办结", String(t.closed)),
     tile("share_closed_by_deadline", "按期办结率", pct(t.share_closed_by_deadline)),
