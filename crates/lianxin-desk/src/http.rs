@@ -66,13 +66,19 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             "/api/notices/{name}",
             put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
         )
-        .route("/api/phone-groups", get(crate::group_api::list))
+        .route(
+            "/api/phone-groups",
+            get(crate::group_api::list).post(crate::group_admin_api::create),
+        )
         .route("/api/follow-ups", get(follow_up_api::list))
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
         .merge(crate::request_routes::routes())
         .merge(crate::report_api::routes())
         .merge(crate::unit_api::routes())
+        .merge(crate::staff_api::routes())
+        .merge(crate::group_admin_api::routes())
+        .merge(crate::hours_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

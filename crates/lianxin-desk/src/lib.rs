@@ -77,10 +77,16 @@
 //!   `request_http`; `request_access`: who sees what and receives which frames;
 //!   `request_alarm`: the sweep that pushes `request.alarm`; [`clock`]: the injectable
 //!   "now" of requests.
+//! - Administration (issue 12): [`admin_store`] (`AdminStore`, the store's admin side:
+//!   staff, blocks, phone groups, opening hours; reached through `Directory::admin`,
+//!   `store_admin` implements it); `staff_api`, `group_admin_api`, `hours_api`: the
+//!   admins' endpoints, sharing `admin_http` (the admin check, the blocking call).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod access;
+mod admin_http;
+pub mod admin_store;
 mod api;
 mod app;
 mod assets;
@@ -100,8 +106,10 @@ pub mod event;
 mod follow_up_api;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_admin_api;
 mod group_api;
 mod health;
+mod hours_api;
 mod http;
 mod hub;
 pub mod latency;
@@ -122,7 +130,9 @@ mod request_sheet;
 pub mod request_store;
 mod server;
 mod session;
+mod staff_api;
 mod store;
+mod store_admin;
 mod store_campaigns;
 mod store_reports;
 mod store_requests;
@@ -134,6 +144,7 @@ pub mod unit_store;
 mod voice_request_api;
 mod ws;
 
+pub use admin_store::AdminStore;
 pub use campaign_store::CampaignStore;
 pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,

@@ -124,6 +124,10 @@ impl Directory for Store {
     fn units(&self) -> Option<&dyn crate::unit_store::UnitStore> {
         Some(self)
     }
+
+    fn admin(&self) -> Option<&dyn crate::admin_store::AdminStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

@@ -26,6 +26,10 @@
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm.
+//! - Administration (issue 12): [`staff_admin`] (accounts as an admin manages them:
+//!   blocks, active flag, generated passwords, the last-admin rule), [`group_admin`]
+//!   (phone groups: add, rename, retire, members), [`opening_hours`] (the hotline's
+//!   hours as data) kept by [`settings`] (run-time settings, seeded from the config).
 //! - [`units`]: resident units (驻区单位) searched by name, address, jobs or number.
 //! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
 //!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
@@ -45,8 +49,10 @@ pub mod campaign_scope;
 pub mod campaigns;
 pub mod demo;
 mod demo_audio;
+pub mod group_admin;
 pub mod household_scope;
 pub mod import;
+pub mod opening_hours;
 pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
@@ -56,7 +62,9 @@ pub mod request_rules;
 pub mod request_stage;
 pub mod requests;
 pub mod screen;
+pub mod settings;
 pub mod staff;
+pub mod staff_admin;
 pub mod stats;
 pub mod stats_people;
 pub mod units;
@@ -79,8 +87,10 @@ pub use campaigns::{
     HouseholdResult, NewCampaign, OptedOutHousehold, Target, TargetNumber, TargetSpec,
 };
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
+pub use group_admin::{GroupMember, PhoneGroupInfo};
 pub use household_scope::HouseholdScope;
 pub use import::{BadRow, ImportKind, ImportOptions, ImportReport};
+pub use opening_hours::{OpeningHours, Span};
 pub use outcome::{CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
 pub use request_config::{Category, Department};
@@ -93,6 +103,7 @@ pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{
     generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
 };
+pub use staff_admin::{BlockInfo, CreatedAccount, StaffAccount, StaffChange};
 pub use stats::{Period, RequestBy, RequestFigures, RequestReport};
 pub use stats_people::{
     BlockPopulation, GroupPopulation, PopulationReport, VisitReport, VisitorFigures,
@@ -146,6 +157,15 @@ pub enum StoreError {
     /// changed (the message is Chinese and names the field).
     #[error("{0}")]
     Refused(request_rules::RequestRefused),
+    /// A change conflicts with what is stored (a user name taken, the last admin);
+    /// nothing changed. The message is Chinese; `field` names the field at fault.
+    #[error("{message}")]
+    Conflict {
+        /// The field at fault (`username`, `extension`, `role`, `active`, `name`).
+        field: &'static str,
+        /// What to tell the user.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.
