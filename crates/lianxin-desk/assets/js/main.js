@@ -10,6 +10,7 @@ import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicem
 import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
+import { openAdmin, clearAdmin } from "./admin.js";
 import { ring } from "./ring.js";
 
 let me = null;
@@ -24,6 +25,7 @@ const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
+  if (id === "admin-screen") openAdmin();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -41,7 +43,7 @@ function showLogin(msg) {
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
-  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps();
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearAdmin();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -59,7 +61,7 @@ function startDesk(staff) {
   $("vm-section").hidden = !calls;
   $("ops").hidden = !watches;
   $("desk").classList.toggle("single", !calls && !watches);
-  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
+  const screens = [staff.role === "admin" ? "admin-screen" : null, calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
   // 包片主任先看回访名单。
   if (staff.role === "captain") screens.unshift(screens.pop());
   for (const b of document.querySelectorAll("#tabs button")) b.hidden = !screens.includes(b.dataset.screen);
