@@ -270,6 +270,21 @@ async fn new_opening_hours_apply_to_the_next_call() {
     let server = Server::start();
     let b = Browser::open(&server.url(), 1366, 768).await;
     b.login("admin", "demo-admin").await;
+    // Any notice plays back in the page (fetched with the token into a blob).
+    open_panel(
+        &b,
+        "notices",
+        "document.querySelectorAll('table.notices tbody tr').length >= 3",
+    )
+    .await;
+    b.click("table.notices tr[data-notice=notice-security] button.listen")
+        .await;
+    b.until(
+        "the notice loaded in a player",
+        "(() => { const a = document.querySelector('table.notices tr[data-notice=notice-security] audio'); return a && a.src.startsWith('blob:') && a.duration > 1.5; })()",
+    )
+    .await;
+    b.screenshot("admin-notices-1366").await;
     open_panel(&b, "hours", "document.querySelector('.hours-form')").await;
     // The demo answers around the clock; close the hotline except on weekday evenings
     // that never come (a bad span first: refused next to its field).

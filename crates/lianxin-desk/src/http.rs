@@ -62,6 +62,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             get(campaign_reads::attempts),
         )
         .route("/api/notices", get(notice_api::list))
+        .route("/api/notices/{name}/audio", get(notice_api::audio))
         .route(
             "/api/notices/{name}",
             put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),

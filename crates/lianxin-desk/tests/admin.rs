@@ -613,3 +613,28 @@ async fn an_admin_changes_the_opening_hours_and_the_hotline_hears_it() {
     assert_eq!(h["hours"]["weekdays"]["close"], "17:30");
     let _ = admin_id;
 }
+
+/// Listening to a notice needs the dialer (503 without it); a bad name is 404 `name`.
+#[tokio::test]
+async fn notice_audio_needs_a_dialer_and_a_plain_name() {
+    let w = world().await;
+    let addr = w.addr();
+    let (op, _) = login(addr, "8001", "demo8001").await;
+    assert_refused(
+        call(addr, "GET", "/api/notices/Bad.Name/audio", &op, Value::Null).await,
+        404,
+        "name",
+    );
+    assert_refused(
+        call(
+            addr,
+            "GET",
+            "/api/notices/notice-security/audio",
+            &op,
+            Value::Null,
+        )
+        .await,
+        503,
+        "campaign",
+    );
+}
