@@ -1,10 +1,11 @@
--- Lianxin database schema, version 4.
+-- Lianxin database schema, version 5.
 --
 -- The one source of truth for the schema: embedded into lianxin-store with include_str!
 -- and applied when PRAGMA user_version is 0. Older files are upgraded in place by the
 -- numbered migrations in crates/lianxin-store/src/migrations/ (v2.sql: group-call
 -- campaigns; v3.sql: requests tracked to the end, visits, work log; v4.sql: automatic return
--- visits); this file always describes a fresh database of the newest version.
+-- visits; v5.sql: settings, retired phone groups); this file always describes a fresh
+-- database of the newest version.
 --
 -- Conventions: times are UTC unix milliseconds in *_ms columns; dates of birth are
 -- 'YYYY-MM-DD' text; phone numbers are stored twice, as entered (raw) and normalized
@@ -88,7 +89,8 @@ CREATE TABLE IF NOT EXISTS phone_groups (
     name         TEXT NOT NULL UNIQUE,
     description  TEXT NOT NULL DEFAULT '',
     created_by   INTEGER REFERENCES staff(id),
-    created_ms   INTEGER NOT NULL
+    created_ms   INTEGER NOT NULL,
+    retired      INTEGER NOT NULL DEFAULT 0   -- 1: kept for history, not offered for new group calls
 );
 CREATE TABLE IF NOT EXISTS group_members (
     group_id      INTEGER NOT NULL REFERENCES phone_groups(id),
@@ -373,3 +375,12 @@ CREATE TABLE IF NOT EXISTS audit (
     detail     TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at_ms);
+
+-- Settings changed at run time (the hotline's opening hours, 值班时间), one row per key,
+-- the value as JSON text; the config file's values seed a key on first start.
+CREATE TABLE IF NOT EXISTS settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    updated_by  INTEGER REFERENCES staff(id)
+);

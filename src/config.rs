@@ -287,7 +287,8 @@ pub struct HotlineSection {
     /// Prompts, menu keys and timeouts (`[hotline.flow]`).
     #[serde(skip_serializing)]
     pub flow: lianxin_hotline::flow::FlowConfig,
-    /// Opening hours in China time (`[hotline.hours]`).
+    /// Opening hours in China time (`[hotline.hours]`): they seed the database on the
+    /// first start; afterwards the database's (changed by admins) count.
     #[serde(skip_serializing)]
     pub hours: lianxin_hotline::hours::OpeningHours,
 }

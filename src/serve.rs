@@ -268,7 +268,11 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
             ring_timeout: Duration::from_secs(config.hotline.ring_timeout_secs),
             queue_timeout: Duration::from_secs(config.hotline.queue_timeout_secs),
         },
-        hours: config.hotline.hours.clone(),
+        // The database's hours (an admin changes them in the console); the config file's
+        // only seed them on the first start.
+        hours: store
+            .opening_hours_or_seed(&config.hotline.hours)
+            .context("cannot read the opening hours from the database")?,
         media_ip: public_ip,
         sip_host: format!("{public_ip}:{}", ua.local_addr().port()),
         voicemail_dir: config

@@ -78,6 +78,17 @@ fn account(store: &Store, username: &str) -> anyhow::Result<lianxin_store::Staff
         })
 }
 
+/// A refusal of the store's rules as its (Chinese) message and the field it names.
+fn refusal(e: lianxin_store::StoreError) -> anyhow::Error {
+    match e {
+        lianxin_store::StoreError::Refused(r) => anyhow::anyhow!("{r} ({})", r.field()),
+        lianxin_store::StoreError::Conflict { field, message } => {
+            anyhow::anyhow!("{message} ({field})")
+        }
+        e => e.into(),
+    }
+}
+
 /// Shows a phone's SIP credentials, once (only their HA1 is stored).
 fn print_sip_password(username: &str, sip: &str) {
     println!(
@@ -118,8 +129,10 @@ pub fn run(store: &Store, cmd: &StaffCommand) -> anyhow::Result<()> {
             if store.staff_list()?.iter().any(|s| &s.username == username) {
                 bail!("there is already an account {username:?}; use `lianxin staff passwd` to change its password");
             }
-            let id = store
-                .create_staff(
+            // The same rules as the admins' console (one code path); the phone gets its
+            // own generated password, never the console's (issue 10 §9).
+            let made = store
+                .add_staff_account(
                     &NewStaff {
                         username,
                         display_name: name,
@@ -128,19 +141,17 @@ pub fn run(store: &Store, cmd: &StaffCommand) -> anyhow::Result<()> {
                         phone: phone.as_deref(),
                         password: Some(password),
                     },
+                    &[],
                     None,
                 )
+                .map_err(refusal)
                 .with_context(|| format!("cannot create account {username:?}"))?;
-            // The phone gets its own password, never the console's (issue 10 §9).
-            let sip = lianxin_store::generate_sip_password();
-            store
-                .set_sip_password(id, &sip, None)
-                .with_context(|| format!("cannot set the SIP password of {username:?}"))?;
             println!(
-                "created {username} ({name}, {}) with id {id}",
-                role.as_str()
+                "created {username} ({name}, {}) with id {}",
+                role.as_str(),
+                made.account.id
             );
-            print_sip_password(username, &sip);
+            print_sip_password(username, &made.sip_password);
         }
         StaffCommand::Passwd { username, password } => {
             check_password(password)?;

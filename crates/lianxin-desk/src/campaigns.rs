@@ -170,4 +170,16 @@ pub trait CampaignControl: Send + Sync + 'static {
         name: String,
         audio: Vec<u8>,
     ) -> BoxFuture<'_, Result<NoticeInfo, CampaignRefused>>;
+    /// Notice `name` as an 8 kHz 16-bit mono WAV file, decoded from what a campaign
+    /// plays, so staff can listen to it in the console. The default has none (404).
+    fn notice_audio(&self, name: String) -> BoxFuture<'_, Result<Vec<u8>, CampaignRefused>> {
+        drop(name);
+        Box::pin(async {
+            Err(CampaignRefused {
+                status: 404,
+                field: Some("name".into()),
+                message: "找不到该通知录音".into(),
+            })
+        })
+    }
 }

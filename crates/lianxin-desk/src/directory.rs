@@ -202,6 +202,12 @@ pub trait Directory: Send + Sync + 'static {
     fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
         None
     }
+
+    /// The database side of the admins' screens: staff, phone groups, opening hours
+    /// (without it those endpoints answer 503).
+    fn admin(&self) -> Option<&dyn crate::admin_store::AdminStore> {
+        None
+    }
 }
 
 /// An in-memory [`Directory`] for tests and demos.

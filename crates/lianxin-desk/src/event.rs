@@ -239,6 +239,9 @@ pub enum DeskCommand {
         /// Their consoles still open.
         consoles: usize,
     },
+    /// An admin changed the opening hours (already stored): the next call follows them
+    /// (`PUT /api/opening-hours`).
+    OpeningHours(lianxin_store::OpeningHours),
 }
 
 /// One staff member on duty: connected, not away, in a role that takes calls.

@@ -62,11 +62,15 @@ pub(crate) fn router(app: Arc<App>) -> Router {
             get(campaign_reads::attempts),
         )
         .route("/api/notices", get(notice_api::list))
+        .route("/api/notices/{name}/audio", get(notice_api::audio))
         .route(
             "/api/notices/{name}",
             put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
         )
-        .route("/api/phone-groups", get(crate::group_api::list))
+        .route(
+            "/api/phone-groups",
+            get(crate::group_api::list).post(crate::group_admin_api::create),
+        )
         .route("/api/follow-ups", get(follow_up_api::list))
         .route("/api/follow-ups/{id}/close", post(follow_up_api::close))
         .route("/ws", get(websocket))
@@ -75,6 +79,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::unit_api::routes())
         .merge(crate::visit_api::routes())
         .merge(crate::import_api::routes())
+        .merge(crate::staff_api::routes())
+        .merge(crate::group_admin_api::routes())
+        .merge(crate::hours_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -82,10 +82,16 @@
 //! - The residents' register (住户名册): [`import_store`] (`ImportStore`, reached
 //!   through `Directory::imports`; `store_import` implements it) and `import_api`
 //!   (the admins' upload with its preview, and the export).
+//! - Administration (issue 12): [`admin_store`] (`AdminStore`, the store's admin side:
+//!   staff, blocks, phone groups, opening hours; reached through `Directory::admin`,
+//!   `store_admin` implements it); `staff_api`, `group_admin_api`, `hours_api`: the
+//!   admins' endpoints, sharing `admin_http` (the admin check, the blocking call).
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
 mod access;
+mod admin_http;
+pub mod admin_store;
 mod api;
 mod app;
 mod assets;
@@ -105,8 +111,10 @@ pub mod event;
 mod follow_up_api;
 #[doc(hidden)]
 pub mod fuzzing;
+mod group_admin_api;
 mod group_api;
 mod health;
+mod hours_api;
 mod http;
 mod hub;
 mod import_api;
@@ -129,7 +137,9 @@ mod request_sheet;
 pub mod request_store;
 mod server;
 mod session;
+mod staff_api;
 mod store;
+mod store_admin;
 mod store_campaigns;
 mod store_import;
 mod store_reports;
@@ -145,6 +155,7 @@ pub mod visit_store;
 mod voice_request_api;
 mod ws;
 
+pub use admin_store::AdminStore;
 pub use campaign_store::CampaignStore;
 pub use campaigns::{
     CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignLive, CampaignRefused,

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -68,6 +69,34 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let control = control(&app)?;
     Ok(Json(json!({ "notices": notices(&control).await? })))
+}
+
+/// `GET /api/notices/{name}/audio` → the notice as `audio/wav` (8 kHz mono), for
+/// listening in the console; every signed-in role, like the list. The page fetches it
+/// with the `Authorization` header into a blob (no token in a URL).
+pub(crate) async fn audio(
+    State(app): State<Arc<App>>,
+    Authed(s): Authed,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    if !valid_upload_name(&name) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "name",
+            "找不到该通知录音",
+        ));
+    }
+    let control = control(&app)?;
+    let wav = control.notice_audio(name.clone()).await?;
+    tracing::info!(staff = s.staff.id, notice = %name, "notice played in a console");
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("audio/wav")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        wav,
+    )
+        .into_response())
 }
 
 /// `[a-z0-9-]{1,40}`, not starting with `-`: the names the dialer keeps uploads under.

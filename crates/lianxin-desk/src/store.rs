@@ -132,6 +132,10 @@ impl Directory for Store {
     fn imports(&self) -> Option<&dyn crate::import_store::ImportStore> {
         Some(self)
     }
+
+    fn admin(&self) -> Option<&dyn crate::admin_store::AdminStore> {
+        Some(self)
+    }
 }
 
 fn backend(e: StoreError) -> DirectoryError {

@@ -265,6 +265,11 @@ impl Driver {
 
     fn on_desk(&mut self, now: Now, cmd: DeskCommand) {
         let (staff, state) = match cmd {
+            DeskCommand::OpeningHours(hours) => {
+                tracing::info!(always = hours.always, "opening hours changed");
+                self.config.hours = hours;
+                return;
+            }
             DeskCommand::SetState { staff, state, .. } => (staff, Some(state)),
             DeskCommand::ConsoleConnected { staff, state, .. } => (staff, Some(state)),
             DeskCommand::ConsoleDisconnected {

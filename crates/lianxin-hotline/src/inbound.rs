@@ -189,7 +189,7 @@ impl Driver {
                 tracing::info!(call = key, error = %e, "unusable SDP answer in ACK");
             }
         }
-        let open = self.config.hours.is_open(now.wall);
+        let open = crate::hours::is_open(&self.config.hours, now.wall);
         self.feed(now, key, Input::Answered { open }).await;
     }
 }

@@ -140,7 +140,7 @@ impl Recorder {
             }
         }
         self.frames += 1;
-        if self.frames % self.flush_every == 0 {
+        if self.frames.is_multiple_of(self.flush_every) {
             self.writer.flush().map_err(err)?;
         }
         Ok(if self.frames >= self.max_frames {

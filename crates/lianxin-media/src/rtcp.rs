@@ -63,7 +63,7 @@ pub fn build_sender_report(info: &SenderInfo, cname: &str, out: &mut Vec<u8>) ->
     out.push(cname.len() as u8);
     out.extend_from_slice(cname);
     out.push(0);
-    while (out.len() - sdes_start) % 4 != 0 {
+    while !(out.len() - sdes_start).is_multiple_of(4) {
         out.push(0);
     }
     let words = ((out.len() - sdes_start) / 4 - 1) as u16;

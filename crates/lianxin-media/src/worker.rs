@@ -495,7 +495,7 @@ impl Worker {
         // Kernel timestamps are wall-clock; map them onto `now` through one reading of both
         // clocks per pass.
         let wall_now = SystemTime::now();
-        let read_rtcp = self.reads % RTCP_READ_EVERY == 0;
+        let read_rtcp = self.reads.is_multiple_of(RTCP_READ_EVERY);
         self.reads += 1;
         let mut dropped = 0u64;
         for e in self.sessions.values_mut() {

@@ -568,7 +568,7 @@ pub(crate) fn targets(c: &Connection, spec: &TargetSpec) -> Result<Vec<Target>> 
     let mut ids = BTreeSet::new();
     for g in &spec.groups {
         let gid: Option<i64> = c
-            .prepare_cached("SELECT id FROM phone_groups WHERE name = ?1")?
+            .prepare_cached("SELECT id FROM phone_groups WHERE name = ?1 AND retired = 0")?
             .query_row([g], |r| r.get(0))
             .optional()?;
         let Some(gid) = gid else {

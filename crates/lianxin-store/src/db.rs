@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The full schema of a fresh database (version [`SCHEMA_VERSION`]).
 const SCHEMA: &str = include_str!("../../../schema.sql");
@@ -24,6 +24,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/v2.sql"),
     include_str!("migrations/v3.sql"),
     include_str!("migrations/v4.sql"),
+    // Settings and retired phone groups (issue 12).
+    include_str!("migrations/v5.sql"),
 ];
 
 /// The default request categories, seeded once when a file reaches version 3.
@@ -597,6 +599,32 @@ mod tests {
         drop(s);
         let s = Store::open(&old).unwrap();
         assert_eq!(n(&s), n(&fresh));
+    }
+
+    /// A version 4 database (automatic return visits) gains the settings table and
+    /// retirable phone groups; its groups stay offered.
+    #[test]
+    fn version_4_database_migrates_in_place_to_the_fresh_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = Store::open(dir.path().join("fresh.db")).unwrap();
+        let old = dir.path().join("v4.db");
+        {
+            let c = Connection::open(&old).unwrap();
+            c.execute_batch(include_str!("migrations/schema_v4.sql"))
+                .unwrap();
+            c.execute_batch(
+                "PRAGMA user_version = 4;
+                 INSERT INTO phone_groups (id, name, created_ms) VALUES (1, '平房住户', 0);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&old).unwrap();
+        assert_eq!(shape(&s), shape(&fresh));
+        s.integrity_check().unwrap();
+        let retired: i64 = s
+            .read(|c| Ok(c.query_row("SELECT retired FROM phone_groups", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(retired, 0);
     }
 
     #[test]

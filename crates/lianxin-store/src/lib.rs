@@ -28,6 +28,10 @@
 //!   visits, the work log and each household's visit rhythm; [`return_visits`]: the
 //!   automatic return visit (回访) queued when one is resolved, called by the dialer, its
 //!   key recorded as the feedback.
+//! - Administration (issue 12): [`staff_admin`] (accounts as an admin manages them:
+//!   blocks, active flag, generated passwords, the last-admin rule), [`group_admin`]
+//!   (phone groups: add, rename, retire, members), [`opening_hours`] (the hotline's
+//!   hours as data) kept by [`settings`] (run-time settings, seeded from the config).
 //! - [`units`]: resident units (驻区单位) searched by name, address, jobs or number.
 //! - Statistics ("盘点"): [`stats`] (requests over a period of China days, grouped),
 //!   [`stats_people`] (visits per visitor, elderly share, households per phone group).
@@ -49,6 +53,7 @@ pub mod demo;
 mod demo_audio;
 pub mod export;
 pub mod follow_ups;
+pub mod group_admin;
 pub mod household_scope;
 pub mod import;
 mod import_columns;
@@ -56,6 +61,7 @@ mod import_rows;
 mod import_text;
 mod import_values;
 mod import_xlsx;
+pub mod opening_hours;
 pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
@@ -66,7 +72,9 @@ pub mod request_stage;
 pub mod requests;
 pub mod return_visits;
 pub mod screen;
+pub mod settings;
 pub mod staff;
+pub mod staff_admin;
 pub mod stats;
 pub mod stats_people;
 pub mod units;
@@ -91,12 +99,14 @@ pub use campaigns::{
 pub use db::{Counts, Store, StoreOptions, SCHEMA_VERSION};
 pub use export::ExportFormat;
 pub use follow_ups::FollowUp;
+pub use group_admin::{GroupMember, PhoneGroupInfo};
 pub use household_scope::HouseholdScope;
 pub use import::{
     BadRow, ImportFile, ImportFileError, ImportFormat, ImportKind, ImportMode, ImportOptions,
     ImportReport,
 };
 pub use import_columns::chinese_names;
+pub use opening_hours::{OpeningHours, Span};
 pub use outcome::{CampaignKind, CampaignStatus, NumberStrategy, Outcome};
 pub use phone_groups::PhoneGroupCount;
 pub use request_config::{Assignee, Category, Department};
@@ -110,6 +120,7 @@ pub use screen::{Alarm, HouseholdCard, HouseholdHit, Member, ScreenPop};
 pub use staff::{
     generate_sip_password, NewStaff, Role, SipCredentials, Staff, SIP_PASSWORD_LEN, SIP_REALM,
 };
+pub use staff_admin::{BlockInfo, CreatedAccount, StaffAccount, StaffChange};
 pub use stats::{Period, RequestBy, RequestFigures, RequestReport};
 pub use stats_people::{
     BlockPopulation, GroupPopulation, PopulationReport, VisitReport, VisitorFigures,
@@ -167,6 +178,15 @@ pub enum StoreError {
     /// changed (the message is Chinese and names the field).
     #[error("{0}")]
     Refused(request_rules::RequestRefused),
+    /// A change conflicts with what is stored (a user name taken, the last admin);
+    /// nothing changed. The message is Chinese; `field` names the field at fault.
+    #[error("{message}")]
+    Conflict {
+        /// The field at fault (`username`, `extension`, `role`, `active`, `name`).
+        field: &'static str,
+        /// What to tell the user.
+        message: String,
+    },
 }
 
 /// Shorthand for results of this crate.

@@ -15,12 +15,14 @@ pub struct PhoneGroupCount {
 }
 
 impl Store {
-    /// Every phone group with its household count, in the order they were made.
+    /// Every phone group still offered (not retired) with its household count, in the
+    /// order they were made.
     pub fn phone_groups(&self) -> Result<Vec<PhoneGroupCount>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
                 "SELECT g.name, count(m.household_id) FROM phone_groups g
                  LEFT JOIN group_members m ON m.group_id = g.id
+                 WHERE g.retired = 0
                  GROUP BY g.id ORDER BY g.id",
             )?;
             let rows = st.query_map([], |r| {

@@ -11,6 +11,7 @@ import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
 import { openImport, clearImport } from "./import.js";
+import { openAdmin, clearAdmin } from "./admin.js";
 import { ring } from "./ring.js";
 import { openStats, clearStats } from "./stats.js";
 import { superviseFrame, clearSupervisor } from "./supervisor.js";
@@ -39,6 +40,7 @@ function showScreen(id) {
   if (id === "captain-screen") openCaptain(me);
   if (id === "units-screen") openUnits();
   if (id === "import-screen") openImport();
+  if (id === "admin-screen") openAdmin();
   for (const b of document.querySelectorAll("#tabs button")) b.classList.toggle("on", b.dataset.screen === id);
 }
 
@@ -57,7 +59,7 @@ function showLogin(msg) {
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
   clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearStats(); clearSupervisor();
-  clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories(); clearImport();
+  clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories(); clearImport(); clearAdmin();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
   setTitle(APP);
@@ -75,7 +77,7 @@ function startDesk(staff) {
   $("vm-section").hidden = !calls;
   $("ops").hidden = !watches;
   $("desk").classList.toggle("single", !calls && !watches);
-  const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
+  const screens = [staff.role === "admin" ? "admin-screen" : null, calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
   if (staff.role === "admin") screens.push("import-screen"); // 住户名册导入、导出：只有管理员
   // 包片主任先看回访名单。
   if (staff.role === "captain") screens.unshift(screens.pop());

@@ -432,4 +432,13 @@ impl CampaignControl for DialerHandle {
                 .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
         })
     }
+
+    fn notice_audio(&self, name: String) -> BoxFuture<'_, Result<Vec<u8>, CampaignRefused>> {
+        let notices = self.inner.notices.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || notices.wav(&name))
+                .await
+                .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
+        })
+    }
 }

@@ -7,14 +7,16 @@
 //! with a message saying which formats work, not found out when 800 households answer.
 //! The original bytes are kept (`<dir>/<name>.wav` or `.mp3`, written to a temporary file
 //! and renamed, so a crash never leaves half a notice) and converted to 8 kHz G.711 each
-//! time a campaign starts.
+//! time a campaign starts. Staff listen to any notice in the console as a WAV file decoded
+//! from exactly what a campaign plays ([`NoticeLibrary::wav`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lianxin_desk::{CampaignRefused, NoticeInfo, NoticeSource};
 use lianxin_media::audio_file::{self, AudioFormat};
-use lianxin_media::{MediaHandle, Prompt, PromptConfig};
+use lianxin_media::g711::ulaw_decode;
+use lianxin_media::{Codec, MediaHandle, Prompt, PromptConfig};
 
 use super::refused;
 
@@ -191,6 +193,46 @@ impl NoticeLibrary {
     }
 }
 
+impl NoticeLibrary {
+    /// Notice `name` as a WAV file (8 kHz, 16-bit, mono) decoded from the G.711 a campaign
+    /// plays, for listening in the console; an unknown name is `404 name`.
+    pub(crate) fn wav(&self, name: &str) -> Result<Vec<u8>, CampaignRefused> {
+        let prompt = self.resolve(name).map_err(|e| {
+            if e.status == 400 {
+                refused(404, Some("name"), e.message)
+            } else {
+                e
+            }
+        })?;
+        let pcmu = prompt.encoded(Codec::Pcmu);
+        let n = prompt.samples().min(pcmu.len());
+        let pcm: Vec<i16> = pcmu[..n].iter().map(|b| ulaw_decode(*b)).collect();
+        Ok(wav_bytes(&pcm))
+    }
+}
+
+/// A 16-bit mono 8 kHz WAV file of `pcm` (the 44-byte RIFF header, then the samples).
+fn wav_bytes(pcm: &[i16]) -> Vec<u8> {
+    let data = u32::try_from(pcm.len() * 2).unwrap_or(u32::MAX - 36);
+    let mut out = Vec::with_capacity(44 + pcm.len() * 2);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8000u32.to_le_bytes()); // sample rate
+    out.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for s in pcm {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
 fn seconds(p: &Prompt) -> u32 {
     p.duration().as_secs_f64().ceil() as u32
 }
@@ -216,7 +258,21 @@ fn io_refused(path: &Path, e: std::io::Error) -> CampaignRefused {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_name;
+    use super::{valid_name, wav_bytes};
+
+    #[test]
+    fn a_notice_plays_back_as_a_wav_file() {
+        let wav = wav_bytes(&[0, 1000, -1000]);
+        assert_eq!(wav.len(), 44 + 6);
+        assert_eq!(&wav[..4], b"RIFF");
+        assert_eq!(&wav[8..16], b"WAVEfmt ");
+        assert_eq!(
+            u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]),
+            8000
+        );
+        assert_eq!(u32::from_le_bytes([wav[40], wav[41], wav[42], wav[43]]), 6);
+        assert_eq!(i16::from_le_bytes([wav[46], wav[47]]), 1000);
+    }
 
     #[test]
     fn names_are_plain_words() {

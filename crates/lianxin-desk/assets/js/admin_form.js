@@ -1,0 +1,43 @@
+// 管理各屏共用的小表单工具：带出错提示位置的输入项、把服务器错误显示在它指明的字段旁、
+// 点两次才执行的按钮（防误点）。不访问服务器。
+
+import { el } from "./dom.js";
+
+/** 一个输入项：标签、输入框，下面是这个字段的出错提示。 */
+export function field(label, input, name) {
+  return el("div", { class: "af" }, el("label", {}, label, " ", input), el("div", { class: "err", "data-for": name }));
+}
+
+/** 清掉 box 里所有出错提示。 */
+export function clearErrors(box) {
+  for (const e of box.querySelectorAll(".err[data-for]")) e.textContent = "";
+  for (const e of box.querySelectorAll(".invalid")) e.classList.remove("invalid");
+}
+
+/** 把服务器的错误（带 field）显示在对应字段旁；找不到该字段就显示在 data-for="other" 处。 */
+export function showError(box, e) {
+  clearErrors(box);
+  const at = (e.field && box.querySelector('.err[data-for="' + e.field + '"]')) || box.querySelector('.err[data-for="other"]');
+  if (at) at.textContent = e.message;
+  const input = e.field && box.querySelector('[name="' + e.field + '"]');
+  if (input) { input.classList.add("invalid"); input.focus(); }
+}
+
+/** 第一次点击只提示“再点一次确认”，3 秒内再点才执行 action。 */
+export function confirmButton(label, confirmLabel, action, attrs) {
+  const b = el("button", Object.assign({ type: "button" }, attrs || {}), label);
+  let armed = null;
+  b.addEventListener("click", async () => {
+    if (!armed) {
+      b.textContent = confirmLabel;
+      b.classList.add("armed");
+      armed = setTimeout(() => { armed = null; b.textContent = label; b.classList.remove("armed"); }, 3000);
+      return;
+    }
+    clearTimeout(armed); armed = null;
+    b.textContent = label; b.classList.remove("armed");
+    b.disabled = true;
+    try { await action(); } finally { b.disabled = false; }
+  });
+  return b;
+}
