@@ -468,3 +468,28 @@ async fn a_captain_closes_a_follow_up() {
     b.screenshot("captain-followups-1366").await;
     b.finish(&[]).await;
 }
+
+/// Issue 11: a call from a resident unit's number (the demo's 物美超市, 65138800) pops the
+/// unit with its open jobs, not 未知来电.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_from_a_unit_pops_the_unit() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8002", "demo8002").await;
+    let _caller = server.call("unit", "caller.xml", "65138800", '1', 60000);
+    b.until(
+        "the unit's card",
+        "document.querySelector('#calls').innerText.includes('驻区单位来电：物美超市朝阳门店')",
+    )
+    .await;
+    let card = b.text("#calls .card").await;
+    assert!(
+        !card.contains("未知来电"),
+        "a unit is not an unknown caller: {card}"
+    );
+    assert!(
+        card.contains("朝阳门南小街88号"),
+        "the unit's address: {card}"
+    );
+    b.finish(&[]).await;
+}

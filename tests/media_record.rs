@@ -412,14 +412,23 @@ fn voiced_frames(sock: &UdpSocket, n: usize) -> usize {
     voiced
 }
 
-/// Collects what arrives on `sock` until it is quiet for 300 ms: decoded μ-law, silent
-/// frames left out.
-fn voiced_ulaw(sock: &UdpSocket) -> Vec<i16> {
-    sock.set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
+/// Collects what arrives on `sock`, decoded μ-law with silent frames left out, until
+/// `want` samples have come or it is quiet for 2 s; with `want` 0 (nothing should come)
+/// until it is quiet for 300 ms. A busy machine may stall the media thread for a few
+/// hundred milliseconds, so a wanted stream is not cut at its first gap.
+fn voiced_ulaw(sock: &UdpSocket, want: usize) -> Vec<i16> {
+    let quiet = if want == 0 {
+        Duration::from_millis(300)
+    } else {
+        Duration::from_secs(2)
+    };
+    sock.set_read_timeout(Some(quiet)).unwrap();
     let mut out = Vec::new();
     let mut buf = [0u8; 1500];
-    while let Ok((n, _)) = sock.recv_from(&mut buf) {
+    while want == 0 || out.len() < want {
+        let Ok((n, _)) = sock.recv_from(&mut buf) else {
+            break;
+        };
         let pcm: Vec<i16> = buf[12..n].iter().map(|&c| ulaw_decode(c)).collect();
         if pcm.iter().any(|&s| s != 0) {
             out.extend(pcm);
@@ -457,8 +466,8 @@ async fn supervisor_listens_and_whispers_to_the_operator_only() {
     let (caller_phone, operator_phone, supervisor_phone, heard, op_heard) =
         tokio::task::spawn_blocking(move || {
             send_frames(&caller_phone, to_caller, 30);
-            let heard = voiced_ulaw(&supervisor_phone);
-            let op_heard = voiced_ulaw(&operator_phone);
+            let heard = voiced_ulaw(&supervisor_phone, expected(30).len());
+            let op_heard = voiced_ulaw(&operator_phone, expected(30).len());
             (
                 caller_phone,
                 operator_phone,
@@ -478,7 +487,10 @@ async fn supervisor_listens_and_whispers_to_the_operator_only() {
     let to_supervisor = supervisor.local_addr();
     let (op_heard, caller_heard) = tokio::task::spawn_blocking(move || {
         send_frames(&supervisor_phone, to_supervisor, 30);
-        (voiced_ulaw(&operator_phone), voiced_ulaw(&caller_phone))
+        (
+            voiced_ulaw(&operator_phone, expected(30).len()),
+            voiced_ulaw(&caller_phone, 0),
+        )
     })
     .await
     .unwrap();

@@ -199,6 +199,64 @@ impl Server {
         (sipp, trunk)
     }
 
+    /// Registers `user`'s phone (sipp, digest auth; `tests/hotline/operator_register.xml`)
+    /// with its contact on 127.0.0.1:`contact_port`, and waits for the 200.
+    pub fn register(&self, user: &str, password: &str, contact_port: u16) {
+        let dir = self.dir.path().join(format!("reg-{user}"));
+        let sc = scenario(
+            "hotline/operator_register.xml",
+            &[
+                ("USER", user.to_string()),
+                ("CONTACT_PORT", contact_port.to_string()),
+            ],
+            &dir,
+        );
+        let args: Vec<String> = vec![
+            format!("127.0.0.1:{}", self.sip),
+            "-sf".into(),
+            sc.display().to_string(),
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-au".into(),
+            user.into(),
+            "-ap".into(),
+            password.into(),
+            "-m".into(),
+            "1".into(),
+            "-p".into(),
+            free_port().to_string(),
+        ];
+        Sipp::start(&format!("register-{user}"), self.dir.path(), &args)
+            .expect_success(Duration::from_secs(20));
+    }
+
+    /// An operator's phone: sipp as a UAS on `port` running `tests/hotline/<file>`
+    /// (`operator_answer.xml` takes `RING_MS` and `TALK_MS`), listening when this returns.
+    pub fn phone(&self, name: &str, file: &str, port: u16, vars: &[(&str, String)]) -> Sipp {
+        let sc = scenario(
+            &format!("hotline/{file}"),
+            vars,
+            &self.dir.path().join(name),
+        );
+        let args: Vec<String> = vec![
+            "-sf".into(),
+            sc.display().to_string(),
+            "-i".into(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+            "-mi".into(),
+            "127.0.0.1".into(),
+            "-mp".into(),
+            free_rtp_port().to_string(),
+            "-m".into(),
+            "1".into(),
+        ];
+        let mut phone = Sipp::start(name, self.dir.path(), &args);
+        phone.wait_listening(port, Duration::from_secs(10));
+        phone
+    }
+
     /// A hotline caller (sipp, `tests/hotline/<file>`) with caller ID `cid` who presses
     /// `key` after `delay_ms`.
     pub fn call(&self, name: &str, file: &str, cid: &str, key: char, delay_ms: u32) -> Sipp {

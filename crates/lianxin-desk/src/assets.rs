@@ -59,6 +59,17 @@ const ASSETS: &[Asset] = &[
     asset!("js/ring.js", JS),
     asset!("js/socket.js", JS),
     asset!("js/voicemail.js", JS),
+    // The statistics screen (盘点).
+    asset!("js/charts.js", JS),
+    asset!("js/csv.js", JS),
+    asset!("js/period.js", JS),
+    asset!("js/stats.js", JS),
+    asset!("js/stats_labels.js", JS),
+    asset!("js/stats_table.js", JS),
+    // The supervisors' screen (督导台).
+    asset!("js/alarms.js", JS),
+    asset!("js/live_calls.js", JS),
+    asset!("js/supervisor.js", JS),
     // S4-CR: requests, walk-in, captains, units.
     asset!("js/call_request.js", JS),
     asset!("js/captain.js", JS),

@@ -131,10 +131,12 @@ enum Audience {
     Campaign {
         owner: Option<i64>,
     },
-    /// Consoles that receive a request's frames (`request_access::receives`).
+    /// Consoles that receive a request's frames (`request_access::receives`), and the
+    /// console of whoever was responsible before a change (it leaves their list).
     Request {
         responsible: Option<i64>,
         captain: Option<i64>,
+        previous: Option<i64>,
     },
 }
 
@@ -518,7 +520,11 @@ impl Hub {
                 Audience::Request {
                     responsible,
                     captain,
-                } => crate::request_access::receives(&c.staff, responsible, captain),
+                    previous,
+                } => {
+                    crate::request_access::receives(&c.staff, responsible, captain)
+                        || previous == Some(c.staff.id)
+                }
             };
             if !wanted {
                 continue;

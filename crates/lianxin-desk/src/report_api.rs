@@ -42,7 +42,7 @@ fn scope(staff: &Staff) -> Result<Option<i64>, ApiError> {
         Role::Supervisor | Role::Committee | Role::Admin => Ok(None),
         Role::Operator => Err(ApiError::forbidden(
             "role",
-            "统计报表仅限班长、居委会工作人员、包片主任和管理员查看",
+            "统计报表仅限街道督导、居委会工作人员、包片主任和管理员查看",
         )),
     }
 }

@@ -99,14 +99,23 @@ pub(crate) async fn act(
     let who = actor(&s.staff);
     let now = app.cfg.clock.now();
     let kind = action.name();
-    let record = with_requests(&app, move |st| st.apply(id, &who, &action, &note, now)).await?;
+    let (previous, record) = with_requests(&app, move |st| {
+        // Whoever had it before an assign hears that it left them.
+        let previous = match action {
+            Action::Assign { .. } => st.request(id, now)?.and_then(|r| r.responsible_staff_id),
+            _ => None,
+        };
+        Ok((previous, st.apply(id, &who, &action, &note, now)?))
+    })
+    .await?;
     tracing::info!(
         staff = s.staff.id,
         request = id,
         action = kind,
         "request changed"
     );
-    app.hub.request_updated(&record, kind, Some(s.staff.id));
+    app.hub
+        .request_updated(&record, kind, Some(s.staff.id), previous);
     Ok(Json(json!({ "request": record })))
 }
 

@@ -968,3 +968,50 @@ async fn captains_record_visits_and_keep_a_work_log() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["entries"].as_array().unwrap().len(), 1, "{v}");
 }
+
+/// Whoever was responsible before an assign hears that the request left them (the frame
+/// carries the new responsible), and hears nothing of it afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previous_responsible_hears_of_an_assign_away() {
+    let w = world().await;
+    let addr = w.addr();
+    let (op, op_id) = login(addr, "8001", "demo8001").await;
+    let (sup, _) = login(addr, "super", "demo-super").await;
+    let (_, committee_id) = login(addr, "staff", "demo-staff").await;
+    let (_, cap_id) = login(addr, "captain", "demo-captain").await;
+    let (mine, _) = households(&w.store, cap_id);
+    let mut op_ws = console(addr, &op).await;
+    let (status, v) = call(
+        addr,
+        "POST",
+        "/api/requests",
+        &sup,
+        json!({"household_id": mine, "channel": "walk_in", "category_item": "环境卫生",
+               "content": "楼道堆放杂物"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let id = v["request"]["id"].as_i64().unwrap();
+    let assign = |to: i64| json!({ "staff_id": to });
+    let path = format!("/api/requests/{id}/assign");
+    let (status, v) = call(addr, "POST", &path, &sup, assign(op_id)).await;
+    assert_eq!(status, 200, "{v}");
+    let f = frame_about(&mut op_ws, "request.updated", id).await;
+    assert_eq!(f["request"]["responsible_staff_id"], op_id);
+    let (status, v) = call(addr, "POST", &path, &sup, assign(committee_id)).await;
+    assert_eq!(status, 200, "{v}");
+    let f = frame_about(&mut op_ws, "request.updated", id).await;
+    assert_eq!(f["change"], "assign");
+    assert_eq!(f["request"]["responsible_staff_id"], committee_id);
+    // No longer theirs: a later change does not reach the operator.
+    let (status, _) = call(
+        addr,
+        "POST",
+        &format!("/api/requests/{id}/note"),
+        &sup,
+        json!({"note": "已电话联系物业"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(request_frames(&mut op_ws).await.is_empty());
+}

@@ -117,6 +117,12 @@ mod tests {
         assert_eq!(by_number[0].name, "物美超市朝阳门店");
         let popped = s.units_by_number(&s.normalize("65138800")).unwrap();
         assert_eq!(popped, by_number);
+        // A call from the unit's number pops the unit (and no household owns it).
+        let pop = s.screen_pop(&s.normalize("65138800"), Utc::now()).unwrap();
+        assert_eq!(pop.units, by_number);
+        assert!(pop.matches.is_empty());
+        let resident = s.screen_pop(&s.normalize("65999999"), Utc::now()).unwrap();
+        assert!(resident.units.is_empty());
         assert!(s
             .units_by_number(&s.normalize("65999999"))
             .unwrap()

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, el, fmt, toast, OUTCOME_LABEL } from "./dom.js";
-import { household, householdSummary } from "./household.js";
+import { household, householdSummary, unitCard } from "./household.js";
 import { callRequest } from "./call_request.js";
 
 /** call_id → { c: 来电资料, node: 卡片元素 } */
@@ -97,7 +97,10 @@ function card(c) {
   const body = el("div", { class: "card-body" });
   const pop = c.pop || {};
   const matches = Array.isArray(pop.matches) ? pop.matches : [];
-  if (!matches.length) body.append(unknownCaller(c, pop), callRequest(c, null));
+  const units = Array.isArray(pop.units) ? pop.units : [];
+  for (const u of units) body.append(unitCard(u));
+  if (!matches.length && !units.length) body.append(unknownCaller(c, pop));
+  if (!matches.length) body.append(callRequest(c, null));
   else {
     if (matches.length > 1) body.append(el("p", { class: "muted" }, "该号码登记在 " + matches.length + " 户名下，请核对来电人身份。"));
     for (const h of matches) body.append(household(h), callRequest(c, h));

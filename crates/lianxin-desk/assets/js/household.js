@@ -44,3 +44,14 @@ export function householdSummary(h) {
     el("dt", {}, "家庭成员"), el("dd", {}, (h.members || []).join("、") || "无"),
     el("dt", {}, "电话"), el("dd", {}, (h.numbers || []).join("、") || "无")));
 }
+
+/** 驻区单位来电：单位名称、地址、联系人、招聘岗位（弹屏卡片上，住户档案之前）。 */
+export function unitCard(u) {
+  return el("div", { class: "unit", "data-unit": u.id },
+    el("div", { class: "unit-name" }, "驻区单位来电：" + u.name),
+    el("dl", {},
+      el("dt", {}, "地址"), el("dd", {}, u.address || "未登记"),
+      el("dt", {}, "联系人"), el("dd", {}, u.contact || "未登记"),
+      u.jobs ? [el("dt", {}, "招聘岗位"), el("dd", { class: "jobs" }, u.jobs)] : null,
+      u.notes ? [el("dt", {}, "备注"), el("dd", {}, u.notes)] : null));
+}

@@ -11,6 +11,8 @@ import { onOperatorState, clearOperators } from "./operators.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
 import { ring } from "./ring.js";
+import { openStats, clearStats } from "./stats.js";
+import { superviseFrame, clearSupervisor } from "./supervisor.js";
 import { startRequests, openRequestList, onRequestFrame, clearRequests } from "./requests.js";
 import { openWalkIn, clearWalkIn } from "./walkin.js";
 import { openCaptain, clearCaptain } from "./captain.js";
@@ -24,11 +26,13 @@ const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee
 let title = APP;
 const takesCalls = (role) => ["operator", "supervisor"].includes(role);
 const runsCampaigns = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
+const readsStats = (role) => ["captain", "committee", "supervisor", "admin"].includes(role);
 
 /** 显示一个屏（有几个屏时上方有切换按钮）。 */
 function showScreen(id) {
   for (const s of document.querySelectorAll("#desk .screen")) s.hidden = s.id !== id;
   if (id === "followup-screen") openFollowUps();
+  if (id === "stats-screen") openStats();
   if (id === "requests-screen") openRequestList();
   if (id === "walkin-screen") openWalkIn();
   if (id === "captain-screen") openCaptain(me);
@@ -50,7 +54,7 @@ function showLogin(msg) {
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
   $("who").textContent = ""; $("duty").textContent = "";
-  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps();
+  clearCalls(); clearVoiceMessages(); clearOperators(); clearCampaigns(); clearFollowUps(); clearStats(); clearSupervisor();
   clearRequests(); clearWalkIn(); clearCaptain(); clearUnits(); forgetCategories();
   $("tabs").hidden = true;
   for (const x of document.querySelectorAll("#desk .screen")) x.hidden = true;
@@ -72,6 +76,10 @@ function startDesk(staff) {
   const screens = [calls ? "calls-screen" : null, campaigns ? "campaign-screen" : null, campaigns ? "followup-screen" : null].filter(Boolean);
   // 包片主任先看回访名单。
   if (staff.role === "captain") screens.unshift(screens.pop());
+  if (readsStats(staff.role)) screens.push("stats-screen");
+  // 督导先看督导台；管理员也有督导台。
+  if (staff.role === "supervisor") screens.unshift("supervisor-screen");
+  if (staff.role === "admin") screens.push("supervisor-screen");
   // 诉求、来访登记（值班员、居委会）、包片工作台（包片主任）、驻区单位。
   screens.push("requests-screen");
   if (["operator", "committee"].includes(staff.role)) screens.push("walkin-screen");
@@ -99,6 +107,7 @@ function flashTitle() {
 }
 
 function handle(m) {
+  superviseFrame(m);
   switch (m.type) {
     case "hello":
       me = m.staff; showState(m.state, m.on_duty);

@@ -166,9 +166,10 @@ pub fn assert_ok(run: &SippRun) {
 }
 
 /// Waits until something listens on 127.0.0.1:`port` (a sipp UAS we are about to call;
-/// TCP connects are not retried), at most 10 s.
+/// TCP connects are not retried), at most 30 s: sipp takes seconds to start when the
+/// machine is busy compiling.
 pub fn wait_listening(port: u16, transport: Transport) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let taken = match transport {
             Transport::Udp => UdpSocket::bind(("127.0.0.1", port)).is_err(),
@@ -179,7 +180,7 @@ pub fn wait_listening(port: u16, transport: Transport) {
         }
         assert!(
             Instant::now() < deadline,
-            "nothing listens on port {port} ({transport:?}) after 10 s"
+            "nothing listens on port {port} ({transport:?}) after 30 s"
         );
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -1,0 +1,55 @@
+//! Dates as the committee lives them: "today" is the date in China (UTC+8, no daylight
+//! saving), and a resident's age is counted in whole years on that day.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+
+/// Whole years between `dob` and `today` (0 for a future date of birth).
+pub fn age_on(dob: NaiveDate, today: NaiveDate) -> u32 {
+    let mut years = today.year() - dob.year();
+    if (today.month(), today.day()) < (dob.month(), dob.day()) {
+        years -= 1;
+    }
+    years.max(0) as u32
+}
+
+/// The date in China at `now`.
+pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
+    let cst = FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    now.with_timezone(&cst).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ages_count_birthdays_in_china_time() {
+        let dob = NaiveDate::from_ymd_opt(1982, 3, 10).unwrap();
+        assert_eq!(
+            age_on(dob, NaiveDate::from_ymd_opt(2026, 3, 9).unwrap()),
+            43
+        );
+        assert_eq!(
+            age_on(dob, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()),
+            44
+        );
+        assert_eq!(age_on(dob, NaiveDate::from_ymd_opt(1980, 1, 1).unwrap()), 0);
+        // 2026-03-09 17:00 UTC is already 03-10 in Beijing.
+        let now = Utc.with_ymd_and_hms(2026, 3, 9, 17, 0, 0).unwrap();
+        assert_eq!(
+            china_today(now),
+            NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+        );
+        let leap = NaiveDate::from_ymd_opt(2000, 2, 29).unwrap();
+        assert_eq!(
+            age_on(leap, NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()),
+            25
+        );
+        assert_eq!(
+            age_on(leap, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()),
+            26
+        );
+    }
+}
