@@ -319,7 +319,8 @@ async fn the_requests_screen_sorts_updates_one_row_and_acts() {
     b.finish(&[REFUSED]).await; // the result left out on purpose
 }
 
-/// A supervisor's 告警 list on a phone: only orange and red, red first.
+/// On a phone: a supervisor's 告警 list (only orange and red, red first) and a request's
+/// detail; a clerk's walk-in screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_lists_the_alarms_on_a_phone() {
     let server = Server::start();
@@ -352,7 +353,35 @@ async fn a_supervisor_lists_the_alarms_on_a_phone() {
         "red first: {colours:?}"
     );
     keep(&b, "requests-375").await;
+    b.click("#requests-list tr[data-request]").await;
+    b.until(
+        "the detail on the phone",
+        "document.querySelector('#request-detail .timeline')",
+    )
+    .await;
+    b.js(
+        "document.querySelector('#request-detail').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    keep(&b, "request-detail-375").await;
     b.finish(&[]).await;
+
+    // A clerk's walk-in screen on a phone.
+    let c = Browser::open(&server.url(), 375, 812).await;
+    c.login("staff", "demo-staff").await;
+    c.click("#tabs button[data-screen=walkin-screen]").await;
+    c.fill("#walkin input.q", "范先翔").await;
+    c.click("#walkin button.find").await;
+    c.click("#walkin .hit button.pick").await;
+    c.until(
+        "the household card and the form",
+        "document.querySelector('#walkin .walkin-card') && document.querySelector('#walkin select[name=category_item]').dataset.loaded",
+    )
+    .await;
+    c.js("window.scrollTo(0, 0);", vec![]).await;
+    keep(&c, "walkin-375").await;
+    c.finish(&[]).await;
 }
 
 /// Walk-in intake by a committee clerk: find the household by name, its card, a request

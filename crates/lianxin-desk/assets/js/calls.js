@@ -129,6 +129,9 @@ function unknownCaller(c, pop) {
         el("p", { class: "ok" }, "已关联：号码 " + a.normalized + " 已登记到此户，下次来电将直接弹出档案。"),
         householdSummary(h)));
       input.disabled = true; find.disabled = true;
+      // 还没登记诉求时，登记区换成这一户的（诉求记在住户名下）。
+      const reqBox = hits.closest(".card-body").querySelector(":scope > .call-request");
+      if (reqBox && !reqBox.querySelector(".created li")) reqBox.replaceWith(callRequest(c, { household_id: h.id, address: h.address, members: [] }));
     } catch (e) {
       toast(e.message);
       for (const b of hits.querySelectorAll("button.attach")) b.disabled = withheld;
