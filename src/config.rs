@@ -159,6 +159,9 @@ pub struct DeskSection {
     /// Seconds within which a request's head must arrive, after the connection opens or
     /// the previous answer (half-sent requests and idle keep-alives are closed). Default 10.
     pub header_timeout_secs: u64,
+    /// Seconds between the comparisons of open requests' alarm colours that push
+    /// `request.alarm` (green → orange at level 1, → red after the deadline). Default 30.
+    pub alarm_sweep_secs: u64,
 }
 
 impl Default for DeskSection {
@@ -168,6 +171,7 @@ impl Default for DeskSection {
             max_connections: 2_048,
             max_connections_per_source: 64,
             header_timeout_secs: 10,
+            alarm_sweep_secs: 30,
         }
     }
 }
@@ -404,6 +408,12 @@ impl Config {
         }
         if self.desk.header_timeout_secs == 0 {
             anyhow::bail!("[desk] header_timeout_secs must be at least 1");
+        }
+        if !(1..=3600).contains(&self.desk.alarm_sweep_secs) {
+            anyhow::bail!(
+                "[desk] alarm_sweep_secs {} must be from 1 to 3600",
+                self.desk.alarm_sweep_secs
+            );
         }
         if !(1..=32).contains(&self.sip_ack_timeout_secs) {
             anyhow::bail!(

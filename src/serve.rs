@@ -206,6 +206,7 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
     desk_config.max_connections = usize::try_from(budget.http).unwrap_or(usize::MAX);
     desk_config.max_connections_per_source = config.desk.max_connections_per_source.max(1);
     desk_config.header_timeout = Duration::from_secs(config.desk.header_timeout_secs);
+    desk_config.alarm_sweep = Duration::from_secs(config.desk.alarm_sweep_secs);
     let (desk, desk_commands) = Desk::start(desk_config, directory).await.with_context(|| {
         format!("cannot serve the console on {http} (is the port in use? pass --http ADDR:PORT)")
     })?;

@@ -790,7 +790,7 @@ fn resident(
 
 /// Return visits at any time of day (the test may run outside 08:00–20:00 China time),
 /// two attempts a second apart.
-const REVISIT_CONFIG: &str = "[dialer]\nwindow_open = \"\"\nwindow_close = \"\"\n\n[requests]\nreturn_visit_attempts = 2\nreturn_visit_retry_secs = 1\n";
+const REVISIT_CONFIG: &str = "[dialer]\nwindow_open = \"\"\nwindow_close = \"\"\n\n[requests]\nreturn_visit_attempts = 2\nreturn_visit_retry_secs = 1\n\n[desk]\nalarm_sweep_secs = 1\n";
 
 /// A request made from a pop of the known caller over HTTP, as the operator; its id and
 /// the captain's console having seen `request.created`.
@@ -874,6 +874,32 @@ async fn the_return_visit_records_the_residents_key_and_the_next_pop_shows_it() 
     let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
     captain.next("hello", Duration::from_secs(5)).await;
     let id = request_from_a_pop(&server, &mut op, &mut captain).await;
+    // Level 1 passes (a supervisor moves it to a minute ago, the deadline a day ahead):
+    // the alarm sweep pushes orange to the captain's console.
+    let mut supervisor = Console::connect(server.http, "super", "demo-super").await;
+    supervisor.next("hello", Duration::from_secs(5)).await;
+    let now = chrono::Utc::now();
+    let body = serde_json::json!({
+        "level1_at": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+        "deadline_at": (now + chrono::Duration::days(1)).to_rfc3339(),
+    });
+    let (status, r) = http_post(
+        server.http,
+        &format!("/api/requests/{id}/thresholds"),
+        &body.to_string(),
+        Some(&supervisor.token),
+    );
+    assert_eq!(status, 200, "{r}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (alarm, _) = captain.next("request.alarm", left).await;
+        if alarm["id"] == id {
+            assert_eq!(alarm["alarm"], "orange", "{alarm}");
+            assert_eq!(alarm["previous"], "green", "{alarm}");
+            break;
+        }
+    }
     let (status, r) = http_post(
         server.http,
         &format!("/api/requests/{id}/resolve"),
