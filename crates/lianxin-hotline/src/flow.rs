@@ -181,6 +181,10 @@ pub enum Outcome {
     Informed,
 }
 
+/// How long past `voicemail_max_secs` of wall time a voice message may run before the
+/// flow stops it itself (the recorder stops at the maximum of audio received).
+pub const RECORD_GRACE: Duration = Duration::from_secs(2);
+
 /// One caller's flow (see the module docs).
 #[derive(Debug)]
 pub struct CallFlow {
@@ -189,6 +193,9 @@ pub struct CallFlow {
     menu_tries: u32,
     digit_deadline: Option<Instant>,
     position_at: Option<Instant>,
+    /// When a voice message is cut off by the clock even if the recorder, which counts
+    /// the caller's audio, never reaches its maximum (a caller who sends no RTP).
+    record_deadline: Option<Instant>,
     reached_operator: bool,
     recorded: bool,
     informed: bool,
@@ -203,6 +210,7 @@ impl CallFlow {
             menu_tries: 0,
             digit_deadline: None,
             position_at: None,
+            record_deadline: None,
             reached_operator: false,
             recorded: false,
             informed: false,
@@ -283,16 +291,18 @@ impl CallFlow {
             (Stage::VoicemailPrompt, Input::PlaybackFinished) => {
                 self.stage = Stage::Recording;
                 self.recorded = true;
-                out.push(Command::Record {
-                    max: Duration::from_secs(self.config.voicemail_max_secs),
-                });
+                let max = Duration::from_secs(self.config.voicemail_max_secs);
+                self.record_deadline = Some(now + max + RECORD_GRACE);
+                out.push(Command::Record { max });
             }
             (Stage::Recording, Input::RecordingStopped) => {
+                self.record_deadline = None;
                 self.stage = Stage::Goodbye;
                 out.push(self.play(&[&self.config.goodbye], false));
             }
             // '#' ends a voice message early.
             (Stage::Recording, Input::Digit('#')) => {
+                self.record_deadline = None;
                 out.push(Command::StopRecording);
                 self.stage = Stage::Goodbye;
                 out.push(self.play(&[&self.config.goodbye], false));
@@ -323,12 +333,20 @@ impl CallFlow {
             out.push(Command::AnnouncePosition);
             self.position_at = self.next_position(now);
         }
+        if self.record_deadline.is_some_and(|d| now >= d) {
+            self.record_deadline = None;
+            if self.stage == Stage::Recording {
+                out.push(Command::StopRecording);
+                self.stage = Stage::Goodbye;
+                out.push(self.play(&[&self.config.goodbye], false));
+            }
+        }
         out
     }
 
     /// The earliest moment [`CallFlow::handle_timeout`] has something to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.digit_deadline, self.position_at]
+        [self.digit_deadline, self.position_at, self.record_deadline]
             .into_iter()
             .flatten()
             .min()
@@ -542,6 +560,30 @@ mod tests {
             f.handle(t, Input::Answered { open: false }),
             vec![play(&["after_hours", "leave_message", "tone"], false)]
         );
+    }
+
+    /// A caller who sends no audio never fills the recorder, so the flow's own clock
+    /// ends the voice message at its maximum plus the grace (a line held forever before).
+    #[test]
+    fn a_silent_voice_message_is_stopped_by_the_clock() {
+        let (mut f, t) = flow();
+        f.handle(t, Input::Answered { open: false });
+        assert_eq!(
+            f.handle(t, Input::PlaybackFinished),
+            vec![Command::Record {
+                max: Duration::from_secs(120)
+            }]
+        );
+        let due = f.poll_timeout().expect("the recording's deadline");
+        assert_eq!(due, t + Duration::from_secs(120) + RECORD_GRACE);
+        assert_eq!(f.handle_timeout(due - Duration::from_millis(1)), vec![]);
+        assert_eq!(
+            f.handle_timeout(due),
+            vec![Command::StopRecording, play(&["goodbye"], false)]
+        );
+        assert_eq!(f.stage(), Stage::Goodbye);
+        // The recorder's own stop afterwards changes nothing more.
+        assert_eq!(f.poll_timeout(), None);
     }
 
     #[test]
