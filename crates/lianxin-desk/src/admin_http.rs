@@ -2,8 +2,6 @@
 //! otherwise) and running a call on the store's admin side on the blocking pool (503
 //! without one).
 
-use axum::http::StatusCode;
-
 use crate::admin_store::AdminStore;
 use crate::api::ApiError;
 use crate::app::App;
@@ -27,17 +25,11 @@ pub(crate) async fn with_admin<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&dyn AdminStore) -> Result<T, DirectoryError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if app.directory.admin().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "admin",
-            "该服务器没有数据库，无法进行管理",
-        ));
-    }
-    let dir = app.directory.clone();
-    crate::api::blocking(move || match dir.admin() {
-        Some(store) => f(store),
-        None => Err(DirectoryError::Backend("admin store gone".into())),
-    })
+    crate::api::on_directory(
+        app,
+        "admin",
+        "该服务器没有数据库，无法进行管理",
+        move |d| d.admin().map(f),
+    )
     .await
 }

@@ -106,6 +106,35 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
+/// Runs `f` with the directory on the blocking pool. `f` answers `None` when this server
+/// lacks the side of the store it needs (no database): that is `503` naming `field`,
+/// saying `message`. Every `with_*` helper of the endpoints (campaigns, requests,
+/// reports, visits, admin, units) is this with its own side and words.
+pub(crate) async fn on_directory<T, E>(
+    app: &crate::app::App,
+    field: &'static str,
+    message: &'static str,
+    f: impl FnOnce(&dyn crate::directory::Directory) -> Option<Result<T, E>> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    let dir = app.directory.clone();
+    match tokio::task::spawn_blocking(move || f(&*dir)).await {
+        Ok(Some(r)) => r.map_err(Into::into),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            field,
+            message,
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "directory task failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
 /// Runs a directory call on the blocking pool.
 pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, DirectoryError> + Send + 'static,

@@ -18,7 +18,7 @@ use chrono::Utc;
 use lianxin_store::{NewCampaign, Role, TargetSpec};
 use serde_json::{json, Value};
 
-use crate::api::{blocking, id_param, json_object, ApiError};
+use crate::api::{id_param, json_object, ApiError};
 use crate::app::App;
 use crate::auth::Authed;
 use crate::campaign_access::{
@@ -60,18 +60,12 @@ pub(crate) async fn with_store<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&dyn CampaignStore) -> Result<T, DirectoryError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if app.directory.campaigns().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "campaign",
-            "该服务器没有群拨数据库，无法查看或发起群拨",
-        ));
-    }
-    let dir = app.directory.clone();
-    blocking(move || match dir.campaigns() {
-        Some(store) => f(store),
-        None => Err(DirectoryError::Backend("campaign store gone".into())),
-    })
+    crate::api::on_directory(
+        app,
+        "campaign",
+        "该服务器没有群拨数据库，无法查看或发起群拨",
+        move |d| d.campaigns().map(f),
+    )
     .await
 }
 

@@ -88,13 +88,8 @@ fn require_admin(s: &Session) -> Result<(), ApiError> {
     }
 }
 
-fn no_store() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "file",
-        "该服务器没有数据库，无法导入或导出住户名册",
-    )
-}
+/// The 503 of a server without a database: field and message.
+const NO_STORE: (&str, &str) = ("file", "该服务器没有数据库，无法导入或导出住户名册");
 
 /// `POST /api/import/households?dry_run=true|false[&format=xlsx|csv][&sheet=][&name=]`.
 async fn import(
@@ -138,9 +133,6 @@ async fn import(
         Some("") | None => None,
         Some(s) => Some(s.to_string()),
     };
-    if app.directory.imports().is_none() {
-        return Err(no_store());
-    }
     let staff_id = upload.session.staff.id;
     let up = Upload {
         bytes: body.to_vec(),
@@ -148,16 +140,11 @@ async fn import(
         sheet,
         name: name.clone(),
     };
-    let dir = app.directory.clone();
-    let result = tokio::task::spawn_blocking(move || match dir.imports() {
-        Some(st) => st.import_households(up, dry_run, staff_id),
-        None => Err(ImportError::Backend("import store gone".into())),
+    let result = crate::api::on_directory(&app, NO_STORE.0, NO_STORE.1, move |d| {
+        d.imports()
+            .map(|st| Ok::<_, ApiError>(st.import_households(up, dry_run, staff_id)))
     })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "import task failed");
-        ApiError::internal()
-    })?;
+    .await?;
     match result {
         Ok(report) => {
             tracing::info!(
@@ -236,24 +223,16 @@ async fn export(
         Some("csv") => ExportFormat::Csv,
         Some(_) => return Err(ApiError::bad("format", "导出格式只能是 xlsx 或 csv")),
     };
-    if app.directory.imports().is_none() {
-        return Err(no_store());
-    }
     let staff_id = s.staff.id;
-    let dir = app.directory.clone();
-    let (bytes, rows) = tokio::task::spawn_blocking(move || match dir.imports() {
-        Some(st) => st.export_households(format, staff_id),
-        None => Err(ImportError::Backend("import store gone".into())),
+    let (bytes, rows) = crate::api::on_directory(&app, NO_STORE.0, NO_STORE.1, move |d| {
+        d.imports().map(|st| {
+            st.export_households(format, staff_id).map_err(|e| {
+                tracing::error!(error = %e, "export failed");
+                ApiError::internal()
+            })
+        })
     })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "export task failed");
-        ApiError::internal()
-    })?
-    .map_err(|e| {
-        tracing::error!(error = %e, "export failed");
-        ApiError::internal()
-    })?;
+    .await?;
     tracing::info!(staff = staff_id, rows, "register exported");
     let (ctype, file) = match format {
         ExportFormat::Xlsx => (XLSX_TYPE, "households.xlsx"),

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
@@ -71,26 +70,13 @@ async fn with_reports<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&dyn ReportStore) -> Result<T, RequestError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if app.directory.reports().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "report",
-            "该服务器没有数据库，无法统计",
-        ));
-    }
-    let dir = app.directory.clone();
-    let joined = tokio::task::spawn_blocking(move || match dir.reports() {
-        Some(store) => f(store),
-        None => Err(RequestError::Backend("report store gone".into())),
-    })
-    .await;
-    match joined {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "report task failed");
-            Err(ApiError::internal())
-        }
-    }
+    crate::api::on_directory(
+        app,
+        "report",
+        "该服务器没有数据库，无法统计",
+        move |d| d.reports().map(f),
+    )
+    .await
 }
 
 /// `GET /api/reports/requests?from=&to=&by=category|channel|block|stage|responsible`.

@@ -36,26 +36,13 @@ pub(crate) async fn with_requests<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&dyn RequestStore) -> Result<T, RequestError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if app.directory.requests().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "request",
-            "该服务器没有诉求数据库，无法登记或查看诉求",
-        ));
-    }
-    let dir = app.directory.clone();
-    let joined = tokio::task::spawn_blocking(move || match dir.requests() {
-        Some(store) => f(store),
-        None => Err(RequestError::Backend("request store gone".into())),
-    })
-    .await;
-    match joined {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "request task failed");
-            Err(ApiError::internal())
-        }
-    }
+    crate::api::on_directory(
+        app,
+        "request",
+        "该服务器没有诉求数据库，无法登记或查看诉求",
+        move |d| d.requests().map(f),
+    )
+    .await
 }
 
 /// A strict JSON body: fields outside its list are refused, each field is read with the

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -15,7 +14,6 @@ use serde_json::{json, Value};
 use crate::api::ApiError;
 use crate::app::App;
 use crate::auth::Authed;
-use crate::request_store::RequestError;
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
 
@@ -46,23 +44,13 @@ pub(crate) async fn search(
             .filter(|l| (1..=MAX_UNITS).contains(l))
             .ok_or_else(|| ApiError::bad("limit", format!("limit 应在1到{MAX_UNITS}之间")))?,
     };
-    if app.directory.units().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "units",
-            "该服务器没有数据库，无法查询驻区单位",
-        ));
-    }
-    let dir = app.directory.clone();
-    let found = tokio::task::spawn_blocking(move || match dir.units() {
-        Some(st) => st.search_units(&text, limit),
-        None => Err(RequestError::Backend("unit store gone".into())),
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "unit search task failed");
-        ApiError::internal()
-    })??;
+    let found = crate::api::on_directory(
+        &app,
+        "units",
+        "该服务器没有数据库，无法查询驻区单位",
+        move |d| d.units().map(|st| st.search_units(&text, limit)),
+    )
+    .await?;
     tracing::info!(staff = s.staff.id, hits = found.len(), "units searched");
     Ok(Json(json!({ "units": found })))
 }

@@ -52,26 +52,13 @@ async fn with_visits<T: Send + 'static>(
     app: &App,
     f: impl FnOnce(&dyn VisitStore) -> Result<T, RequestError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    if app.directory.visits().is_none() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "visit",
-            "该服务器没有数据库，无法记录走访",
-        ));
-    }
-    let dir = app.directory.clone();
-    let joined = tokio::task::spawn_blocking(move || match dir.visits() {
-        Some(store) => f(store),
-        None => Err(RequestError::Backend("visit store gone".into())),
-    })
-    .await;
-    match joined {
-        Ok(r) => r.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "visit task failed");
-            Err(ApiError::internal())
-        }
-    }
+    crate::api::on_directory(
+        app,
+        "visit",
+        "该服务器没有数据库，无法记录走访",
+        move |d| d.visits().map(f),
+    )
+    .await
 }
 
 /// Operators do not visit households.
