@@ -4,6 +4,8 @@
 //! (add, rename, retire, members) and the opening hours (stored, handed to the hotline as
 //! `DeskCommand::OpeningHours`). Every change is audited; other roles get `403 role`.
 
+mod http;
+use http::{assert_refused, call, login, try_login};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +15,6 @@ use lianxin_desk::{Desk, DeskCommand, DeskConfig, DeskHandle};
 use lianxin_store::demo::DemoOptions;
 use lianxin_store::Store;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
@@ -58,81 +58,6 @@ async fn world() -> World {
         desk,
         commands,
     }
-}
-
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    let s = TcpStream::connect(addr).await.unwrap();
-    let (mut rd, mut wr) = s.into_split();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    wr.write_all(head.as_bytes()).await.unwrap();
-    wr.write_all(&body).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(WAIT, rd.read_to_end(&mut raw))
-        .await
-        .expect("answer in time")
-        .unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_slice(&raw[split + 4..]).unwrap_or(Value::Null),
-    )
-}
-
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> (u16, Value) {
-    let body = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    request(addr, method, path, Some(token), body).await
-}
-
-async fn try_login(addr: SocketAddr, user: &str, password: &str) -> (u16, Value) {
-    let body = json!({ "username": user, "password": password }).to_string();
-    request(addr, "POST", "/api/login", None, body.into_bytes()).await
-}
-
-async fn login(addr: SocketAddr, user: &str, password: &str) -> (String, i64) {
-    let (status, v) = try_login(addr, user, password).await;
-    assert_eq!(status, 200, "{v}");
-    (
-        v["token"].as_str().unwrap().to_owned(),
-        v["staff"]["id"].as_i64().unwrap(),
-    )
-}
-
-fn assert_refused(got: (u16, Value), status: u16, field: &str) -> String {
-    assert_eq!(got.0, status, "{}", got.1);
-    assert_eq!(got.1["field"], field, "{}", got.1);
-    let msg = got.1["error"].as_str().unwrap().to_owned();
-    assert!(
-        msg.chars().any(|c| c > '\u{2e80}'),
-        "Chinese message: {msg}"
-    );
-    msg
 }
 
 fn audits(store: &Store) -> u64 {

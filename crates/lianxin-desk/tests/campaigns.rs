@@ -5,6 +5,8 @@
 //! pause/resume/cancel reaching the dialer, 503 without one, notice names and upload
 //! limits, follow-ups, and who receives `campaign.*` frames and `hello.campaigns`.
 
+mod http;
+use http::{call, login, request};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +22,6 @@ use lianxin_desk::{
 use lianxin_store::demo::{DemoOptions, GROUPS};
 use lianxin_store::{CampaignSettings, NewCampaign, NumberStrategy, Store, TargetSpec};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -169,78 +170,6 @@ async fn demo() -> (tempfile::TempDir, Store, DeskHandle) {
     .await
     .unwrap();
     (tmp, store, desk)
-}
-
-/// One HTTP/1.1 request; the body is written while the answer is read, so a server that
-/// answers early (413) is heard.
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    let s = TcpStream::connect(addr).await.unwrap();
-    let (mut rd, mut wr) = s.into_split();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    let writer = tokio::spawn(async move {
-        let _ = wr.write_all(head.as_bytes()).await;
-        let _ = wr.write_all(&body).await;
-        wr
-    });
-    let mut raw = Vec::new();
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        match timeout(WAIT, rd.read(&mut buf))
-            .await
-            .expect("answer in time")
-        {
-            Ok(0) | Err(_) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-        }
-    }
-    drop(writer);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_slice(&raw[split + 4..]).unwrap_or(Value::Null),
-    )
-}
-
-async fn call(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Value,
-) -> (u16, Value) {
-    let body = if body.is_null() {
-        Vec::new()
-    } else {
-        body.to_string().into_bytes()
-    };
-    request(addr, method, path, Some(token), body).await
-}
-
-async fn login(addr: SocketAddr, user: &str, password: &str) -> (String, i64) {
-    let body = json!({ "username": user, "password": password }).to_string();
-    let (status, v) = request(addr, "POST", "/api/login", None, body.into_bytes()).await;
-    assert_eq!(status, 200, "{v}");
-    (
-        v["token"].as_str().unwrap().to_owned(),
-        v["staff"]["id"].as_i64().unwrap(),
-    )
 }
 
 fn assert_refused(got: (u16, Value), status: u16, field: &str) -> String {

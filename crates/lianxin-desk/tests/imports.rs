@@ -5,89 +5,19 @@
 //! downloads as `.xlsx` and imports back to the same data; bad parameters name their
 //! field.
 
+mod http;
+use http::{login, send, Answer};
 use std::io::Cursor;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use lianxin_desk::{Desk, DeskConfig};
 use lianxin_store::demo::DemoOptions;
 use lianxin_store::{ImportFile, ImportFormat, ImportKind, ImportMode, ImportOptions, Store};
-use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Answer {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-}
-
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    content_type: &str,
-    body: &[u8],
-) -> Answer {
-    let s = TcpStream::connect(addr).await.unwrap();
-    let (mut rd, mut wr) = s.into_split();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    wr.write_all(head.as_bytes()).await.unwrap();
-    // A refused upload may be answered (and closed) before it is all sent.
-    let _ = wr.write_all(body).await;
-    let mut raw = Vec::new();
-    timeout(WAIT, rd.read_to_end(&mut raw))
-        .await
-        .expect("answer in time")
-        .unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    Answer {
-        status,
-        head,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-async fn login(addr: SocketAddr, user: &str, password: &str) -> String {
-    let body = json!({ "username": user, "password": password }).to_string();
-    let a = request(
-        addr,
-        "POST",
-        "/api/login",
-        None,
-        "application/json",
-        body.as_bytes(),
-    )
-    .await;
-    assert_eq!(a.status, 200, "{}", a.json());
-    a.json()["token"].as_str().unwrap().to_owned()
-}
 
 async fn upload(addr: SocketAddr, token: &str, query: &str, ctype: &str, file: &[u8]) -> Answer {
-    request(
+    send(
         addr,
         "POST",
         &format!("/api/import/households?{query}"),
@@ -219,7 +149,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
         ("super", "demo-super"),
         ("captain", "demo-captain"),
     ] {
-        let t = login(addr, user, pw).await;
+        let t = login(addr, user, pw).await.0;
         let a = upload(
             addr,
             &t,
@@ -233,7 +163,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
             (403, Some("role")),
             "{user}"
         );
-        let a = request(
+        let a = send(
             addr,
             "GET",
             "/api/export/households",
@@ -248,7 +178,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
             "{user}"
         );
     }
-    let a = request(
+    let a = send(
         addr,
         "POST",
         "/api/import/households?dry_run=true",
@@ -258,7 +188,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
     )
     .await;
     assert_eq!(a.status, 401);
-    let admin = login(addr, "admin", "demo-admin").await;
+    let admin = login(addr, "admin", "demo-admin").await.0;
 
     // A dry run of the GB18030 file with a bad row: the row, the counts, nothing written.
     let a = upload(
@@ -416,7 +346,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
     assert_eq!((a.status, a.json()["field"].as_str()), (413, Some("file")));
 
     // The export downloads as a workbook that imports back to the same data.
-    let a = request(
+    let a = send(
         addr,
         "GET",
         "/api/export/households",
@@ -450,7 +380,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
         )
         .unwrap();
     assert_eq!(export(&other), export(&store));
-    let a = request(
+    let a = send(
         addr,
         "GET",
         "/api/export/households?format=csv",
@@ -461,7 +391,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
     .await;
     assert_eq!(a.status, 200);
     assert_eq!(String::from_utf8(a.body).unwrap(), export(&store));
-    let a = request(
+    let a = send(
         addr,
         "GET",
         "/api/export/households?format=pdf",

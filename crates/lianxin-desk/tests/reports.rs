@@ -3,65 +3,16 @@
 //! an operator is refused, bad dates and groupings are 400s naming the field; resident
 //! units found by jobs and number (`GET /api/units`).
 
+mod http;
+use http::{login, request};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use lianxin_desk::{Desk, DeskConfig};
 use lianxin_store::demo::DemoOptions;
 use lianxin_store::{Period, RequestBy, Store};
-use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-async fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Vec<u8>,
-) -> (u16, Value) {
-    let s = TcpStream::connect(addr).await.unwrap();
-    let (mut rd, mut wr) = s.into_split();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    );
-    wr.write_all(head.as_bytes()).await.unwrap();
-    wr.write_all(&body).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(WAIT, rd.read_to_end(&mut raw))
-        .await
-        .expect("answer in time")
-        .unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_slice(&raw[split + 4..]).unwrap_or(Value::Null),
-    )
-}
-
-async fn login(addr: SocketAddr, user: &str, password: &str) -> (String, i64) {
-    let body = json!({ "username": user, "password": password }).to_string();
-    let (status, v) = request(addr, "POST", "/api/login", None, body.into_bytes()).await;
-    assert_eq!(status, 200, "{v}");
-    (
-        v["token"].as_str().unwrap().to_owned(),
-        v["staff"]["id"].as_i64().unwrap(),
-    )
-}
+use serde_json::Value;
 
 async fn get(addr: SocketAddr, path: &str, token: &str) -> (u16, Value) {
     request(addr, "GET", path, Some(token), Vec::new()).await
@@ -211,24 +162,21 @@ async fn reports_match_the_store_and_are_role_checked() {
 }
 
 async fn sheet(addr: SocketAddr, id: i64, token: &str) -> String {
-    let s = TcpStream::connect(addr).await.unwrap();
-    let (mut rd, mut wr) = s.into_split();
-    let head = format!(
-        "GET /api/requests/{id}/sheet HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n"
-    );
-    wr.write_all(head.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(WAIT, rd.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let a = http::send(
+        addr,
+        "GET",
+        &format!("/api/requests/{id}/sheet"),
+        Some(token),
+        "application/json",
+        &[],
+    )
+    .await;
+    let head = a.head;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
         head.to_ascii_lowercase()
             .contains("content-type: text/html; charset=utf-8"),
         "{head}"
     );
-    body.to_owned()
+    String::from_utf8(a.body).unwrap()
 }

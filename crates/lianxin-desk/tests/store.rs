@@ -1,6 +1,8 @@
 //! The desk on the real database: the demo community from `lianxin-store`, reached through
 //! `impl Directory for Store`, with a console on a WebSocket.
 
+mod http;
+use http::request;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,7 +12,6 @@ use lianxin_desk::{Desk, DeskConfig, DeskEvent, Pop};
 use lianxin_store::demo::DemoOptions;
 use lianxin_store::Store;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -24,27 +25,7 @@ async fn http_json(
     token: Option<&str>,
     body: &str,
 ) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    timeout(WAIT, s.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_slice(&raw[split + 4..]).unwrap_or(Value::Null),
-    )
+    request(addr, method, path, token, body.as_bytes().to_vec()).await
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
