@@ -679,40 +679,8 @@ async fn a_request_from_the_pop_reaches_the_captain_and_the_next_pop() {
     op.next("hello", Duration::from_secs(5)).await;
     let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
     captain.next("hello", Duration::from_secs(5)).await;
-    // Nobody answers: the caller leaves the queue after a while; the pop is what counts.
-    let mut caller = server.call(
-        "caller",
-        "hotline/caller_hangup.xml",
-        KNOWN_CALLER,
-        '1',
-        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1500".into())],
-    );
-    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
-    let call_id = pop["call_id"].as_str().expect("call id").to_string();
-    let household = pop["pop"]["matches"][0]["household_id"]
-        .as_i64()
-        .expect("household");
-    let body = serde_json::json!({
-        "household_id": household, "channel": "phone", "category_item": "设施维修",
-        "category_class": "路灯", "content": "胡同口路灯不亮", "call_id": call_id,
-    });
-    let (status, created) = http_post(
-        server.http,
-        "/api/requests",
-        &body.to_string(),
-        Some(&op.token),
-    );
-    assert_eq!(status, 201, "{created}");
-    let created: serde_json::Value = serde_json::from_str(&created).expect("json");
-    let id = created["request"]["id"].as_i64().expect("id");
-    let (frame, _) = captain
-        .next("request.created", Duration::from_secs(10))
-        .await;
-    assert_eq!(frame["request"]["id"], id);
-    assert_eq!(frame["request"]["call_id"], call_id.as_str());
-    tokio::task::spawn_blocking(move || caller.wait(Duration::from_secs(30)))
-        .await
-        .expect("caller");
+    let (id, frame) = request_from_a_pop(&server, &mut op, &mut captain).await;
+    assert_eq!(frame["request"]["call_id"], frame["call_id"]);
     // The captain resolves it and reports back.
     let path = |a: &str| format!("/api/requests/{id}/{a}");
     let (status, r) = http_post(
@@ -730,29 +698,11 @@ async fn a_request_from_the_pop_reaches_the_captain_and_the_next_pop() {
     );
     assert_eq!(status, 200, "{r}");
     // The next call pops with it.
-    let mut again = server.call(
-        "again",
-        "hotline/caller_hangup.xml",
-        KNOWN_CALLER,
-        '1',
-        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1000".into())],
-    );
-    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
-    let history = pop["pop"]["matches"][0]["requests"]
-        .as_array()
-        .expect("requests")
-        .clone();
-    let mine = history
-        .iter()
-        .find(|r| r["id"] == id)
-        .expect("the request in the history");
+    let mine = next_pop_entry(&server, &mut op, id).await;
     assert_eq!(mine["result"], "路灯已修复");
     assert_eq!(mine["stage"], "feedback_given");
     assert_eq!(mine["feedback"], "satisfied");
     assert_eq!(mine["open"], false);
-    tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
-        .await
-        .expect("caller");
 }
 
 /// The trunk for return visits: sipp running `tests/sipp/<file>` on a free port, for
@@ -794,7 +744,14 @@ const REVISIT_CONFIG: &str = "[dialer]\nwindow_open = \"\"\nwindow_close = \"\"\
 
 /// A request made from a pop of the known caller over HTTP, as the operator; its id and
 /// the captain's console having seen `request.created`.
-async fn request_from_a_pop(server: &Server, op: &mut Console, captain: &mut Console) -> i64 {
+/// A known caller pops, the operator records a request from the pop over HTTP, the
+/// captain's console receives `request.created`: its id and that frame, with the pop's
+/// `call_id` added beside it.
+async fn request_from_a_pop(
+    server: &Server,
+    op: &mut Console,
+    captain: &mut Console,
+) -> (i64, serde_json::Value) {
     let mut caller = server.call(
         "caller",
         "hotline/caller_hangup.xml",
@@ -820,14 +777,39 @@ async fn request_from_a_pop(server: &Server, op: &mut Console, captain: &mut Con
     assert_eq!(status, 201, "{created}");
     let created: serde_json::Value = serde_json::from_str(&created).expect("json");
     let id = created["request"]["id"].as_i64().expect("id");
-    let (frame, _) = captain
+    let (mut frame, _) = captain
         .next("request.created", Duration::from_secs(10))
         .await;
     assert_eq!(frame["request"]["id"], id);
+    frame["call_id"] = call_id.into();
     tokio::task::spawn_blocking(move || caller.wait(Duration::from_secs(30)))
         .await
         .expect("caller");
-    id
+    (id, frame)
+}
+
+/// The entry of request `id` in the history of the next pop of the known caller (who
+/// then hangs up).
+async fn next_pop_entry(server: &Server, op: &mut Console, id: i64) -> serde_json::Value {
+    let mut again = server.call(
+        "again",
+        "hotline/caller_hangup.xml",
+        KNOWN_CALLER,
+        '1',
+        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1000".into())],
+    );
+    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
+    let mine = pop["pop"]["matches"][0]["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .find(|r| r["id"] == id)
+        .expect("the request in the history")
+        .clone();
+    tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
+        .await
+        .expect("caller");
+    mine
 }
 
 /// The next `request.updated` of request `id` with change `change`.
@@ -873,7 +855,7 @@ async fn the_return_visit_records_the_residents_key_and_the_next_pop_shows_it() 
     op.next("hello", Duration::from_secs(5)).await;
     let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
     captain.next("hello", Duration::from_secs(5)).await;
-    let id = request_from_a_pop(&server, &mut op, &mut captain).await;
+    let (id, _) = request_from_a_pop(&server, &mut op, &mut captain).await;
     // Level 1 passes (a supervisor moves it to a minute ago, the deadline a day ahead):
     // the alarm sweep pushes orange to the captain's console.
     let mut supervisor = Console::connect(server.http, "super", "demo-super").await;
@@ -943,28 +925,10 @@ async fn the_return_visit_records_the_residents_key_and_the_next_pop_shows_it() 
     assert_eq!(status, 200, "{list}");
     assert!(!list.contains("回访"), "{list}");
     // The next call pops with it.
-    let mut again = server.call(
-        "again",
-        "hotline/caller_hangup.xml",
-        KNOWN_CALLER,
-        '1',
-        &[("DELAY_MS", "500".into()), ("HOLD_MS", "1000".into())],
-    );
-    let (pop, _) = op.next("call.ringing", Duration::from_secs(10)).await;
-    let history = pop["pop"]["matches"][0]["requests"]
-        .as_array()
-        .expect("requests")
-        .clone();
-    let mine = history
-        .iter()
-        .find(|r| r["id"] == id)
-        .expect("the request in the history");
+    let mine = next_pop_entry(&server, &mut op, id).await;
     assert_eq!(mine["result"], "路灯已修复");
     assert_eq!(mine["stage"], "feedback_given");
     assert_eq!(mine["feedback"], "satisfied");
-    tokio::task::spawn_blocking(move || again.wait(Duration::from_secs(30)))
-        .await
-        .expect("caller");
 }
 
 /// A return visit that reaches nobody (busy at both attempts) records `not_reached` and
@@ -982,7 +946,7 @@ async fn a_return_visit_not_reached_stays_on_the_captains_list() {
     op.next("hello", Duration::from_secs(5)).await;
     let mut captain = Console::connect(server.http, "captain", "demo-captain").await;
     captain.next("hello", Duration::from_secs(5)).await;
-    let id = request_from_a_pop(&server, &mut op, &mut captain).await;
+    let (id, _) = request_from_a_pop(&server, &mut op, &mut captain).await;
     let (status, r) = http_post(
         server.http,
         &format!("/api/requests/{id}/resolve"),
