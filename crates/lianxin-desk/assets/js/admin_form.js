@@ -2,25 +2,13 @@
 // 点两次才执行的按钮（防误点）。不访问服务器。
 
 import { el } from "./dom.js";
+import { errorSlot } from "./form_errors.js";
+
+export { clearErrors, showError } from "./form_errors.js";
 
 /** 一个输入项：标签、输入框，下面是这个字段的出错提示。 */
 export function field(label, input, name) {
-  return el("div", { class: "af" }, el("label", {}, label, " ", input), el("div", { class: "err", "data-for": name }));
-}
-
-/** 清掉 box 里所有出错提示。 */
-export function clearErrors(box) {
-  for (const e of box.querySelectorAll(".err[data-for]")) e.textContent = "";
-  for (const e of box.querySelectorAll(".invalid")) e.classList.remove("invalid");
-}
-
-/** 把服务器的错误（带 field）显示在对应字段旁；找不到该字段就显示在 data-for="other" 处。 */
-export function showError(box, e) {
-  clearErrors(box);
-  const at = (e.field && box.querySelector('.err[data-for="' + e.field + '"]')) || box.querySelector('.err[data-for="other"]');
-  if (at) at.textContent = e.message;
-  const input = e.field && box.querySelector('[name="' + e.field + '"]');
-  if (input) { input.classList.add("invalid"); input.focus(); }
+  return el("div", { class: "af" }, el("label", {}, label, " ", input), errorSlot(name));
 }
 
 /** 第一次点击只提示“再点一次确认”，3 秒内再点才执行 action。 */

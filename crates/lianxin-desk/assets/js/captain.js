@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, el, fmt, toast } from "./dom.js";
-import { clearErrors, showError } from "./form_errors.js";
+import { clearErrors, errorSlot, showError } from "./form_errors.js";
 import { household } from "./household.js";
 import { householdSearch } from "./household_search.js";
 import { requestForm } from "./request_form.js";
@@ -123,7 +123,7 @@ async function loadWork() {
   } catch (e) { fail(list, e); }
 }
 
-const err = (field) => el("div", { class: "err", "data-for": field });
+const err = errorSlot;
 
 function workForm() {
   const kind = el("select", { name: "kind" }, Object.entries(KIND_LABEL).map(([k, t]) => el("option", { value: k }, t)));

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { $, el, fmt, toast } from "./dom.js";
-import { clearErrors, showError } from "./form_errors.js";
+import { clearErrors, errorSlot, showError } from "./form_errors.js";
 import { STAGE_LABEL, CHANNEL_LABEL, FEEDBACK_LABEL, badge, category, requester, minute } from "./request_labels.js";
 import { printSheet } from "./print_sheet.js";
 
@@ -65,7 +65,7 @@ function stageChange(e) {
   return Array.isArray(s) ? el("span", { class: "muted" }, "（" + (STAGE_LABEL[s[0]] || "—") + " → " + (STAGE_LABEL[s[1]] || s[1]) + "）") : null;
 }
 
-const err = (field) => el("div", { class: "err", "data-for": field });
+const err = errorSlot;
 
 /** 一个操作的小表单：fields 是输入框，body() 给出请求体。 */
 function action(name, label, fields, body) {

@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
-import { clearErrors, showError } from "./form_errors.js";
+import { clearErrors, errorSlot, showError } from "./form_errors.js";
 
 let categories = null;
 /** 启用的诉求类别（只取一次）。 */
@@ -16,7 +16,7 @@ export function loadCategories() {
 /** 退出登录时忘掉类别（下一位登录的人重新取）。 */
 export function forgetCategories() { categories = null; }
 
-const err = (field) => el("div", { class: "err", "data-for": field });
+const err = errorSlot;
 
 /**
  * 建一个表单。opts: household（住户档案，有 household_id、members）或 null，channel，
