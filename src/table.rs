@@ -62,9 +62,7 @@ pub fn table(out: &mut String, indent: &str, header: &[&str], rows: &[Vec<String
 
 /// A UTC time as China time to the minute (`2026-11-21 10:15`).
 pub fn cst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai)
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    lianxin_store::screen::china_minute(t)
 }
 
 /// An RFC 3339 time from the HTTP API as China time to the second

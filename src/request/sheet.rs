@@ -9,24 +9,6 @@ use lianxin_store::{RequestDetail, RequestRecord};
 
 use crate::table::{cst, pad, table};
 
-fn category(r: &RequestRecord) -> String {
-    if r.category_class.is_empty() {
-        r.category_item.clone()
-    } else {
-        format!("{}.{}", r.category_item, r.category_class)
-    }
-}
-
-fn who(r: &RequestRecord) -> String {
-    match (&r.address, &r.resident_name) {
-        (Some(a), Some(n)) => format!("{n}（{a}）"),
-        (Some(a), None) => a.clone(),
-        _ => format!("{} {}", r.caller_name, r.caller_number)
-            .trim()
-            .to_owned(),
-    }
-}
-
 /// The list as a table.
 pub fn list(list: &[RequestRecord]) -> String {
     let rows: Vec<Vec<String>> = list
@@ -37,9 +19,9 @@ pub fn list(list: &[RequestRecord]) -> String {
                 cst(r.created_at),
                 r.alarm.label_zh().to_owned(),
                 r.stage.label_zh().to_owned(),
-                category(r),
+                r.category_label(),
                 r.responsible_name.clone().unwrap_or_else(|| "-".into()),
-                who(r),
+                r.requester_label(),
                 r.content.chars().take(24).collect(),
             ]
         })
@@ -76,8 +58,11 @@ pub fn task_sheet(d: &RequestDetail) -> String {
         "登记时间",
         format!("{}（{}）", cst(r.created_at), r.channel.label_zh()),
     );
-    line("诉求人", who(r));
-    line("诉求类别", format!("{}  等级 {}", category(r), r.grade));
+    line("诉求人", r.requester_label());
+    line(
+        "诉求类别",
+        format!("{}  等级 {}", r.category_label(), r.grade),
+    );
     line("诉求内容", r.content.clone());
     line(
         "责任人",

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
-use lianxin_store::{RequestDetail, RequestRecord};
+use lianxin_store::screen::china_minute;
+use lianxin_store::RequestDetail;
 
 use crate::api::{id_param, ApiError};
 use crate::app::App;
@@ -58,24 +58,6 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// A time in China, to the minute.
-fn cst(t: DateTime<Utc>) -> String {
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(z) => t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string(),
-        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
-}
-
-fn who(r: &RequestRecord) -> String {
-    match (&r.address, &r.resident_name) {
-        (Some(a), Some(n)) => format!("{n}（{a}）"),
-        (Some(a), None) => a.clone(),
-        _ => format!("{} {}", r.caller_name, r.caller_number)
-            .trim()
-            .to_owned(),
-    }
-}
-
 const STYLE: &str = "@page{size:A4;margin:18mm 16mm}\
 body{font-family:'Noto Serif CJK SC','Songti SC',SimSun,serif;font-size:11pt;color:#000;background:#fff;margin:0}\
 h1{text-align:center;font-size:18pt;letter-spacing:.5em;margin:0 0 4mm}\
@@ -90,17 +72,13 @@ h2{font-size:12pt;margin:6mm 0 2mm}\
 /// The sheet as an HTML page.
 pub(crate) fn render(d: &RequestDetail) -> String {
     let r = &d.request;
-    let category = if r.category_class.is_empty() {
-        r.category_item.clone()
-    } else {
-        format!("{}.{}", r.category_item, r.category_class)
-    };
+    let category = r.category_label();
     let mut rows: Vec<(&str, String)> = vec![
         (
             "登记时间",
-            format!("{}（{}）", cst(r.created_at), r.channel.label_zh()),
+            format!("{}（{}）", china_minute(r.created_at), r.channel.label_zh()),
         ),
-        ("诉求人", who(r)),
+        ("诉求人", r.requester_label()),
         ("诉求类别", format!("{category}　等级 {}", r.grade)),
         ("诉求内容", r.content.clone()),
         (
@@ -115,8 +93,8 @@ pub(crate) fn render(d: &RequestDetail) -> String {
             "办理时限",
             format!(
                 "一级示警 {}　办结时限 {}　当前 {}",
-                cst(r.level1_at),
-                cst(r.deadline_at),
+                china_minute(r.level1_at),
+                china_minute(r.deadline_at),
                 r.alarm.label_zh()
             ),
         ),
@@ -126,7 +104,7 @@ pub(crate) fn render(d: &RequestDetail) -> String {
         rows.push((
             "上报",
             match (&r.department_name, r.department_due_at) {
-                (Some(dep), Some(due)) => format!("街道 {dep}，{} 前答复", cst(due)),
+                (Some(dep), Some(due)) => format!("街道 {dep}，{} 前答复", china_minute(due)),
                 (Some(dep), None) => format!("街道 {dep}"),
                 _ => "居委会".to_owned(),
             },
@@ -135,7 +113,7 @@ pub(crate) fn render(d: &RequestDetail) -> String {
     rows.push((
         "办理结果",
         match r.closed_at {
-            Some(t) => format!("{}（{}）", r.result, cst(t)),
+            Some(t) => format!("{}（{}）", r.result, china_minute(t)),
             None => String::new(),
         },
     ));
@@ -147,7 +125,7 @@ pub(crate) fn render(d: &RequestDetail) -> String {
                 f.label_zh(),
                 r.feedback_how.as_deref().unwrap_or(""),
                 r.feedback_at
-                    .map(|t| format!("（{}）", cst(t)))
+                    .map(|t| format!("（{}）", china_minute(t)))
                     .unwrap_or_default()
             ),
             None => String::new(),
@@ -169,7 +147,7 @@ pub(crate) fn render(d: &RequestDetail) -> String {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&cst(e.at)),
+            esc(&china_minute(e.at)),
             esc(e.staff_name.as_deref().unwrap_or("命令行")),
             esc(&e.kind),
             esc(&e.note)

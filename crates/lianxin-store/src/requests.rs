@@ -143,6 +143,27 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// The category as staff write it: `item.class`, or the item alone ("某一项.某一类").
+    pub fn category_label(&self) -> String {
+        if self.category_class.is_empty() {
+            self.category_item.clone()
+        } else {
+            format!("{}.{}", self.category_item, self.category_class)
+        }
+    }
+
+    /// Who asked, as a task sheet names them: the resident with the address, the
+    /// address alone, or an unknown caller's name and number.
+    pub fn requester_label(&self) -> String {
+        match (&self.address, &self.resident_name) {
+            (Some(a), Some(n)) => format!("{n}（{a}）"),
+            (Some(a), None) => a.clone(),
+            _ => format!("{} {}", self.caller_name, self.caller_number)
+                .trim()
+                .to_owned(),
+        }
+    }
+
     /// The part of the record the workflow rules look at.
     pub fn state(&self) -> RequestState {
         RequestState {

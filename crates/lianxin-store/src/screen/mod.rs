@@ -28,7 +28,7 @@ pub use card::{
     VoiceMessageSummary, HISTORY_CALLS, HISTORY_CAMPAIGNS, HISTORY_REQUESTS,
     HISTORY_VOICE_MESSAGES,
 };
-pub use china_day::{age_on, china_today};
+pub use china_day::{age_on, china_minute, china_today};
 pub use search::HouseholdHit;
 
 use crate::callerid::CallerId;
