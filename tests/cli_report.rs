@@ -3,32 +3,12 @@
 //! in the store's tests), every request counted once over the whole history, population
 //! by block and by phone group, bad arguments refused; `lianxin search --units`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
+
+use support::{lianxin as run, lianxin_ok as ok};
 
 use chrono::NaiveDate;
 use lianxin_store::{Period, RequestBy, Store};
-
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("LIANXIN_DB")
-        .env_remove("LIANXIN_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// CSV rows as (first column, count).
 fn csv_counts(text: &str, first: &str) -> Vec<(String, i64)> {

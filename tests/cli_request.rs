@@ -1,29 +1,11 @@
 //! `lianxin request` against a demo database: create, list, resolve, feedback, show (the
 //! task sheet), and refusals that name the field (issue 11).
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn run(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lianxin"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("LIANXIN_DB")
-        .env_remove("LIANXIN_CONFIG")
-        .output()
-        .unwrap()
-}
-
-fn ok(db: &Path, args: &[&str]) -> String {
-    let out = run(db, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use support::{lianxin as run, lianxin_ok as ok};
 
 fn refused(db: &Path, args: &[&str]) -> String {
     let out = run(db, args);

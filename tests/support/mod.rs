@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-/// A free UDP+TCP port on 127.0.0.1 (both protocols checked).
 /// Builds `dir/demo.db`, a demo community of `households` households, with the real
 /// binary (`lianxin demo-data`), ignoring any `LIANXIN_DB`/`LIANXIN_CONFIG` of the caller.
 pub fn demo_database(dir: &Path, households: u32) -> PathBuf {
@@ -31,6 +30,31 @@ pub fn demo_database(dir: &Path, households: u32) -> PathBuf {
     db
 }
 
+/// Runs `lianxin --db DB ARGS…` (ignoring any `LIANXIN_DB`/`LIANXIN_CONFIG` of the
+/// caller) to the end.
+pub fn lianxin(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lianxin"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("LIANXIN_DB")
+        .env_remove("LIANXIN_CONFIG")
+        .output()
+        .unwrap()
+}
+
+/// [`lianxin`] that must succeed: its standard output.
+pub fn lianxin_ok(db: &Path, args: &[&str]) -> String {
+    let out = lianxin(db, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A free UDP+TCP port on 127.0.0.1 (both protocols checked).
 pub fn free_port() -> u16 {
     for _ in 0..200 {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind udp");
