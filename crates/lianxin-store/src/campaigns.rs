@@ -12,7 +12,7 @@
 use crate::callerid::NumberKind;
 use crate::db::{audit, from_ms, ms};
 use crate::outcome::{CampaignKind, CampaignStatus, NumberStrategy, Outcome};
-use crate::screen::format_address;
+use crate::screen::address_at;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, NaiveTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -446,13 +446,7 @@ impl Store {
                 Ok(HouseholdResult {
                     household_id: r.get(0)?,
                     code: r.get(1)?,
-                    address: format_address(
-                        &r.get::<_, String>(2)?,
-                        &r.get::<_, String>(3)?,
-                        &r.get::<_, String>(4)?,
-                        &r.get::<_, String>(5)?,
-                        &r.get::<_, String>(6)?,
-                    ),
+                    address: address_at(r, 2)?,
                     block: r.get(7)?,
                     captain: r.get(8)?,
                     reached: r.get::<_, Option<bool>>(9)?,
@@ -629,18 +623,7 @@ fn code_address(c: &Connection, household: i64) -> Result<(String, String)> {
     Ok(c.prepare_cached(
         "SELECT code, street, number, building, unit, room FROM households WHERE id = ?1",
     )?
-    .query_row([household], |r| {
-        Ok((
-            r.get(0)?,
-            format_address(
-                &r.get::<_, String>(1)?,
-                &r.get::<_, String>(2)?,
-                &r.get::<_, String>(3)?,
-                &r.get::<_, String>(4)?,
-                &r.get::<_, String>(5)?,
-            ),
-        ))
-    })?)
+    .query_row([household], |r| Ok((r.get(0)?, address_at(r, 1)?)))?)
 }
 
 pub(crate) fn campaign(c: &Connection, id: i64) -> Result<Option<CampaignRecord>> {

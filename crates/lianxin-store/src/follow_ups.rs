@@ -4,7 +4,7 @@
 
 use crate::db::{audit, from_ms, ms};
 use crate::outcome::Outcome;
-use crate::screen::format_address;
+use crate::screen::address_at;
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use rusqlite::params;
@@ -56,13 +56,7 @@ impl Store {
                     campaign_name: r.get(2)?,
                     household_id: r.get(3)?,
                     code: r.get(4)?,
-                    address: format_address(
-                        &r.get::<_, String>(5)?,
-                        &r.get::<_, String>(6)?,
-                        &r.get::<_, String>(7)?,
-                        &r.get::<_, String>(8)?,
-                        &r.get::<_, String>(9)?,
-                    ),
+                    address: address_at(r, 5)?,
                     captain_staff_id: r.get(10)?,
                     outcome: r
                         .get::<_, Option<String>>(11)?

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::db::{audit, ms};
 use crate::request_rules::RequestRefused;
-use crate::screen::format_address;
+use crate::screen::address_at;
 use crate::{Result, Store, StoreError};
 
 /// Longest group name.
@@ -178,13 +178,7 @@ impl Store {
                 Ok(GroupMember {
                     household_id: r.get(0)?,
                     code: r.get(1)?,
-                    address: format_address(
-                        &r.get::<_, String>(2)?,
-                        &r.get::<_, String>(3)?,
-                        &r.get::<_, String>(4)?,
-                        &r.get::<_, String>(5)?,
-                        &r.get::<_, String>(6)?,
-                    ),
+                    address: address_at(r, 2)?,
                     members: names
                         .map(|n| n.split('\u{1f}').map(str::to_owned).collect())
                         .unwrap_or_default(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::db::{audit, from_ms, ms};
 use crate::request_rules::{Actor, RequestRefused};
-use crate::screen::format_address;
+use crate::screen::address_at;
 use crate::{Result, Store};
 
 /// How often a household should be visited.
@@ -145,13 +145,7 @@ fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
         id: r.get(0)?,
         household_id: r.get(1)?,
-        address: format_address(
-            &r.get::<_, String>(5)?,
-            &r.get::<_, String>(6)?,
-            &r.get::<_, String>(7)?,
-            &r.get::<_, String>(8)?,
-            &r.get::<_, String>(9)?,
-        ),
+        address: address_at(r, 5)?,
         staff_id: r.get(2)?,
         visited_at: from_ms(r.get(3)?),
         notes: r.get(4)?,
@@ -296,13 +290,7 @@ impl Store {
             let rows = st.query_map([captain], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
-                    format_address(
-                        &r.get::<_, String>(1)?,
-                        &r.get::<_, String>(2)?,
-                        &r.get::<_, String>(3)?,
-                        &r.get::<_, String>(4)?,
-                        &r.get::<_, String>(5)?,
-                    ),
+                    address_at(r, 1)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, Option<i64>>(7)?.map(from_ms),
                 ))

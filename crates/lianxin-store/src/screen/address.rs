@@ -32,6 +32,18 @@ pub fn format_address(
     s
 }
 
+/// The address of a result row whose columns `first` to `first + 4` are the street,
+/// number, building, unit and room (every query that lists households selects them so).
+pub(crate) fn address_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<String> {
+    Ok(format_address(
+        &r.get::<_, String>(first)?,
+        &r.get::<_, String>(first + 1)?,
+        &r.get::<_, String>(first + 2)?,
+        &r.get::<_, String>(first + 3)?,
+        &r.get::<_, String>(first + 4)?,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

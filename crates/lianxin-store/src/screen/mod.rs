@@ -21,6 +21,7 @@ mod china_day;
 mod search;
 
 pub use crate::campaign_history::CampaignResult;
+pub(crate) use address::address_at;
 pub use address::format_address;
 pub use alarm::Alarm;
 pub use card::{

@@ -11,7 +11,7 @@ use chrono::Utc;
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::format_address;
+use super::address_at;
 
 /// One household found by [`Store::search_households`] (name, address, code or number).
 ///
@@ -100,13 +100,7 @@ impl Store {
                     .query_row([id], |r| {
                         Ok((
                             r.get::<_, String>(0)?,
-                            format_address(
-                                &r.get::<_, String>(1)?,
-                                &r.get::<_, String>(2)?,
-                                &r.get::<_, String>(3)?,
-                                &r.get::<_, String>(4)?,
-                                &r.get::<_, String>(5)?,
-                            ),
+                            address_at(r, 1)?,
                             r.get::<_, Option<String>>(6)?,
                             r.get::<_, Option<String>>(7)?,
                         ))
