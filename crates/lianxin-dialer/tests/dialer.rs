@@ -251,14 +251,15 @@ async fn until(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-/// Waits (at most 20 s) for sipp to end; whether every call passed its scenario.
+/// Waits (at most 60 s: sipp is slow to finish on a busy machine) for sipp to end;
+/// whether every call passed its scenario.
 async fn sipp_passed(sipp: &mut Sipp) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(s) = sipp.0.try_wait().expect("sipp status") {
             return s.success();
         }
-        assert!(Instant::now() < deadline, "sipp done within 20 s");
+        assert!(Instant::now() < deadline, "sipp done within 60 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
