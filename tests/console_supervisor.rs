@@ -194,6 +194,18 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// The period the statistics screen shows: its 从 and 到 dates.
+async fn shown_period(b: &Browser) -> (String, String) {
+    let read =
+        |name: &str| format!("return document.querySelector('#stats input[name={name}]').value;");
+    let from = b.js(&read("from"), vec![]).await;
+    let to = b.js(&read("to"), vec![]).await;
+    (
+        from.as_str().unwrap_or_default().to_owned(),
+        to.as_str().unwrap_or_default().to_owned(),
+    )
+}
+
 /// Issue 12, statistics: committee staff pick last year; every figure of the requests
 /// table (by category, block and channel), of the population tables and the visits
 /// equals the report JSON; each chart has one bar per group; the CSV download is the
@@ -214,22 +226,8 @@ async fn statistics_show_the_report_json_with_charts_and_csv() {
         "(document.querySelector('#stats').dataset.loaded || '').endsWith('-12-31~category')",
     )
     .await;
-    let from = b
-        .js(
-            "return document.querySelector('#stats input[name=from]').value;",
-            vec![],
-        )
-        .await;
-    let to = b
-        .js(
-            "return document.querySelector('#stats input[name=to]').value;",
-            vec![],
-        )
-        .await;
-    let (from, to) = (
-        from.as_str().unwrap_or_default(),
-        to.as_str().unwrap_or_default(),
-    );
+    let (from, to) = shown_period(&b).await;
+    let (from, to) = (from.as_str(), to.as_str());
     assert!(
         from.ends_with("-01-01") && to.ends_with("-12-31"),
         "{from}..{to}"
@@ -390,25 +388,10 @@ async fn a_captain_reads_their_statistics_on_a_phone() {
         "(document.querySelector('#stats').dataset.loaded || '').includes('-01-01~')",
     )
     .await;
-    let from = b
-        .js(
-            "return document.querySelector('#stats input[name=from]').value;",
-            vec![],
-        )
-        .await;
-    let to = b
-        .js(
-            "return document.querySelector('#stats input[name=to]').value;",
-            vec![],
-        )
-        .await;
+    let (from, to) = shown_period(&b).await;
     let report = get_json(
         &server,
-        &format!(
-            "/api/reports/requests?from={}&to={}&by=category",
-            from.as_str().unwrap_or_default(),
-            to.as_str().unwrap_or_default()
-        ),
+        &format!("/api/reports/requests?from={}&to={}&by=category", from, to),
         &token,
     );
     check_requests(&b, &report["report"]).await;
