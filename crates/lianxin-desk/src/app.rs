@@ -5,7 +5,7 @@
 //! Built once by `Desk::start` and handed to the router as axum state; handlers and socket
 //! tasks read it, none of them builds it.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -17,6 +17,7 @@ use crate::event::DeskCommand;
 use crate::health::HealthBoard;
 use crate::hub::Hub;
 use crate::notice_api::Uploads;
+use crate::prompt_control::PromptControl;
 use crate::session::Sessions;
 use crate::throttle::LoginThrottle;
 use crate::ticket::Tickets;
@@ -33,6 +34,8 @@ pub(crate) struct App {
     pub(crate) hub: Arc<Hub>,
     /// Notice uploads being read (bounded).
     pub(crate) uploads: Uploads,
+    /// The hotline's replaceable prompts, once the server hands them over.
+    pub(crate) prompts: Arc<OnceLock<Arc<dyn PromptControl>>>,
     commands: mpsc::Sender<DeskCommand>,
 }
 
@@ -56,6 +59,7 @@ impl App {
             directory,
             hub,
             uploads: Uploads::new(),
+            prompts: Arc::new(OnceLock::new()),
             commands,
         })
     }

@@ -170,6 +170,20 @@ pub trait CampaignControl: Send + Sync + 'static {
         name: String,
         audio: Vec<u8>,
     ) -> BoxFuture<'_, Result<NoticeInfo, CampaignRefused>>;
+    /// Retires notice `name`: it leaves the list campaigns pick from, and a new campaign
+    /// naming it is refused, while campaigns that already played it keep their record
+    /// (and staff can still listen to it). Refused (409) while a running or paused
+    /// campaign plays it. The default has no notices to retire (404).
+    fn retire_notice(&self, name: String) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        drop(name);
+        Box::pin(async {
+            Err(CampaignRefused {
+                status: 404,
+                field: Some("name".into()),
+                message: "找不到该通知录音".into(),
+            })
+        })
+    }
     /// Notice `name` as an 8 kHz 16-bit mono WAV file, decoded from what a campaign
     /// plays, so staff can listen to it in the console. The default has none (404).
     fn notice_audio(&self, name: String) -> BoxFuture<'_, Result<Vec<u8>, CampaignRefused>> {

@@ -65,7 +65,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/api/notices/{name}/audio", get(notice_api::audio))
         .route(
             "/api/notices/{name}",
-            put(notice_api::upload).layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
+            put(notice_api::upload)
+                .delete(notice_api::retire)
+                .layer(DefaultBodyLimit::max(notice_api::MAX_UPLOAD)),
         )
         .route(
             "/api/phone-groups",
@@ -82,6 +84,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .merge(crate::staff_api::routes())
         .merge(crate::group_admin_api::routes())
         .merge(crate::hours_api::routes())
+        .merge(crate::prompt_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(64 * 1024))

@@ -67,6 +67,9 @@
 //! - `campaign_api` (preview, start, pause, resume, cancel), `campaign_reads` (list,
 //!   status, reports), `notice_api`, `follow_up_api`: the campaign HTTP endpoints;
 //!   `campaign_request`: their strict JSON body; `campaign_access`: who may do what.
+//! - [`prompt_control`]: the hotline's replaceable prompts seen from the desk
+//!   (`PromptControl`, implemented by `lianxin-hotline`); `prompt_api`: their admin
+//!   endpoints (list, listen, replace, restore).
 //! - [`latency`]: the lock-free histogram behind `DeskHandle::pop_latencies`.
 //! - `store`: `impl Directory for lianxin_store::Store` (the real database).
 //! - Requests (诉求, issue 11): [`request_store`] (`RequestStore`, the store's request
@@ -122,6 +125,8 @@ pub mod import_store;
 pub mod latency;
 mod listener;
 mod notice_api;
+mod prompt_api;
+pub mod prompt_control;
 mod protocol;
 mod recheck;
 mod report_api;
@@ -173,6 +178,7 @@ pub use event::{
 pub use health::HealthProbe;
 pub use import_store::{ImportError, ImportStore, Upload};
 pub use latency::{LatencyHistogram, LatencySummary};
+pub use prompt_control::{PromptControl, PromptInfo};
 pub use protocol::PROTOCOL_VERSION;
 pub use report_store::ReportStore;
 pub use request_store::{RequestError, RequestStore, VoiceDraft};

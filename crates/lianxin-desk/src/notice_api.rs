@@ -1,6 +1,6 @@
 //! Notices (通知录音) over HTTP: `GET /api/notices` lists what campaigns can name,
-//! `PUT /api/notices/{name}` uploads an audio file under a name (`docs/desk-protocol.md`
-//! §9).
+//! `PUT /api/notices/{name}` uploads an audio file under a name, `DELETE
+//! /api/notices/{name}` retires one (`docs/desk-protocol.md` §9).
 //!
 //! A notice is only ever a name: an upload is stored by the dialer under the name the
 //! URL gives, never under a path from the client. The upload route alone accepts a large
@@ -159,6 +159,36 @@ pub(crate) async fn upload(
         StatusCode::CREATED,
         Json(json!({ "name": info.name, "seconds": info.seconds })),
     ))
+}
+
+/// `DELETE /api/notices/{name}` → 204: the notice is retired (停用), by the staff who may
+/// upload one.
+pub(crate) async fn retire(
+    State(app): State<Arc<App>>,
+    Authed(s): Authed,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_campaign_staff(&s.staff)?;
+    if !valid_upload_name(&name) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "name",
+            "找不到该通知录音",
+        ));
+    }
+    let control = control(&app)?;
+    control.retire_notice(name.clone()).await?;
+    tracing::info!(staff = s.staff.id, notice = %name, "notice retired");
+    let by = s.staff.id;
+    let entity = format!("notice:{name}");
+    if let Err(e) = with_store(&app, move |st| {
+        st.audit(by, "notice.retire", &entity, "retired")
+    })
+    .await
+    {
+        tracing::warn!(status = %e.status, "notice retirement not audited");
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

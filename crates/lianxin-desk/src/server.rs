@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
@@ -66,6 +66,7 @@ impl Desk {
         );
         tokio::spawn(crate::request_alarm::run(app.clone(), shutdown.clone()));
         tokio::spawn(crate::recheck::run(app.clone(), shutdown.clone()));
+        let prompts = app.prompts.clone();
         let router = router(app);
         let stop = shutdown.clone();
         let ended = CancellationToken::new();
@@ -79,6 +80,7 @@ impl Desk {
         Ok((
             DeskHandle {
                 hub,
+                prompts,
                 health,
                 local_addr,
                 shutdown,
@@ -94,6 +96,7 @@ impl Desk {
 #[derive(Clone)]
 pub struct DeskHandle {
     hub: Arc<Hub>,
+    prompts: Arc<OnceLock<Arc<dyn crate::prompt_control::PromptControl>>>,
     health: Arc<HealthBoard>,
     local_addr: SocketAddr,
     shutdown: CancellationToken,
@@ -134,6 +137,12 @@ impl DeskHandle {
     /// are ignored). Until then campaign requests are answered 503.
     pub fn set_campaigns(&self, campaigns: Arc<dyn crate::campaigns::CampaignControl>) {
         let _ = self.hub.campaigns.set(campaigns);
+    }
+
+    /// Hands the desk the hotline's replaceable prompts (once; later calls are ignored).
+    /// Until then the prompt endpoints answer 503.
+    pub fn set_prompts(&self, prompts: Arc<dyn crate::prompt_control::PromptControl>) {
+        let _ = self.prompts.set(prompts);
     }
 
     /// Sends an event to the consoles that should see it. Never blocks: a console that

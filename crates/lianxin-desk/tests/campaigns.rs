@@ -124,6 +124,19 @@ impl CampaignControl for FakeDialer {
             })
         })
     }
+    fn retire_notice(&self, name: String) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        self.record(format!("retire_notice {name}"));
+        Box::pin(async move {
+            if name == "notice-security" {
+                return Err(CampaignRefused {
+                    status: 409,
+                    field: Some("name".into()),
+                    message: "群拨任务正在使用这段通知录音".into(),
+                });
+            }
+            Ok(())
+        })
+    }
 }
 
 fn live(id: i64) -> CampaignLive {
@@ -822,6 +835,41 @@ async fn notices_are_names_and_uploads_are_bounded() {
     assert_eq!(
         dialer.calls(),
         [format!("add_notice water-cut {}", 1 << 20)]
+    );
+    // Retiring (停用): the staff who may upload; names only; the dialer's refusal (a
+    // campaign plays it) reaches the page with its field; every retirement audited.
+    let (op, _) = login(addr, "8001", "demo8001").await;
+    let (status, v) = call(addr, "DELETE", "/api/notices/water-cut", &op, Value::Null).await;
+    assert_eq!((status, v["field"].as_str()), (403, Some("role")), "{v}");
+    let (status, v) = call(addr, "DELETE", "/api/notices/Bad.Name", &staff, Value::Null).await;
+    assert_eq!((status, v["field"].as_str()), (404, Some("name")), "{v}");
+    let before = store.counts().unwrap().audit;
+    let (status, v) = call(
+        addr,
+        "DELETE",
+        "/api/notices/water-cut",
+        &staff,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204, "{v}");
+    assert_eq!(store.counts().unwrap().audit, before + 1);
+    let (status, v) = call(
+        addr,
+        "DELETE",
+        "/api/notices/notice-security",
+        &staff,
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, v["field"].as_str()), (409, Some("name")), "{v}");
+    assert_eq!(store.counts().unwrap().audit, before + 1);
+    assert_eq!(
+        dialer.calls()[1..],
+        [
+            "retire_notice water-cut".to_string(),
+            "retire_notice notice-security".to_string()
+        ]
     );
     // Other routes keep the small limit.
     let big =

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+use lianxin_desk::CampaignControl;
 use lianxin_dialer::{DialRule, Dialer, DialerHandle, DriverConfig, OutboundTrunk};
 use lianxin_media::{MediaConfig, MediaEngine, Prompt, PromptLibrary};
 use lianxin_store::import::{ImportKind, ImportOptions};
@@ -207,6 +208,16 @@ fn sipp_running(scenario: &str, port: u16, calls: u32, extra: &[&str]) -> Sipp {
 /// A UA, a media engine (RTP ports from `first_rtp`) with a 5 s `notice-test`, and the
 /// dialer with sipp on `port` as its trunk.
 async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
+    dialer_keeping(store, port, first_rtp, None).await
+}
+
+/// [`dialer`], keeping uploaded notices in `notices_dir`.
+async fn dialer_keeping(
+    store: &Store,
+    port: u16,
+    first_rtp: u16,
+    notices_dir: Option<std::path::PathBuf>,
+) -> DialerHandle {
     let mut config = UaConfig::new("127.0.0.1:0".parse().expect("addr"));
     config.tcp = false;
     let (ua, mut inbound) = Ua::start(config, Arc::new(StaticCredentials::default()))
@@ -230,7 +241,7 @@ async fn dialer(store: &Store, port: u16, first_rtp: u16) -> DialerHandle {
             media_ip: "127.0.0.1".parse().expect("ip"),
             desk: None,
             defaults: Default::default(),
-            notices_dir: None,
+            notices_dir,
         },
     )
     .expect("dialer starts")
@@ -441,4 +452,103 @@ async fn households_get_the_outcome_their_phone_gave() {
 
     // sipp saw every call through its scenario, the CANCEL included.
     assert!(sipp_passed(&mut sipp).await, "every sipp call passed");
+}
+
+/// One second of a 440 Hz tone as a 16 kHz WAV file's bytes (an upload).
+fn wav_upload() -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).expect("wav");
+    for i in 0..16000 {
+        let s = (i as f32 * 2.0 * std::f32::consts::PI * 440.0 / 16000.0).sin() * 8000.0;
+        w.write_sample(s as i16).expect("sample");
+    }
+    w.finalize().expect("finalize");
+    out.into_inner()
+}
+
+/// Issue 12, retiring a notice (停用): refused while a campaign plays it; once retired it
+/// leaves the list and new campaigns may not name it, but it still plays back (a past
+/// campaign's record names it); uploading the name again brings it back. A shipped notice
+/// is retired with a marker, its file untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retired_notice_leaves_the_list_but_not_the_campaigns_that_play_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = community(&dir.path().join("t.db"));
+    let notices = dir.path().join("notices");
+    let dialer = dialer_keeping(&store, free_udp_port(), 47800, Some(notices.clone())).await;
+    let listed =
+        |d: &DialerHandle| -> Vec<String> { d.notices().into_iter().map(|n| n.name).collect() };
+    dialer
+        .add_notice("water-cut".into(), wav_upload())
+        .await
+        .expect("upload");
+    assert_eq!(listed(&dialer), ["notice-test", "water-cut"]);
+
+    // A paused campaign plays it: retiring is refused, naming the campaign.
+    let campaign = |notice: &str| NewCampaign {
+        name: "停水通知".into(),
+        notice: notice.into(),
+        created_by: None,
+        targets: TargetSpec {
+            groups: vec!["甲组".into()],
+            households: Vec::new(),
+        },
+        settings: CampaignSettings::default(),
+    };
+    let id = store
+        .create_campaign(&campaign("water-cut"), wall_clock())
+        .expect("campaign");
+    store
+        .set_campaign_status(id, CampaignStatus::Paused, None, wall_clock())
+        .expect("paused");
+    let busy = dialer.retire_notice("water-cut".into()).await.unwrap_err();
+    assert_eq!((busy.status, busy.field.as_deref()), (409, Some("name")));
+    assert!(busy.message.contains("停水通知"), "{}", busy.message);
+
+    store
+        .end_campaign(id, CampaignStatus::Cancelled, None, wall_clock())
+        .expect("cancelled");
+    dialer
+        .retire_notice("water-cut".into())
+        .await
+        .expect("retired");
+    assert_eq!(listed(&dialer), ["notice-test"]);
+    assert!(!notices.join("water-cut.wav").exists());
+    let again = dialer.retire_notice("water-cut".into()).await.unwrap_err();
+    assert_eq!(again.status, 404);
+    // Still plays back (the cancelled campaign names it) and still resolves for it.
+    let wav = dialer
+        .notice_audio("water-cut".into())
+        .await
+        .expect("a retired notice plays back");
+    assert!(wav.len() > 15_000, "{} bytes", wav.len());
+    let refused = dialer.start_campaign(&campaign("water-cut")).unwrap_err();
+    assert_eq!(
+        (refused.status, refused.field.as_deref()),
+        (400, Some("notice"))
+    );
+    assert!(refused.message.contains("已停用"), "{}", refused.message);
+
+    // Uploading the name again brings it back with the new recording.
+    dialer
+        .add_notice("water-cut".into(), wav_upload())
+        .await
+        .expect("upload again");
+    assert_eq!(listed(&dialer), ["notice-test", "water-cut"]);
+
+    // A shipped notice: a marker, the prompt itself untouched.
+    dialer
+        .retire_notice("notice-test".into())
+        .await
+        .expect("shipped notice retired");
+    assert_eq!(listed(&dialer), ["water-cut"]);
+    assert!(notices.join("retired/notice-test.retired").is_file());
+    assert!(dialer.notice_audio("notice-test".into()).await.is_ok());
+    dialer.stop();
 }

@@ -10,11 +10,17 @@
 //! float samples, and MP3, at any rate and channel count), then resampled to 8 kHz. Errors
 //! name the file (or the upload's name), so a bad prompt is found at start, not mid-call.
 //!
+//! Staff may replace a prompt while the server runs (a new greeting recorded by the
+//! committee): [`PromptLibrary::replace`] swaps it under a short lock, so the next call
+//! that asks for it gets the new recording while calls already playing keep the one they
+//! hold (an `Arc`); [`PromptLibrary::restore`] goes back to the shipped file.
+//!
 //! This module reads files but keeps no clock and no sockets.
 
 use std::collections::BTreeMap;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::audio_file::{self, AudioFileError};
@@ -263,13 +269,45 @@ impl Prompt {
         let start = index.checked_mul(FRAME_SAMPLES)?;
         self.encoded(codec).get(start..start + FRAME_SAMPLES)
     }
+
+    /// The prompt as a WAV file (8 kHz, 16-bit, mono) decoded from the μ-law a call
+    /// plays, so staff can listen in a browser to exactly what callers hear.
+    pub fn to_wav(&self) -> Vec<u8> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: TELEPHONE_RATE,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let n = self.samples.min(self.pcmu.len());
+        let mut out = Cursor::new(Vec::with_capacity(44 + n * 2));
+        // Writing into memory fails only if the data chunk passes 4 GiB, which the
+        // prompt's maximum duration rules out; an empty file is then the honest answer.
+        let written = hound::WavWriter::new(&mut out, spec).and_then(|mut w| {
+            let mut samples = w.get_i16_writer(n as u32);
+            for b in &self.pcmu[..n] {
+                samples.write_sample(crate::g711::ulaw_decode(*b));
+            }
+            samples.flush()?;
+            w.finalize()
+        });
+        match written {
+            Ok(()) => out.into_inner(),
+            Err(e) => {
+                tracing::error!(prompt = %self.name, error = %e, "cannot write a prompt as WAV");
+                Vec::new()
+            }
+        }
+    }
 }
 
-/// Every prompt of a directory, by name.
+/// Every prompt of a directory, by name, and the ones staff replaced.
 #[derive(Debug, Default)]
 pub struct PromptLibrary {
     dir: PathBuf,
     prompts: BTreeMap<String, Arc<Prompt>>,
+    /// Replacements by name; looked up first. Held only to look up or swap one entry.
+    replaced: RwLock<BTreeMap<String, Arc<Prompt>>>,
 }
 
 impl PromptLibrary {
@@ -294,7 +332,7 @@ impl PromptLibrary {
         paths.sort();
         let mut library = PromptLibrary {
             dir: dir.to_path_buf(),
-            prompts: BTreeMap::new(),
+            ..PromptLibrary::default()
         };
         for path in paths {
             let prompt = Prompt::load(&path, config)?;
@@ -316,14 +354,53 @@ impl PromptLibrary {
         prompt
     }
 
-    /// The prompt called `name`, if loaded. Notices are named with either separator
-    /// (`notice-security` finds `notice_security.wav`, and the other way round).
+    /// The prompt called `name`, if loaded: its replacement if staff replaced it, else the
+    /// shipped one. Notices are named with either separator (`notice-security` finds
+    /// `notice_security.wav`, and the other way round).
     pub fn get(&self, name: &str) -> Option<Arc<Prompt>> {
-        self.prompts
-            .get(name)
-            .or_else(|| self.prompts.get(&name.replace('-', "_")))
-            .or_else(|| self.prompts.get(&name.replace('_', "-")))
-            .cloned()
+        let replaced = self.read_replaced();
+        [
+            name.to_owned(),
+            name.replace('-', "_"),
+            name.replace('_', "-"),
+        ]
+        .iter()
+        .find_map(|n| replaced.get(n).or_else(|| self.prompts.get(n)))
+        .cloned()
+    }
+
+    /// The prompt shipped under exactly `name` (ignoring any replacement).
+    pub fn shipped(&self, name: &str) -> Option<Arc<Prompt>> {
+        self.prompts.get(name).cloned()
+    }
+
+    /// Whether staff replaced prompt `name`.
+    pub fn is_replaced(&self, name: &str) -> bool {
+        self.read_replaced().contains_key(name)
+    }
+
+    /// Plays `prompt` under its name from the next call on (calls already playing the old
+    /// one finish it); returns the shared handle.
+    pub fn replace(&self, prompt: Prompt) -> Arc<Prompt> {
+        let prompt = Arc::new(prompt);
+        self.write_replaced()
+            .insert(prompt.name().to_owned(), Arc::clone(&prompt));
+        prompt
+    }
+
+    /// Goes back to the shipped prompt `name`; false if it was not replaced.
+    pub fn restore(&self, name: &str) -> bool {
+        self.write_replaced().remove(name).is_some()
+    }
+
+    // A panic while the lock was held cannot leave the map half-changed (each write is
+    // one insert or remove), so a poisoned lock is still safe to use.
+    fn read_replaced(&self) -> RwLockReadGuard<'_, BTreeMap<String, Arc<Prompt>>> {
+        self.replaced.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_replaced(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Arc<Prompt>>> {
+        self.replaced.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The prompt called `name`, or an error naming the file that should hold it.
@@ -552,5 +629,43 @@ mod tests {
         lib.require(&["notice-security", "notice-heating", "notice-fraud"])
             .unwrap();
         assert!(lib.prompt(names::GREETING).unwrap().duration() > Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_replaced_prompt_is_found_until_restored() {
+        let mut lib = PromptLibrary::new();
+        lib.insert(Prompt::from_pcm("greeting", &[1000i16; 320]));
+        lib.insert(Prompt::from_pcm("notice_security", &[1000i16; 160]));
+        let held = lib.prompt("greeting").unwrap();
+        lib.replace(Prompt::from_pcm("greeting", &[2000i16; 800]));
+        assert!(lib.is_replaced("greeting"));
+        assert_eq!(lib.prompt("greeting").unwrap().samples(), 800);
+        assert_eq!(lib.shipped("greeting").unwrap().samples(), 320);
+        // A call already playing keeps the recording it holds.
+        assert_eq!(held.samples(), 320);
+        // Either separator finds a replaced notice too.
+        lib.replace(Prompt::from_pcm("notice_security", &[5i16; 480]));
+        assert_eq!(lib.get("notice-security").unwrap().samples(), 480);
+        assert!(lib.restore("greeting"));
+        assert!(!lib.restore("greeting"));
+        assert!(!lib.is_replaced("greeting"));
+        assert_eq!(lib.prompt("greeting").unwrap().samples(), 320);
+    }
+
+    #[test]
+    fn a_prompt_plays_back_as_the_wav_callers_hear() {
+        let p = Prompt::from_pcm("x", &[0, 1000, -1000]);
+        let wav = p.to_wav();
+        let mut r = hound::WavReader::new(Cursor::new(wav)).unwrap();
+        assert_eq!(r.spec().sample_rate, 8000);
+        assert_eq!(r.spec().channels, 1);
+        let s: Vec<i16> = r.samples::<i16>().map(|s| s.unwrap()).collect();
+        // Exactly the samples, not the padding of the last frame; G.711 rounds them.
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0], 0);
+        assert!(
+            (s[1] - 1000).abs() < 40 && (s[2] + 1000).abs() < 40,
+            "{s:?}"
+        );
     }
 }

@@ -295,6 +295,16 @@ impl DialerHandle {
         CampaignOptions::from_settings(&new.settings)
             .map_err(|e| refused(400, None, format!("群拨选项有误：{e}")))?;
         self.notice(&new.notice)?;
+        if self.inner.notices.is_retired(&new.notice) {
+            return Err(refused(
+                400,
+                Some("notice"),
+                format!(
+                    "通知录音“{}”已停用；请选择其他通知，或重新上传这段录音",
+                    new.notice
+                ),
+            ));
+        }
         let id = self
             .inner
             .store
@@ -344,6 +354,31 @@ impl DialerHandle {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         tracing::warn!("campaigns still stopping at shutdown; their calls resume as interrupted");
+    }
+
+    /// Retires notice `name` unless a running or paused campaign plays it (blocking: reads
+    /// the store, moves a file).
+    pub fn retire(&self, name: &str) -> Result<(), CampaignRefused> {
+        let same = |n: &str| n.replace('_', "-") == name.replace('_', "-");
+        let store = &self.inner.store;
+        let unfinished = store
+            .unfinished_campaigns()
+            .map_err(|e| refused(503, None, format!("无法读取群拨任务：{e}")))?;
+        for id in unfinished {
+            if let Ok(Some(c)) = store.campaign(id) {
+                if same(&c.notice) {
+                    return Err(refused(
+                        409,
+                        Some("name"),
+                        format!(
+                            "群拨任务“{}”（{id}）正在使用这段通知录音；请等它结束或取消后再停用",
+                            c.name
+                        ),
+                    ));
+                }
+            }
+        }
+        self.inner.notices.retire(name)
     }
 
     /// Whether campaign `id` has a running (or paused) task.
@@ -428,6 +463,15 @@ impl CampaignControl for DialerHandle {
         let notices = self.inner.notices.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || notices.add(&name, &audio))
+                .await
+                .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
+        })
+    }
+
+    fn retire_notice(&self, name: String) -> BoxFuture<'_, Result<(), CampaignRefused>> {
+        let this = self.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || this.retire(&name))
                 .await
                 .unwrap_or_else(|_| Err(refused(503, None, "群拨服务出错".into())))
         })

@@ -9,14 +9,19 @@
 //! and renamed, so a crash never leaves half a notice) and converted to 8 kHz G.711 each
 //! time a campaign starts. Staff listen to any notice in the console as a WAV file decoded
 //! from exactly what a campaign plays ([`NoticeLibrary::wav`]).
+//!
+//! Retiring a notice (停用, [`NoticeLibrary::retire`]) hides it from the list and from new
+//! campaigns but deletes nothing: a campaign that played it still names it, may resume
+//! after a restart, and staff can still listen to it. An upload moves into `retired/`; a
+//! shipped notice (a file of the prompts folder, which the server does not own) gets a
+//! marker file `retired/<name>.retired`. Uploading the name again brings it back.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lianxin_desk::{CampaignRefused, NoticeInfo, NoticeSource};
 use lianxin_media::audio_file::{self, AudioFormat};
-use lianxin_media::g711::ulaw_decode;
-use lianxin_media::{Codec, MediaHandle, Prompt, PromptConfig};
+use lianxin_media::{MediaHandle, Prompt, PromptConfig};
 
 use super::refused;
 
@@ -26,6 +31,12 @@ pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
 
 /// Longest name of an uploaded notice.
 const MAX_NAME: usize = 40;
+
+/// The folder (inside the uploads folder) of retired notices.
+const RETIRED: &str = "retired";
+
+/// The extension of a shipped notice's retirement marker.
+const MARKER: &str = "retired";
 
 /// Where uploaded notices live, and the media engine's prompts.
 #[derive(Debug, Clone)]
@@ -72,13 +83,68 @@ impl NoticeLibrary {
             .or_else(|| prompts.get(&name.replace('-', "_")))
     }
 
-    /// The kept file of uploaded notice `name`, if there is one.
+    /// The kept file of uploaded notice `name`, if there is one (retired or not).
     fn uploaded_path(&self, name: &str) -> Option<PathBuf> {
+        self.active_path(name).or_else(|| self.retired_path(name))
+    }
+
+    /// The file of uploaded notice `name` in the list, if there is one.
+    fn active_path(&self, name: &str) -> Option<PathBuf> {
+        audio_in(self.dir.as_ref()?, name)
+    }
+
+    /// The file of retired upload `name`, if there is one.
+    fn retired_path(&self, name: &str) -> Option<PathBuf> {
+        audio_in(&self.dir.as_ref()?.join(RETIRED), name)
+    }
+
+    /// The marker that retires shipped notice `name` (with `-`, as the list names it).
+    fn marker(&self, name: &str) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        ["wav", "mp3"]
-            .iter()
-            .map(|ext| dir.join(format!("{name}.{ext}")))
-            .find(|p| p.is_file())
+        Some(
+            dir.join(RETIRED)
+                .join(format!("{}.{MARKER}", name.replace('_', "-"))),
+        )
+    }
+
+    /// Whether notice `name` was retired: a new campaign may not name it.
+    pub(crate) fn is_retired(&self, name: &str) -> bool {
+        if self.prompt(name).is_some() {
+            return self.marker(name).is_some_and(|m| m.is_file());
+        }
+        self.active_path(name).is_none() && self.retired_path(name).is_some()
+    }
+
+    /// Retires notice `name` (blocking: moves or writes a file). Whether a campaign still
+    /// plays it is the caller's check.
+    pub(crate) fn retire(&self, name: &str) -> Result<(), CampaignRefused> {
+        let missing = || {
+            refused(
+                404,
+                Some("name"),
+                format!("没有名为“{name}”的通知录音（可能已经停用）"),
+            )
+        };
+        let Some(dir) = &self.dir else {
+            return Err(missing());
+        };
+        if self.is_retired(name) {
+            return Err(missing());
+        }
+        let retired = dir.join(RETIRED);
+        if self.prompt(name).is_some() {
+            let marker = self.marker(name).ok_or_else(missing)?;
+            std::fs::create_dir_all(&retired).map_err(|e| io_refused(&retired, e))?;
+            std::fs::write(&marker, b"").map_err(|e| io_refused(&marker, e))?;
+        } else {
+            let from = self.active_path(name).ok_or_else(missing)?;
+            let file = from.file_name().ok_or_else(missing)?;
+            std::fs::create_dir_all(&retired).map_err(|e| io_refused(&retired, e))?;
+            let to = retired.join(file);
+            std::fs::rename(&from, &to).map_err(|e| io_refused(&to, e))?;
+        }
+        tracing::info!(notice = name, "notice retired");
+        Ok(())
     }
 
     /// Every notice: prompts whose name starts with `notice`, then uploads.
@@ -87,6 +153,7 @@ impl NoticeLibrary {
         let mut out: Vec<NoticeInfo> = prompts
             .names()
             .filter(|n| n.starts_with("notice"))
+            .filter(|n| !self.marker(n).is_some_and(|m| m.is_file()))
             .filter_map(|n| prompts.get(n))
             .map(|p| NoticeInfo {
                 name: p.name().replace('_', "-"),
@@ -184,6 +251,10 @@ impl NoticeLibrary {
             if ext == "wav" { "mp3" } else { "wav" }
         ));
         let _ = std::fs::remove_file(other);
+        // An upload under a retired name brings the name back with the new recording.
+        for ext in ["wav", "mp3"] {
+            let _ = std::fs::remove_file(dir.join(RETIRED).join(format!("{name}.{ext}")));
+        }
         tracing::info!(notice = name, file = %kept.display(), seconds = seconds(&prompt), "notice uploaded");
         Ok(NoticeInfo {
             name: name.to_owned(),
@@ -204,33 +275,16 @@ impl NoticeLibrary {
                 e
             }
         })?;
-        let pcmu = prompt.encoded(Codec::Pcmu);
-        let n = prompt.samples().min(pcmu.len());
-        let pcm: Vec<i16> = pcmu[..n].iter().map(|b| ulaw_decode(*b)).collect();
-        Ok(wav_bytes(&pcm))
+        Ok(prompt.to_wav())
     }
 }
 
-/// A 16-bit mono 8 kHz WAV file of `pcm` (the 44-byte RIFF header, then the samples).
-fn wav_bytes(pcm: &[i16]) -> Vec<u8> {
-    let data = u32::try_from(pcm.len() * 2).unwrap_or(u32::MAX - 36);
-    let mut out = Vec::with_capacity(44 + pcm.len() * 2);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes()); // fmt chunk size
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&8000u32.to_le_bytes()); // sample rate
-    out.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
-    out.extend_from_slice(&2u16.to_le_bytes()); // block align
-    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data.to_le_bytes());
-    for s in pcm {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    out
+/// `dir/<name>.wav` or `dir/<name>.mp3`, whichever is there.
+fn audio_in(dir: &Path, name: &str) -> Option<PathBuf> {
+    ["wav", "mp3"]
+        .iter()
+        .map(|ext| dir.join(format!("{name}.{ext}")))
+        .find(|p| p.is_file())
 }
 
 fn seconds(p: &Prompt) -> u32 {
@@ -258,21 +312,7 @@ fn io_refused(path: &Path, e: std::io::Error) -> CampaignRefused {
 
 #[cfg(test)]
 mod tests {
-    use super::{valid_name, wav_bytes};
-
-    #[test]
-    fn a_notice_plays_back_as_a_wav_file() {
-        let wav = wav_bytes(&[0, 1000, -1000]);
-        assert_eq!(wav.len(), 44 + 6);
-        assert_eq!(&wav[..4], b"RIFF");
-        assert_eq!(&wav[8..16], b"WAVEfmt ");
-        assert_eq!(
-            u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]),
-            8000
-        );
-        assert_eq!(u32::from_le_bytes([wav[40], wav[41], wav[42], wav[43]]), 6);
-        assert_eq!(i16::from_le_bytes([wav[46], wav[47]]), 1000);
-    }
+    use super::valid_name;
 
     #[test]
     fn names_are_plain_words() {
