@@ -39,6 +39,10 @@ pub struct Config {
     /// Folder for notices uploaded by staff (default: `<database name>-notices/` beside
     /// the database).
     pub notices_dir: Option<PathBuf>,
+    /// Folder for the hotline prompts admins replaced in the console (default:
+    /// `<database name>-prompts/` beside the database). The shipped `prompts_dir` is
+    /// never written.
+    pub replaced_prompts_dir: Option<PathBuf>,
     /// Addresses never rate-limited: a carrier trunk that sends calls from a fixed IP
     /// without registering, a trusted proxy. Everyone else is limited per source address
     /// (a SIP scanner's flood cannot starve real calls).
@@ -329,6 +333,7 @@ impl Default for Config {
             trunk: None,
             dialer: lianxin_dialer::DialerConfig::default(),
             notices_dir: None,
+            replaced_prompts_dir: None,
             rate_limit_exempt: Vec::new(),
             sip_tcp_max_connections: 4096,
             sip_tcp_max_per_source: 32,

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context;
 use lianxin_desk::{Desk, DeskConfig, Directory};
 use lianxin_dialer::{Dialer, DriverConfig, OutboundTrunk, ReturnVisits};
-use lianxin_hotline::{Handles, Hotline, HotlineConfig};
+use lianxin_hotline::{Handles, Hotline, HotlineConfig, HotlinePrompts};
 use lianxin_media::{MediaConfig, MediaEngine, PromptConfig, PromptLibrary};
 use lianxin_sip::auth::Algorithm;
 use lianxin_sip::registrar::CredentialStore;
@@ -285,6 +285,15 @@ pub async fn run(store: Store, config: &Config, args: &ServeArgs) -> anyhow::Res
         record_calls: config.hotline.record_calls.clone(),
         announcements: config.hotline.announcements.clone(),
     };
+    // Admins replace the greeting, the menu… in the console; their recordings are kept
+    // beside the database and swapped in now, before the first call.
+    desk.set_prompts(Arc::new(HotlinePrompts::load(
+        config
+            .replaced_prompts_dir
+            .clone()
+            .unwrap_or_else(|| beside_database(store.path(), "prompts")),
+        media.clone(),
+    )));
     let stop = CancellationToken::new();
     let hotline_ended = CancellationToken::new();
     let run_hotline = Hotline::run(

@@ -50,6 +50,8 @@ const ASSETS: &[Asset] = &[
     asset!("js/admin_groups.js", JS),
     asset!("js/admin_hours.js", JS),
     asset!("js/admin_notices.js", JS),
+    asset!("js/admin_prompts.js", JS),
+    asset!("js/listen.js", JS),
     asset!("js/admin_staff.js", JS),
     asset!("js/api.js", JS),
     asset!("js/calls.js", JS),

@@ -1,4 +1,4 @@
-//! The hotline's prompts (提示音) over HTTP, for admins (`docs/desk-protocol.md` §13.5):
+//! The hotline's prompts (提示音) over HTTP, for admins (`docs/desk-protocol.md` §13.4):
 //! list them, listen to one, replace one with an uploaded recording, restore the shipped
 //! one. A replacement plays from the next call on, without a restart.
 //!

@@ -1,4 +1,4 @@
-//! The hotline's prompts over HTTP (issue 12, "prompts"; `docs/desk-protocol.md` §13.5),
+//! The hotline's prompts over HTTP (issue 12, "prompts"; `docs/desk-protocol.md` §13.4),
 //! against a fake prompt library: 503 until the server hands one over; admins only
 //! (`403 role` for everyone else); names only, never a path (`404 name`); an upload is
 //! handed over whole and audited; the library's own refusals reach the page with their

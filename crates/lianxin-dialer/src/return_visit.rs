@@ -16,7 +16,7 @@ use lianxin_store::{CampaignSettings, DueReturnVisit, NewCampaign, NumberStrateg
 use crate::{CampaignOptions, OptionsError};
 
 /// The recorded question: `prompts/return_visit.wav` ("满意请按1，不满意请按2").
-pub const PROMPT: &str = "return_visit";
+pub const PROMPT: &str = lianxin_media::prompt::names::RETURN_VISIT;
 
 /// Most attempts a return visit may be given.
 pub const MAX_ATTEMPTS: u32 = 6;

@@ -23,6 +23,7 @@
 //!   conversations), `teardown` (a call ended exactly once).
 //! - `work`: results of SQLite and file-system work done off the loop; `operators`: the
 //!   staff who take calls; `calllog`: the thread that writes the call log in batches.
+//! - [`prompt_admin`]: the prompts admins replace from the console ([`HotlinePrompts`]).
 //!
 //! Every leg is a [`lianxin_leg::Leg`]: the SIP and media plumbing is that crate's, so the
 //! group-call dialer shares it. The crate reads no sockets and no SQL itself: it drives
@@ -44,6 +45,7 @@ mod legs;
 mod now;
 mod offers;
 mod operators;
+pub mod prompt_admin;
 mod recording;
 mod supervision;
 pub mod supervision_code;
@@ -52,4 +54,5 @@ mod work;
 
 pub use config::{Handles, HotlineConfig};
 pub use event_loop::Hotline;
+pub use prompt_admin::HotlinePrompts;
 pub use supervision_code::{SupervisionCode, LISTEN_PREFIX, WHISPER_PREFIX};

@@ -456,6 +456,23 @@ pub mod names {
     pub const NOTICE_SECURITY: &str = "notice_security";
     /// 如果您已收听本通知，请按1确认 (after a notice that asks for confirmation).
     pub const CONFIRM_HEARD: &str = "confirm_heard";
+    /// The automatic return visit's question (满意请按1，不满意请按2).
+    pub const RETURN_VISIT: &str = "return_visit";
+
+    /// The prompts staff may replace with their own recording, in the order a caller
+    /// meets them. The queue-position numbers and the beep are left out: they are a set
+    /// spoken by one voice, and a beep is not the committee's words.
+    pub const REPLACEABLE: &[&str] = &[
+        GREETING,
+        MENU,
+        PLEASE_HOLD,
+        ALL_BUSY,
+        LEAVE_MESSAGE,
+        AFTER_HOURS,
+        GOODBYE,
+        CONFIRM_HEARD,
+        RETURN_VISIT,
+    ];
 
     /// "您前面还有N位" for N in 1..=5; larger N gives the "many" prompt.
     pub fn queue_ahead(n: usize) -> String {

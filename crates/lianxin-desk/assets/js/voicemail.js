@@ -1,7 +1,8 @@
 // 待处理语音留言：列表、播放（带令牌取回录音后在本页播放，令牌不进网址）、标记已处理
 // （POST /api/voice-messages/{id}/handled）。
 
-import { api, fetchBlob } from "./api.js";
+import { api } from "./api.js";
+import { listenButton } from "./listen.js";
 import { $, el, fmt, toast } from "./dom.js";
 import { voiceRequestButton } from "./voice_request.js";
 
@@ -33,19 +34,7 @@ export function addVoiceMessage(v, fresh) {
 }
 
 function audioPlayer(id) {
-  const audio = el("audio", { controls: "", preload: "none" });
-  audio.hidden = true;
-  const btn = el("button", { type: "button", class: "play" }, "播放留言");
-  btn.addEventListener("click", async () => {
-    btn.disabled = true;
-    try {
-      audio.src = URL.createObjectURL(await fetchBlob("/api/voice-messages/" + id + "/audio"));
-      btn.hidden = true; audio.hidden = false; audio.play().catch(() => {});
-    } catch (e) {
-      if (e.status !== 401) { toast(e.status ? (e.message || "无法播放该留言") : "无法连接服务器，请检查网络"); btn.disabled = false; }
-    }
-  });
-  return el("div", { class: "player" }, btn, audio);
+  return listenButton("/api/voice-messages/" + id + "/audio", "播放留言", "play", "无法播放该留言");
 }
 
 function handledButton(id) {
