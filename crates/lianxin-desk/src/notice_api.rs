@@ -3,18 +3,21 @@
 //! /api/notices/{name}` retires one (`docs/desk-protocol.md` §9).
 //!
 //! A notice is only ever a name: an upload is stored by the dialer under the name the
-//! URL gives, never under a path from the client. The upload route alone accepts a large
+//! URL gives, never under a path from the client. The upload routes alone accept a large
 //! body (20 MiB, `MAX_UPLOAD`); a permit taken before the body is read keeps at most
-//! `MAX_UPLOADS` of them in memory at once, so uploads cannot exhaust memory.
+//! `MAX_UPLOADS` of them in memory at once, so uploads cannot exhaust memory, and the body
+//! is read only after the role and the name are checked ([`read_upload`]), so staff who
+//! may not upload cannot hold those permits with large bodies.
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{json, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -109,13 +112,37 @@ fn valid_upload_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Reads an upload's body, at most [`MAX_UPLOAD`] bytes (`413` beyond, an empty one
+/// `400`); errors name `field`. Call it after checking who asks and for what.
+pub(crate) async fn read_upload(body: Body, field: &'static str) -> Result<Bytes, ApiError> {
+    match Limited::new(body, MAX_UPLOAD).collect().await {
+        Ok(collected) => {
+            let audio = collected.to_bytes();
+            if audio.is_empty() {
+                Err(ApiError::bad(
+                    field,
+                    "上传的录音文件是空的；请上传 WAV 或 MP3 文件",
+                ))
+            } else {
+                Ok(audio)
+            }
+        }
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            field,
+            format!("录音文件太大，最多 {} MB", MAX_UPLOAD / 1024 / 1024),
+        )),
+        Err(_) => Err(ApiError::bad(field, "无法读取上传的录音文件")),
+    }
+}
+
 /// `PUT /api/notices/{name}` with the audio file as the body → 201 `{"name", "seconds"}`.
 pub(crate) async fn upload(
     State(app): State<Arc<App>>,
     Authed(s): Authed,
     Path(name): Path<String>,
     _permit: UploadPermit,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Body,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_campaign_staff(&s.staff)?;
     if !valid_upload_name(&name) {
@@ -125,24 +152,7 @@ pub(crate) async fn upload(
         ));
     }
     let control = control(&app)?;
-    let audio = body.map_err(|e| {
-        let status = e.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "notice",
-                format!("录音文件太大，最多 {} MB", MAX_UPLOAD / 1024 / 1024),
-            )
-        } else {
-            ApiError::new(status, "notice", "无法读取上传的录音文件")
-        }
-    })?;
-    if audio.is_empty() {
-        return Err(ApiError::bad(
-            "notice",
-            "上传的录音文件是空的；请上传 WAV 或 MP3 文件",
-        ));
-    }
+    let audio = read_upload(body, "notice").await?;
     let bytes = audio.len();
     let info = control.add_notice(name.clone(), audio.to_vec()).await?;
     tracing::info!(staff = s.staff.id, notice = %info.name, bytes, seconds = info.seconds, "notice uploaded");

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use crate::app::App;
 use crate::auth::Authed;
 use crate::campaign_api::with_store;
 use crate::campaigns::CampaignRefused;
-use crate::notice_api::{UploadPermit, MAX_UPLOAD};
+use crate::notice_api::{read_upload, UploadPermit, MAX_UPLOAD};
 use crate::prompt_control::{PromptControl, PromptInfo};
 
 /// Longest prompt name (the shipped names are far shorter).
@@ -118,28 +118,11 @@ async fn replace(
     Authed(s): Authed,
     Path(name): Path<String>,
     _permit: UploadPermit,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    body: Body,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&s)?;
     checked(&name)?;
-    let audio = body.map_err(|e| {
-        let status = e.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                status,
-                "prompt",
-                format!("录音文件太大，最多 {} MB", MAX_UPLOAD / 1024 / 1024),
-            )
-        } else {
-            ApiError::new(status, "prompt", "无法读取上传的录音文件")
-        }
-    })?;
-    if audio.is_empty() {
-        return Err(ApiError::bad(
-            "prompt",
-            "上传的录音文件是空的；请上传 WAV 或 MP3 文件",
-        ));
-    }
+    let audio = read_upload(body, "prompt").await?;
     let bytes = audio.len();
     let info = blocking(&app, move |c| c.replace(&name, &audio)).await?;
     tracing::info!(staff = s.staff.id, prompt = %info.name, bytes, seconds = info.seconds, "prompt replaced");

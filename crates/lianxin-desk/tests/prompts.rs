@@ -3,17 +3,23 @@
 //! (`403 role` for everyone else); names only, never a path (`404 name`); an upload is
 //! handed over whole and audited; the library's own refusals reach the page with their
 //! field; restoring goes back to the shipped recording; listening gives `audio/wav`.
+//! Staff who may not upload are refused before their body is read (they cannot hold the
+//! two upload permits with large bodies).
 
 mod http;
 use http::{assert_refused, call, login, request, send};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::Utc;
 use lianxin_desk::{CampaignRefused, Desk, DeskConfig, PromptControl, PromptInfo};
 use lianxin_store::demo::DemoOptions;
 use lianxin_store::Store;
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// Two prompts; a replacement is kept as its byte count (a second per 1000 bytes).
 #[derive(Default)]
@@ -236,4 +242,60 @@ async fn admins_replace_and_restore_the_hotlines_prompts() {
         json!({"name": "greeting", "seconds": 3, "replaced": false})
     );
     assert_eq!(store.counts().unwrap().audit, before + 2);
+}
+
+/// The status line the desk answers to a PUT that announces a 10 MiB body and sends none
+/// of it (`None` if no answer comes within 5 s, i.e. the server waits for the body).
+async fn answer_before_the_body(addr: SocketAddr, path: &str, token: &str) -> Option<String> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+        10 << 20
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    match tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf)).await {
+        Ok(Ok(n)) if n > 0 => String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_are_refused_before_their_body_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(tmp.path().join("demo.db")).unwrap();
+    let s2 = store.clone();
+    tokio::task::spawn_blocking(move || {
+        s2.generate_demo(
+            &DemoOptions {
+                seed: 7,
+                households: 30,
+                now: Utc::now(),
+            },
+            &mut |_| {},
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
+    let (desk, _commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
+    desk.set_prompts(Arc::new(FakePrompts::default()));
+    let addr = desk.local_addr();
+    let (op, _) = login(addr, "8001", "demo8001").await;
+    let (sup, _) = login(addr, "super", "demo-super").await;
+    for (path, token) in [
+        ("/api/notices/water-cut", &op),
+        ("/api/prompts/greeting", &op),
+        ("/api/prompts/greeting", &sup),
+    ] {
+        let line = answer_before_the_body(addr, path, token).await;
+        assert!(
+            line.as_deref().is_some_and(|l| l.contains(" 403 ")),
+            "{path}: {line:?}"
+        );
+    }
 }
