@@ -217,8 +217,8 @@ async fn statistics_show_the_report_json_with_charts_and_csv() {
     let last_year = (Utc::now() + Duration::hours(8)).year() - 1;
     add_visits(&server, last_year);
     let b = Browser::open(&server.url(), 1366, 768).await;
-    b.login("staff", "demo-staff").await;
-    b.click("#tabs button[data-screen=stats-screen]").await;
+    b.login_and_open("staff", "demo-staff", "stats-screen")
+        .await;
     wait_loaded(&b, "category").await;
     b.click("#stats button[data-preset=last_year]").await;
     b.until(
@@ -379,8 +379,8 @@ async fn a_captain_reads_their_statistics_on_a_phone() {
     let server = Server::start();
     let token = server.token("captain", "demo-captain");
     let b = Browser::open(&server.url(), 375, 740).await;
-    b.login("captain", "demo-captain").await;
-    b.click("#tabs button[data-screen=stats-screen]").await;
+    b.login_and_open("captain", "demo-captain", "stats-screen")
+        .await;
     wait_loaded(&b, "category").await;
     b.click("#stats button[data-preset=this_year]").await;
     b.until(
@@ -516,8 +516,8 @@ async fn a_queued_then_answered_call_shows_live_on_the_supervisor_screen() {
 async fn an_admin_watches_the_live_calls_without_the_household() {
     let server = Server::start();
     let b = Browser::open(&server.url(), 1366, 768).await;
-    b.login("admin", "demo-admin").await;
-    b.click("#tabs button[data-screen=supervisor-screen]").await;
+    b.login_and_open("admin", "demo-admin", "supervisor-screen")
+        .await;
     b.until(
         "督导台 with no call",
         "!document.querySelector('#supervisor-screen').hidden && document.querySelector('#sup-calls .empty')",

@@ -553,6 +553,19 @@ impl Browser {
         .await;
     }
 
+    /// Logs in and opens the screen `screen` (the `id` of its section, e.g.
+    /// `stats-screen`) with its tab button; returns once it is shown.
+    pub async fn login_and_open(&self, user: &str, password: &str, screen: &str) {
+        self.login(user, password).await;
+        self.click(&format!("#tabs button[data-screen={screen}]"))
+            .await;
+        self.until(
+            &format!("the screen {screen}"),
+            &format!("document.querySelector('#{screen}') && !document.querySelector('#{screen}').hidden"),
+        )
+        .await;
+    }
+
     /// Saves a screenshot as `name`.png under the test's target folder (and returns its
     /// path); `docs/screenshots/` holds copies of the main screens.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
