@@ -59,8 +59,8 @@ async fn an_admin_previews_a_gb18030_register_with_a_bad_row_then_imports_the_go
     let server = Server::start();
     let token = server.token("admin", "demo-admin");
     let b = Browser::open(&server.url(), 1366, 768).await;
-    b.login("admin", "demo-admin").await;
-    b.click("#tabs button[data-screen=import-screen]").await;
+    b.login_and_open("admin", "demo-admin", "import-screen")
+        .await;
     b.until(
         "the import screen",
         "!document.querySelector('#import-screen').hidden",

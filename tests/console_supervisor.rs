@@ -217,8 +217,8 @@ async fn statistics_show_the_report_json_with_charts_and_csv() {
     let last_year = (Utc::now() + Duration::hours(8)).year() - 1;
     add_visits(&server, last_year);
     let b = Browser::open(&server.url(), 1366, 768).await;
-    b.login("staff", "demo-staff").await;
-    b.click("#tabs button[data-screen=stats-screen]").await;
+    b.login_and_open("staff", "demo-staff", "stats-screen")
+        .await;
     wait_loaded(&b, "category").await;
     b.click("#stats button[data-preset=last_year]").await;
     b.until(
@@ -379,8 +379,8 @@ async fn a_captain_reads_their_statistics_on_a_phone() {
     let server = Server::start();
     let token = server.token("captain", "demo-captain");
     let b = Browser::open(&server.url(), 375, 740).await;
-    b.login("captain", "demo-captain").await;
-    b.click("#tabs button[data-screen=stats-screen]").await;
+    b.login_and_open("captain", "demo-captain", "stats-screen")
+        .await;
     wait_loaded(&b, "category").await;
     b.click("#stats button[data-preset=this_year]").await;
     b.until(
@@ -462,6 +462,14 @@ async fn a_queued_then_answered_call_shows_live_on_the_supervisor_screen() {
     .await;
     let row = b.text("#sup-calls tr[data-call]").await;
     assert!(row.contains("通话中"), "{row}");
+    // She chose 空闲, but she is on the call: the operators table and the panel say so.
+    b.until(
+        "于燕妮 通话中 in the operators table and the panel",
+        "document.querySelector('#sup-ops tr[data-staff]')?.dataset.callState === 'on_call'
+         && document.querySelector('#sup-ops tr[data-staff] td.state').textContent === '通话中'
+         && document.querySelector('#ops-list .op[data-staff]')?.textContent.startsWith('于燕妮：通话中')",
+    )
+    .await;
     assert!(
         row.contains("558001") && row.contains("568001"),
         "listen and whisper codes with 8001's extension: {row}"
@@ -486,11 +494,135 @@ async fn a_queued_then_answered_call_shows_live_on_the_supervisor_screen() {
         "!document.querySelector('#sup-calls tr[data-call]') && document.querySelector('#sup-calls .empty')",
     )
     .await;
+    b.until(
+        "于燕妮 no longer 通话中",
+        "!document.querySelector('#sup-ops tr[data-staff]').dataset.callState
+         && !document.querySelector('#sup-ops tr[data-staff] td.state').textContent.includes('通话')
+         && !document.querySelector('#ops-list').textContent.includes('通话中')",
+    )
+    .await;
     tokio::task::spawn_blocking(move || phone.expect_success(std::time::Duration::from_secs(20)))
         .await
         .expect("phone");
     b.finish(&[]).await;
     op.close().await;
+}
+
+/// Issue 12, 督导台 for an admin: the live calls are there although an admin takes no
+/// calls, but not the caller's household (the hub sends an admin no pop): a sipp caller
+/// queues, the row (number, 排队中, the queue) appears without a 住户 column or the
+/// resident's name, and leaves when the caller hangs up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_watches_the_live_calls_without_the_household() {
+    let server = Server::start();
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login_and_open("admin", "demo-admin", "supervisor-screen")
+        .await;
+    b.until(
+        "督导台 with no call",
+        "!document.querySelector('#supervisor-screen').hidden && document.querySelector('#sup-calls .empty')",
+    )
+    .await;
+    let mut caller =
+        server.call_holding("caller", "caller_hangup.xml", KNOWN_CALLER, '1', 800, 6000);
+    b.until(
+        "the call queued on the admin's 督导台",
+        "document.querySelector('#sup-calls tr[data-call]')?.dataset.state === 'queued'
+         && document.querySelector('#sup-queue tr[data-call]')?.innerText.includes('第 1 位')",
+    )
+    .await;
+    let row = b.text("#sup-calls tr[data-call]").await;
+    assert!(
+        row.contains(KNOWN_CALLER) && row.contains("排队中"),
+        "number and state: {row}"
+    );
+    let head = b.text("#sup-calls thead").await;
+    assert!(!head.contains("住户"), "no household column: {head}");
+    let all = b
+        .js(
+            "return document.querySelector('#supervisor').textContent;",
+            vec![],
+        )
+        .await;
+    let all = all.as_str().unwrap_or_default();
+    assert!(
+        !all.contains("范先翔") && !all.contains("内务部街"),
+        "no household on an admin's screen: {all}"
+    );
+    assert!(
+        b.text("#sup-calls .sup-note")
+            .await
+            .contains("不显示来电人的住户资料"),
+        "the note says why"
+    );
+    b.screenshot("supervisor-admin-1366").await;
+    b.until_within(
+        std::time::Duration::from_secs(30),
+        "the call gone when the caller hangs up",
+        "!document.querySelector('#sup-calls tr[data-call]') && document.querySelector('#sup-calls .empty')
+         && !document.querySelector('#sup-queue tr[data-call]')",
+    )
+    .await;
+    tokio::task::spawn_blocking(move || caller.expect_success(std::time::Duration::from_secs(20)))
+        .await
+        .expect("caller");
+    b.finish(&[]).await;
+}
+
+/// An operator's own header says 振铃中 while her phone rings and 通话中 while she talks,
+/// although the state she chose stays 空闲; it goes back when the call ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_on_a_call_sees_it_in_her_header() {
+    let server = Server::start();
+    let phone_port = support::free_port();
+    let mut phone = server.phone(
+        "phone-8001",
+        "operator_answer.xml",
+        phone_port,
+        &[("RING_MS", "2000".into()), ("TALK_MS", "4000".into())],
+    );
+    server.register("8001", "demo8001", phone_port);
+    let b = Browser::open(&server.url(), 1366, 768).await;
+    b.login("8001", "demo8001").await;
+    b.until(
+        "空闲 and on duty",
+        "document.querySelector('#states button.on')?.dataset.state === 'available'
+         && !document.querySelector('#duty').dataset.callState",
+    )
+    .await;
+    let _caller = server.call("caller", "caller.xml", KNOWN_CALLER, '1', 800);
+    b.until(
+        "振铃中 in the header while the phone rings",
+        "document.querySelector('#duty').dataset.callState === 'ringing'
+         && document.querySelector('#duty').textContent.includes('振铃中')",
+    )
+    .await;
+    b.until(
+        "通话中 in the header once answered",
+        "document.querySelector('#duty').dataset.callState === 'on_call'
+         && document.querySelector('#duty').textContent.includes('通话中')",
+    )
+    .await;
+    assert_eq!(
+        b.js(
+            "return document.querySelector('#states button.on')?.dataset.state;",
+            vec![]
+        )
+        .await,
+        json!("available"),
+        "the chosen state is unchanged"
+    );
+    b.until_within(
+        std::time::Duration::from_secs(30),
+        "no call in the header once it ended",
+        "!document.querySelector('#duty').dataset.callState
+         && !document.querySelector('#duty').textContent.includes('通话中')",
+    )
+    .await;
+    tokio::task::spawn_blocking(move || phone.expect_success(std::time::Duration::from_secs(20)))
+        .await
+        .expect("phone");
+    b.finish(&[]).await;
 }
 
 /// 督导台 on a 375 px phone: the alarms list holds every open orange or red request the

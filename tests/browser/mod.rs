@@ -260,6 +260,20 @@ impl Server {
     /// A hotline caller (sipp, `tests/hotline/<file>`) with caller ID `cid` who presses
     /// `key` after `delay_ms`.
     pub fn call(&self, name: &str, file: &str, cid: &str, key: char, delay_ms: u32) -> Sipp {
+        self.call_holding(name, file, cid, key, delay_ms, 60_000)
+    }
+
+    /// [`Server::call`] with the time the caller stays on after pressing the key
+    /// (`caller_hangup.xml` then hangs up itself).
+    pub fn call_holding(
+        &self,
+        name: &str,
+        file: &str,
+        cid: &str,
+        key: char,
+        delay_ms: u32,
+        hold_ms: u32,
+    ) -> Sipp {
         let dir = self.dir.path().join(name);
         let pcap = format!("/usr/share/sip-tester/dtmf_2833_{key}.pcap");
         let sc = scenario(
@@ -268,7 +282,7 @@ impl Server {
                 ("CID", cid.to_string()),
                 ("KEY_PCAP", pcap),
                 ("DELAY_MS", delay_ms.to_string()),
-                ("HOLD_MS", "60000".to_string()),
+                ("HOLD_MS", hold_ms.to_string()),
             ],
             &dir,
         );
@@ -535,6 +549,19 @@ impl Browser {
         self.until(
             "the desk after log-in",
             "document.querySelector('#logout') && !document.querySelector('#logout').hidden && document.querySelector('#conn').textContent === '已连接'",
+        )
+        .await;
+    }
+
+    /// Logs in and opens the screen `screen` (the `id` of its section, e.g.
+    /// `stats-screen`) with its tab button; returns once it is shown.
+    pub async fn login_and_open(&self, user: &str, password: &str, screen: &str) {
+        self.login(user, password).await;
+        self.click(&format!("#tabs button[data-screen={screen}]"))
+            .await;
+        self.until(
+            &format!("the screen {screen}"),
+            &format!("document.querySelector('#{screen}') && !document.querySelector('#{screen}').hidden"),
         )
         .await;
     }

@@ -79,6 +79,7 @@ const ASSETS: &[Asset] = &[
     // The supervisors' screen (督导台).
     asset!("js/alarms.js", JS),
     asset!("js/live_calls.js", JS),
+    asset!("js/on_call.js", JS),
     asset!("js/supervisor.js", JS),
     // S4-CR: requests, walk-in, captains, units.
     asset!("js/call_request.js", JS),

@@ -11,7 +11,11 @@
 //!
 //! Who receives what:
 //! - call events (`call.*`): consoles of call-taking roles (operator, supervisor) whose
-//!   staff member is not `away`;
+//!   staff member is not `away` ("on duty"), and every console of a role that watches the
+//!   desk (supervisor, admin) whatever its state, for the live-calls table of 督导台. A
+//!   watcher who is not on duty takes no call, so its `call.ringing` (and the cards of
+//!   `hello`) carry no household record (`pop`): the personal data goes only to those
+//!   who may answer;
 //! - `voicemail.new`: consoles of call-taking roles, whatever their state;
 //! - `operator.state`: the staff member's own consoles and supervisors'/admins' consoles;
 //! - `campaign.*`: committee staff, supervisors and admins, and a captain for the
@@ -33,10 +37,12 @@ use tokio_util::sync::CancellationToken;
 use crate::directory::Staff;
 use crate::event::{DeskEvent, DisconnectReason, OnDuty, OperatorState};
 use crate::latency::LatencyHistogram;
-use crate::protocol::{CallCard, CallStatus, Outgoing};
+use crate::protocol::{CallCard, CallStatus, CallView, Outgoing};
 
 mod campaign;
 mod roster;
+#[cfg(test)]
+mod watch_tests;
 
 use campaign::CampaignOwners;
 
@@ -120,7 +126,13 @@ pub(crate) enum Refused {
 /// Who should receive a frame.
 #[derive(Debug, Clone, Copy)]
 enum Audience {
+    /// Consoles that take calls now: `call.*` with the household record.
     OnDuty,
+    /// Consoles that see the live calls: on duty, or watching (`sees_calls`).
+    CallWatchers,
+    /// Consoles that see the live calls without taking them: `call.ringing` without
+    /// the household record.
+    WatchersOffDuty,
     CallTakers,
     StaffAndWatchers(i64),
     Staff(i64),
@@ -183,8 +195,8 @@ impl Hub {
             staff: &staff,
             state,
             on_duty,
-            calls: if on_duty {
-                sorted_calls(&st.calls)
+            calls: if sees_calls(&staff, state) {
+                sorted_calls(&st.calls, on_duty)
             } else {
                 Vec::new()
             },
@@ -347,14 +359,18 @@ impl Hub {
                 pop,
                 arrived_at,
             } => {
-                let text = Outgoing::Ringing {
-                    call_id: &call_id,
-                    number_dialled: &number_dialled,
-                    caller_raw: &caller_raw,
-                    arrived_at,
-                    pop: &pop.0,
-                }
-                .encode();
+                let ringing = |pop| {
+                    Outgoing::Ringing {
+                        call_id: &call_id,
+                        number_dialled: &number_dialled,
+                        caller_raw: &caller_raw,
+                        arrived_at,
+                        pop,
+                    }
+                    .encode()
+                };
+                let text = ringing(Some(&pop.0));
+                let watched = ringing(None);
                 let card = CallCard {
                     call_id: call_id.clone(),
                     number_dialled,
@@ -376,6 +392,7 @@ impl Hub {
                     );
                 }
                 self.deliver(&mut st, Audience::OnDuty, frame(text));
+                self.deliver(&mut st, Audience::WatchersOffDuty, frame(watched));
             }
             DeskEvent::CallQueued { call_id, position } => {
                 let text = Outgoing::Queued {
@@ -389,7 +406,7 @@ impl Hub {
                     c.status = CallStatus::Queued;
                     c.queue_position = Some(position);
                 }
-                self.deliver(&mut st, Audience::OnDuty, frame(text));
+                self.deliver(&mut st, Audience::CallWatchers, frame(text));
             }
             DeskEvent::CallOffered { call_id, operator } => {
                 let text = Outgoing::Offered {
@@ -404,7 +421,7 @@ impl Hub {
                     c.queue_position = None;
                     c.operator = Some(operator);
                 }
-                self.deliver(&mut st, Audience::OnDuty, frame(text));
+                self.deliver(&mut st, Audience::CallWatchers, frame(text));
             }
             DeskEvent::CallAnswered { call_id, operator } => {
                 let text = Outgoing::Answered {
@@ -420,7 +437,7 @@ impl Hub {
                     c.operator = Some(operator);
                     c.answered_at = Some(now);
                 }
-                self.deliver(&mut st, Audience::OnDuty, frame(text));
+                self.deliver(&mut st, Audience::CallWatchers, frame(text));
             }
             DeskEvent::CallEnded {
                 call_id,
@@ -436,7 +453,7 @@ impl Hub {
                 .encode();
                 let mut st = self.lock();
                 st.calls.remove(&call_id);
-                self.deliver(&mut st, Audience::OnDuty, frame(text));
+                self.deliver(&mut st, Audience::CallWatchers, frame(text));
             }
             DeskEvent::Campaign(update) => self.publish_campaign(update, t0),
             DeskEvent::VoicemailNew(vm) => {
@@ -483,7 +500,7 @@ impl Hub {
         );
         if now_on && !on_duty(staff, previous) {
             let text = Outgoing::Snapshot {
-                calls: sorted_calls(&st.calls),
+                calls: sorted_calls(&st.calls, true),
             }
             .encode();
             self.deliver(
@@ -508,6 +525,10 @@ impl Hub {
                 .unwrap_or(self.cfg.initial_state);
             let wanted = match audience {
                 Audience::OnDuty => on_duty(&c.staff, state),
+                Audience::CallWatchers => sees_calls(&c.staff, state),
+                Audience::WatchersOffDuty => {
+                    sees_calls(&c.staff, state) && !on_duty(&c.staff, state)
+                }
                 Audience::CallTakers => c.staff.role.takes_calls(),
                 Audience::StaffAndWatchers(s) => {
                     c.staff.id == s || c.staff.role.watches_operators()
@@ -560,6 +581,11 @@ fn on_duty(staff: &Staff, state: OperatorState) -> bool {
     staff.role.takes_calls() && state != OperatorState::Away
 }
 
+/// Whether a console sees the live calls: it takes them, or it watches the desk (督导台).
+fn sees_calls(staff: &Staff, state: OperatorState) -> bool {
+    on_duty(staff, state) || staff.role.watches_operators()
+}
+
 fn count_consoles(st: &HubState, staff_id: i64) -> usize {
     st.consoles
         .values()
@@ -567,14 +593,15 @@ fn count_consoles(st: &HubState, staff_id: i64) -> usize {
         .count()
 }
 
-fn sorted_calls(calls: &HashMap<String, CallCard>) -> Vec<&CallCard> {
+/// The live calls by arrival, with their household records when `household`.
+fn sorted_calls(calls: &HashMap<String, CallCard>, household: bool) -> Vec<CallView<'_>> {
     let mut list: Vec<&CallCard> = calls.values().collect();
     list.sort_by(|a, b| {
         a.arrived_at
             .cmp(&b.arrived_at)
             .then_with(|| a.call_id.cmp(&b.call_id))
     });
-    list
+    list.into_iter().map(|c| c.view(household)).collect()
 }
 
 fn state_frame(staff: &Staff, state: OperatorState, on_duty: bool) -> Frame {

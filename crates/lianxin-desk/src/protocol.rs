@@ -28,18 +28,42 @@ pub(crate) enum CallStatus {
     Answered,
 }
 
-/// A live call as sent in `hello` and `calls.snapshot`.
+/// A live call as kept in the hub's snapshot. It goes on the wire only through
+/// [`CallCard::view`], which decides whether the household record (`pop`) goes with it.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CallCard {
     pub(crate) call_id: String,
     pub(crate) number_dialled: String,
     pub(crate) caller_raw: String,
     pub(crate) arrived_at: DateTime<Utc>,
+    /// The screen-pop; serialized only by [`CallView`], for consoles that take the call.
+    #[serde(skip)]
     pub(crate) pop: Value,
     pub(crate) status: CallStatus,
     pub(crate) queue_position: Option<u32>,
     pub(crate) operator: Option<OperatorRef>,
     pub(crate) answered_at: Option<DateTime<Utc>>,
+}
+
+impl CallCard {
+    /// The card as a console sees it in `hello.calls` and `calls.snapshot`: with the
+    /// household record when it takes calls now (`household`), without it when it only
+    /// watches them (an admin, a supervisor who is away).
+    pub(crate) fn view(&self, household: bool) -> CallView<'_> {
+        CallView {
+            card: self,
+            pop: household.then_some(&self.pop),
+        }
+    }
+}
+
+/// A live call on the wire: the card's fields, and `pop` only for a console on duty.
+#[derive(Debug, Serialize)]
+pub(crate) struct CallView<'a> {
+    #[serde(flatten)]
+    card: &'a CallCard,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pop: Option<&'a Value>,
 }
 
 /// One staff member's state in `hello.operators` (what `operator.state` says of them).
@@ -61,7 +85,7 @@ pub(crate) enum Outgoing<'a> {
         staff: &'a Staff,
         state: OperatorState,
         on_duty: bool,
-        calls: Vec<&'a CallCard>,
+        calls: Vec<CallView<'a>>,
         /// Running and paused campaigns, for the roles that see campaigns.
         #[serde(skip_serializing_if = "Option::is_none")]
         campaigns: Option<Vec<CampaignLive>>,
@@ -71,14 +95,17 @@ pub(crate) enum Outgoing<'a> {
         server_time: DateTime<Utc>,
     },
     #[serde(rename = "calls.snapshot")]
-    Snapshot { calls: Vec<&'a CallCard> },
+    Snapshot { calls: Vec<CallView<'a>> },
     #[serde(rename = "call.ringing")]
     Ringing {
         call_id: &'a str,
         number_dialled: &'a str,
         caller_raw: &'a str,
         arrived_at: DateTime<Utc>,
-        pop: &'a Value,
+        /// The household record; absent from the copy sent to consoles that only watch
+        /// calls (admins, supervisors who are away).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pop: Option<&'a Value>,
     },
     #[serde(rename = "call.queued")]
     Queued {

@@ -134,7 +134,9 @@ pub(crate) async fn show(
     ))
 }
 
-/// `GET /api/households/{id}`: the household card (members, numbers, history).
+/// `GET /api/households/{id}`: the household card (members, numbers, history). A
+/// captain asking for a household outside their blocks gets the same 404 as for one that
+/// does not exist, like every other captain-scoped read: the answer must not reveal it.
 pub(crate) async fn household(
     State(app): State<Arc<App>>,
     Authed(s): Authed,
@@ -142,10 +144,11 @@ pub(crate) async fn household(
 ) -> Result<Json<Value>, ApiError> {
     let id = id_param(&id, "住户编号不正确")?;
     let now = app.cfg.clock.now();
+    let missing = || ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该住户");
     let card = with_requests(&app, move |st| st.household(id, now))
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "id", "找不到该住户"))?;
-    require_household(&s.staff, &card)?;
+        .ok_or_else(missing)?;
+    require_household(&s.staff, &card).map_err(|_| missing())?;
     tracing::info!(staff = s.staff.id, household = id, "household card read");
     Ok(Json(json!({ "household": card })))
 }

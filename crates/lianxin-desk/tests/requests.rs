@@ -265,7 +265,7 @@ async fn requests_follow_the_roles_and_reach_the_right_consoles() {
             Value::Null,
         )
         .await,
-        403,
+        404,
         "id",
     );
     let (status, card) = call(

@@ -4,8 +4,8 @@
 //! neighbourhood of the 朝阳门 area: households on hutongs (bungalows) and in numbered
 //! buildings (flats), residents with plausible Chinese names (surnames by frequency), ages
 //! and work, landlines (`6xxxxxxx`) and mobiles, six blocks with their captains, the 23
-//! phone groups, resident units (the 外交部食堂 is hiring), staff accounts and a few years
-//! of service history. Residents, units and group memberships go in through the CSV import
+//! phone groups, resident units (the 外交部食堂 is hiring), staff accounts, a few years
+//! of service history and the visit rhythms of those who need visiting (`visits`). Residents, units and group memberships go in through the CSV import
 //! path, so the demo also exercises it. Seed 000's first caller, 范先翔, is always there.
 //!
 //! [`write_residents_csv`] streams the same kind of households to CSV files for the
@@ -22,6 +22,7 @@ use rusqlite::params;
 mod campaigns;
 mod households;
 mod names;
+mod visits;
 
 pub use households::{write_residents_csv, CsvSink, GenHousehold, GenMember, HouseholdGen};
 pub use names::GROUPS;
@@ -233,6 +234,8 @@ impl Store {
         self.fixed_history(opts.now, &staff_ids)?;
         progress("group-call campaigns");
         self.demo_campaigns(opts.now, &staff_ids)?;
+        progress("visit rhythms and home visits");
+        self.demo_visits(opts.seed, opts.now)?;
         let counts = self.counts()?;
         Ok(DemoSummary {
             households: r.households,

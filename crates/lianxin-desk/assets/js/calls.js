@@ -35,6 +35,9 @@ export function replaceCalls(list) {
   for (const c of list) upsert(c);
 }
 
+/** 页面上的来电（含已结束的），供推出值班员自己是否在通话。 */
+export function currentCalls() { return [...calls.values()].map((x) => x.c); }
+
 /** 下班（不再值班）时去掉进行中的来电。 */
 export function dropLiveCalls() {
   for (const [id, x] of calls) if (x.c.status !== "ended") remove(id);

@@ -68,8 +68,10 @@ export function since(t) {
   return (h ? h + ":" + two(m) : String(m)) + ":" + two(s % 60);
 }
 
-/** 来电人的住户（弹屏资料）：地址和登记此号码的人；未登记、共用号码时说明。 */
+/** 来电人的住户（弹屏资料）：地址和登记此号码的人；未登记、共用号码时说明；
+ *  消息里没有住户资料（督导离开时、管理员）时是"—"。 */
 export function householdOf(c) {
+  if (c.pop === undefined) return "—"; // 不接听的人看不到住户资料（服务器没有发）
   const matches = (c.pop && Array.isArray(c.pop.matches)) ? c.pop.matches : [];
   if (!matches.length) return "未登记号码";
   if (matches.length > 1) return "共用号码（" + matches.length + " 户）：" + matches.map((h) => h.address).join("、");

@@ -5,9 +5,10 @@ import { api, currentToken, setToken, whenExpired } from "./api.js";
 import { $, ROLE_LABEL, toast } from "./dom.js";
 import { showLoginForm, wireLogin } from "./login.js";
 import { connect, disconnect, send } from "./socket.js";
-import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls } from "./calls.js";
+import { onCallFrame, replaceCalls, dropLiveCalls, clearCalls, currentCalls } from "./calls.js";
 import { loadVoiceMessages, addVoiceMessage, clearVoiceMessages } from "./voicemail.js";
-import { onOperatorState, clearOperators } from "./operators.js";
+import { onOperatorState, clearOperators, refreshOperators } from "./operators.js";
+import { callStateOf, CALL_STATE_LABEL } from "./on_call.js";
 import { openCampaigns, onCampaignMessage, showRunning, clearCampaigns } from "./campaigns.js";
 import { openFollowUps, clearFollowUps } from "./followups.js";
 import { openImport, clearImport } from "./import.js";
@@ -22,6 +23,8 @@ import { openUnits, clearUnits } from "./units.js";
 import { forgetCategories } from "./request_form.js";
 
 let me = null;
+/** 自己是否值班（hello、operator.state）：只有值班时 call.* 才弹出来电卡片、响铃。 */
+let onDuty = false;
 const APP = "连心社区热线";
 /** 登录后页面的名称，按角色。 */
 const DESK_NAME = { operator: "值班台", captain: "包片工作台", committee: "居委会工作台", supervisor: "督导台", admin: "管理台" };
@@ -53,7 +56,7 @@ function setTitle(t) {
 /** 回到登录表单：断开连接，清掉屏幕上的一切住户资料。 */
 function showLogin(msg) {
   setToken(null);
-  me = null;
+  me = null; onDuty = false;
   disconnect();
   clearInterval(flashTimer);
   $("desk").hidden = true; $("states").hidden = true; $("logout").hidden = true;
@@ -99,9 +102,18 @@ function startDesk(staff) {
   connect(handle);
 }
 
-function showState(state, onDuty) {
+function showState(state, duty) {
+  onDuty = !!duty;
   for (const b of document.querySelectorAll("#states button")) b.classList.toggle("on", b.dataset.state === state);
-  $("duty").textContent = onDuty ? "（值班中，来电会弹屏）" : "（未值班，不接收弹屏）";
+  showDuty();
+}
+
+/** 页头的值班说明；在通话时先说通话中、振铃中（选的状态不会因接电话而变）。 */
+function showDuty() {
+  const call = me ? callStateOf(me.id, currentCalls()) : null;
+  const duty = onDuty ? "值班中，来电会弹屏" : "未值班，不接收弹屏";
+  $("duty").textContent = "（" + (call ? CALL_STATE_LABEL[call] + " · " : "") + duty + "）";
+  if (call) $("duty").dataset.callState = call; else delete $("duty").dataset.callState;
 }
 
 let flashTimer = null;
@@ -116,7 +128,8 @@ function handle(m) {
   switch (m.type) {
     case "hello":
       me = m.staff; showState(m.state, m.on_duty);
-      replaceCalls(m.calls || []);
+      replaceCalls(m.on_duty ? m.calls || [] : []); // 不值班的督导、管理员只在督导台看通话
+      showDuty();
       if (Array.isArray(m.operators)) { clearOperators(); for (const o of m.operators) onOperatorState(o); }
       if (Array.isArray(m.campaigns)) showRunning(m.campaigns);
       break;
@@ -130,7 +143,10 @@ function handle(m) {
       break;
     case "error": toast(m.message || "操作失败"); break;
     default:
-      if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) { if (onCallFrame(m)) { flashTitle(); ring(); } }
+      if (m.type === "calls.snapshot" || String(m.type).startsWith("call.")) {
+        if (onDuty && onCallFrame(m)) { flashTitle(); ring(); }
+        refreshOperators(); showDuty();
+      }
       else if (String(m.type).startsWith("campaign.")) onCampaignMessage(m);
       else if (String(m.type).startsWith("request.")) onRequestFrame(m);
       break; // pong 以及以后版本的新消息

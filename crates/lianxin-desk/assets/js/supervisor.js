@@ -2,9 +2,11 @@
 // 排队（谁在等、等了多久、第几位）、督办预警清单，以及怎样用自己的话机监听或耳语
 // （拨 55/56 + 值班员分机，号码就写在每个通话旁边）。数据都来自 WebSocket 消息
 // （hello、calls.snapshot、call.*、operator.state、request.*），页面只显示；
-// 时长每秒更新。
+// 时长每秒更新。督导"离开"时和管理员照样看到实时通话，但服务器不给他们住户资料
+// （call.ringing 和 hello 的通话没有 pop），住户一栏显示"—"；管理员的表不设住户一栏。
 
-import { $, el, fmt, STATE_LABEL } from "./dom.js";
+import { $, el, fmt } from "./dom.js";
+import { callStateOf, shownState } from "./on_call.js";
 import { applyCallFrame, clearLive, householdOf, liveCalls, queuedCalls, replaceLive, since, syncClock } from "./live_calls.js";
 import { clearAlarms, loadAlarms, onRequestFrame } from "./alarms.js";
 
@@ -36,7 +38,7 @@ export function superviseFrame(m) {
   if (m.type === "calls.snapshot") { replaceLive(m.calls); later(); }
   else if (String(m.type).startsWith("call.")) { if (applyCallFrame(m)) later(); }
   else if (m.type === "operator.state") {
-    if (m.staff_id === me.id) { onDuty = m.on_duty; if (!onDuty) clearLive(); }
+    if (m.staff_id === me.id) onDuty = m.on_duty;
     else ops.set(m.staff_id, m);
     later();
   } else if (String(m.type).startsWith("request.")) onRequestFrame(m);
@@ -99,20 +101,22 @@ function render() {
   if (!ui) return;
   const calls = liveCalls();
   ui.count.textContent = "（" + calls.length + " 个）";
-  ui.note.textContent = me.role === "admin"
-    ? "管理员账号不接收实时来电（只推送给值班的督导和值班员），这里只显示值班员状态和预警；请用督导账号查看通话。"
-    : onDuty ? "" : "您现在是\u201c离开\u201d状态，不接收实时来电；切换到其他状态后重新显示。";
+  const admin = me.role === "admin";
+  ui.note.textContent = admin
+    ? "管理员不接听来电，这里只显示通话概况，不显示来电人的住户资料。"
+    : onDuty ? "" : "您现在是\u201c离开\u201d状态：通话照常显示，但不弹屏，也不显示新来电的住户资料；切换到其他状态后恢复。";
   ui.note.hidden = !ui.note.textContent;
-  ui.calls.replaceChildren(calls.length ? table("sup-live", ["来电号码", "住户", "状态", "值班员", "时长", "监听 / 耳语"], calls.map((c) =>
+  const head = admin ? ["来电号码", "状态", "值班员", "时长", "监听 / 耳语"] : ["来电号码", "住户", "状态", "值班员", "时长", "监听 / 耳语"];
+  ui.calls.replaceChildren(calls.length ? table("sup-live", head, calls.map((c) =>
     el("tr", { "data-call": c.call_id, "data-state": c.status },
-      el("td", { class: "num" }, c.caller_raw || "未显示号码"), el("td", {}, householdOf(c)), el("td", { class: "state" }, statusText(c)),
+      el("td", { class: "num" }, c.caller_raw || "未显示号码"), admin ? null : el("td", { class: "household" }, householdOf(c)), el("td", { class: "state" }, statusText(c)),
       el("td", { class: "operator" }, c.operator ? c.operator.display_name + (c.operator.extension ? "（" + c.operator.extension + "）" : "") : ""),
       el("td", {}, duration(c)), el("td", {}, codes(c)))))
     : el("p", { class: "empty" }, "暂无通话"));
   const queue = queuedCalls();
-  ui.queue.replaceChildren(queue.length ? table("sup-waiting", ["位次", "来电号码", "住户", "已等待"], queue.map((c) =>
+  ui.queue.replaceChildren(queue.length ? table("sup-waiting", admin ? ["位次", "来电号码", "已等待"] : ["位次", "来电号码", "住户", "已等待"], queue.map((c) =>
     el("tr", { "data-call": c.call_id }, el("td", {}, c.queue_position ? "第 " + c.queue_position + " 位" : ""),
-      el("td", { class: "num" }, c.caller_raw || "未显示号码"), el("td", {}, householdOf(c)),
+      el("td", { class: "num" }, c.caller_raw || "未显示号码"), admin ? null : el("td", {}, householdOf(c)),
       el("td", {}, el("span", { class: "dur", "data-since": c.queued_at || c.arrived_at || "", "data-prefix": "" }, since(c.queued_at || c.arrived_at))))))
     : el("p", { class: "empty" }, "没有人在排队"));
   renderOps(calls);
@@ -121,11 +125,12 @@ function render() {
 function renderOps(calls) {
   const list = [...ops.values()].sort((a, b) => a.staff_id - b.staff_id);
   if (!list.length) { ui.ops.replaceChildren(el("p", { class: "empty" }, "没有值班员在线")); return; }
-  const onCall = (id) => calls.find((c) => c.operator && c.operator.staff_id === id && (c.status === "answered" || c.status === "offered"));
+  const onCall = (id) => calls.find((c) => c.operator && c.operator.staff_id === id && c.status === "answered")
+    || calls.find((c) => c.operator && c.operator.staff_id === id && c.status === "offered");
   ui.ops.replaceChildren(table("sup-operators", ["值班员", "状态", "自", "当前通话"], list.map((o) => {
     const c = onCall(o.staff_id);
-    return el("tr", { "data-staff": o.staff_id, "data-state": o.on_duty ? o.state : "off" },
-      el("td", {}, o.display_name), el("td", {}, o.on_duty ? STATE_LABEL[o.state] || o.state : "未值班"), el("td", {}, fmt(o.at)),
+    return el("tr", { "data-staff": o.staff_id, "data-state": o.on_duty ? o.state : "off", "data-call-state": callStateOf(o.staff_id, calls) },
+      el("td", {}, o.display_name), el("td", { class: "state" }, shownState(o, calls)), el("td", {}, fmt(o.at)),
       el("td", {}, c ? [statusText(c) + "：" + (c.caller_raw || "未显示号码") + " ", codes(c)] : ""));
   })));
 }
