@@ -21,6 +21,7 @@
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
 //! - [`demo`]: the deterministic demo community and the benchmark data generator.
 //! - [`pii`]: a redacting wrapper for logging numbers and names.
+//! - [`china_time`]: UTC to Asia/Shanghai and back, the one place times meet China's clock.
 //! - Requests (诉求, issue 11): [`requests`] records, reads and lists them;
 //!   `request_actions` changes them by the pure rules of [`request_rules`] (stages in
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
@@ -49,6 +50,7 @@ mod campaign_history;
 pub mod campaign_log;
 pub mod campaign_scope;
 pub mod campaigns;
+pub mod china_time;
 pub mod demo;
 mod demo_audio;
 pub mod export;
