@@ -68,6 +68,7 @@ pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
 mod request_actions;
+pub use request_actions::RequestChange;
 pub mod request_config;
 pub mod request_rules;
 pub mod request_stage;

@@ -310,9 +310,9 @@ impl Store {
                 how: HOW.into(),
             };
             match apply_in(tx, request, &Actor::system(), &action, &note, now) {
-                Ok(record) => {
+                Ok(change) => {
                     done("done", result.as_str(), &note)?;
-                    Ok(ReturnVisitEnd::Recorded(Box::new(record)))
+                    Ok(ReturnVisitEnd::Recorded(Box::new(change.record)))
                 }
                 Err(StoreError::Refused(r)) => {
                     let why = format!("诉求已变更，未记录回访结果：{r}");
