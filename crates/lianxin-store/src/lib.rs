@@ -27,8 +27,8 @@
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm; [`return_visits`]: the
-//!   automatic return visit (回访) queued when one is resolved, called by the dialer, its
-//!   key recorded as the feedback.
+//!   automatic return visit (回访) queued when one is resolved, called by the dialer
+//!   (woken through `return_visit_wake`), its key recorded as the feedback.
 //! - Administration (issue 12): [`staff_admin`] (accounts as an admin manages them:
 //!   blocks, active flag, generated passwords, the last-admin rule), [`group_admin`]
 //!   (phone groups: add, rename, retire, members), [`opening_hours`] (the hotline's
@@ -73,6 +73,7 @@ pub mod request_config;
 pub mod request_rules;
 pub mod request_stage;
 pub mod requests;
+mod return_visit_wake;
 pub mod return_visits;
 pub mod screen;
 pub mod settings;

@@ -22,6 +22,8 @@ pub struct RequestChange {
     pub record: RequestRecord,
     /// The responsible staff member before the action.
     pub previous_responsible: Option<i64>,
+    /// The action queued an automatic return visit (it resolved the request).
+    pub queued_return_visit: bool,
 }
 
 impl Store {
@@ -51,7 +53,11 @@ impl Store {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<RequestChange> {
-        self.write(|tx| apply_in(tx, id, actor, action, note, now))
+        let change = self.write(|tx| apply_in(tx, id, actor, action, note, now))?;
+        if change.queued_return_visit {
+            self.wake_return_visits();
+        }
+        Ok(change)
     }
 }
 
@@ -139,11 +145,12 @@ pub(crate) fn apply_in(
         &format!("request:{id}"),
         &detail,
     )?;
-    crate::return_visits::after_action(tx, id, d.kind, now)?;
+    let queued_return_visit = crate::return_visits::after_action(tx, id, d.kind, now)?;
     let record =
         record(tx, id, now)?.ok_or_else(|| StoreError::NotFound(format!("request {id}")))?;
     Ok(RequestChange {
         record,
         previous_responsible: before.responsible_staff_id,
+        queued_return_visit,
     })
 }
