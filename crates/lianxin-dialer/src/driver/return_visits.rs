@@ -70,6 +70,10 @@ impl ReturnVisits {
 /// Most visits one look reads (`Store::due_return_visits`); a full batch means more wait.
 const BATCH: usize = 100;
 
+/// The pause before the next batch of a backlog (a batch that cannot be called, say the
+/// store refuses it, is retried this often, not in a tight loop).
+const NEXT_BATCH: Duration = Duration::from_millis(100);
+
 /// One look at the queue (blocking: store reads and writes); how long until the next
 /// queued visit comes due (`None`: none waits, or one is overdue because calling it
 /// failed — the safety look retries it).
@@ -91,7 +95,7 @@ fn look(
     call_due(store, dialer, config, due, now.utc);
     finish_calling(store, dialer);
     if more {
-        return Some(Duration::ZERO);
+        return Some(NEXT_BATCH);
     }
     match store.next_return_visit_due() {
         Ok(next) => next.and_then(|t| (t + delay - now.utc).to_std().ok()),
