@@ -8,8 +8,8 @@
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
 use futures_util::{SinkExt, StreamExt};
+use lianxin_store::china_time::china;
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -90,7 +90,7 @@ pub async fn run(args: &ConsoleArgs) -> anyhow::Result<()> {
 fn china_time(v: &Value) -> String {
     v.as_str()
         .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-        .map(|t| t.with_timezone(&Shanghai).format("%H:%M:%S").to_string())
+        .map(|t| china(t).format("%H:%M:%S").to_string())
         .unwrap_or_else(|| "--:--:--".into())
 }
 

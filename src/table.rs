@@ -6,7 +6,7 @@
 //! terminal is the edge where it is converted.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
+use lianxin_store::china_time::china;
 use std::fmt::Write;
 
 /// Columns `s` takes on a terminal.
@@ -62,18 +62,14 @@ pub fn table(out: &mut String, indent: &str, header: &[&str], rows: &[Vec<String
 
 /// A UTC time as China time to the minute (`2026-11-21 10:15`).
 pub fn cst(t: DateTime<Utc>) -> String {
-    lianxin_store::screen::china_minute(t)
+    lianxin_store::china_time::china_minute(t)
 }
 
 /// An RFC 3339 time from the HTTP API as China time to the second
 /// (`2026-11-21 10:15:07`); `None` when it is missing or not a time.
 pub fn cst_seconds(rfc3339: &str) -> Option<String> {
     let t = rfc3339.parse::<DateTime<Utc>>().ok()?;
-    Some(
-        t.with_timezone(&Shanghai)
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-    )
+    Some(china(t).format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
 #[cfg(test)]

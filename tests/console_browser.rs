@@ -185,6 +185,11 @@ async fn attaching_a_number_shows_the_household_and_disables_the_others() {
         .js("return [...document.querySelectorAll('.card button.attach')].filter((x) => !x.disabled).length;", vec![])
         .await;
     assert_eq!(active, 0, "other 关联此号码 buttons are disabled");
+    // The call card searches with the page's one household search, locked once attached.
+    let locked = b
+        .js("const s = document.querySelector('.card .unknown-caller .household-search'); return !!s && s.querySelector('input.q').disabled && s.querySelector('button.find').disabled;", vec![])
+        .await;
+    assert_eq!(locked, true, "the shared search, locked after attaching");
     b.finish(&[]).await;
 }
 

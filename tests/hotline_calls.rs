@@ -889,8 +889,9 @@ async fn the_return_visit_records_the_residents_key_and_the_next_pop_shows_it() 
         Some(&captain.token),
     );
     assert_eq!(status, 200, "{r}");
-    // The return visit: called, key 1, recorded by the system.
-    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(30)).await;
+    // The return visit: called, key 1, recorded by the system — promptly: the resolve and
+    // the campaign's end wake the return-visit task (its safety look is 30 s).
+    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(20)).await;
     assert_eq!(frame["by"], serde_json::Value::Null, "{frame}");
     let request = &frame["request"];
     assert_eq!(request["feedback_result"], "satisfied", "{frame}");
@@ -954,7 +955,8 @@ async fn a_return_visit_not_reached_stays_on_the_captains_list() {
         Some(&captain.token),
     );
     assert_eq!(status, 200, "{r}");
-    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(40)).await;
+    // Two busy attempts a moment apart; woken by the campaign's end, not the 30 s look.
+    let frame = updated(&mut captain, id, "feedback", Duration::from_secs(20)).await;
     assert_eq!(
         frame["request"]["feedback_result"], "not_reached",
         "{frame}"

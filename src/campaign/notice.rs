@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
-use chrono_tz::Asia::Shanghai;
+use lianxin_store::china_time::china;
 
 use super::wire::{self, Notice};
 use super::Out;
@@ -65,9 +65,7 @@ fn notice_name(path: &Path, now: DateTime<Utc>) -> String {
     name.truncate(MAX_NOTICE_NAME);
     let name = name.trim_end_matches('-');
     if name.is_empty() {
-        now.with_timezone(&Shanghai)
-            .format("notice-%m%d-%H%M")
-            .to_string()
+        china(now).format("notice-%m%d-%H%M").to_string()
     } else {
         name.to_string()
     }

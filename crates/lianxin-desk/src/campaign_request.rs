@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
+use lianxin_store::china_time::china;
 use lianxin_store::{CampaignSettings, NumberStrategy, TargetSpec};
 use serde_json::{json, Map, Value};
 
@@ -148,13 +149,9 @@ pub(crate) fn parse(
     })
 }
 
-/// `<first group> 通知 <MM-DD HH:MM>` in Asia/Shanghai time (UTC+8 all year).
+/// `<first group> 通知 <MM-DD HH:MM>` in China time.
 fn default_name(first_group: Option<&str>, now: DateTime<Utc>) -> String {
-    let china = FixedOffset::east_opt(8 * 3600).map(|tz| now.with_timezone(&tz));
-    let when = match china {
-        Some(t) => t.format("%m-%d %H:%M").to_string(),
-        None => now.format("%m-%d %H:%M").to_string(),
-    };
+    let when = china(now).format("%m-%d %H:%M");
     format!("{} 通知 {when}", first_group.unwrap_or("指定住户"))
 }
 

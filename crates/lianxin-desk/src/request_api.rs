@@ -99,15 +99,11 @@ pub(crate) async fn act(
     let who = actor(&s.staff);
     let now = app.cfg.clock.now();
     let kind = action.name();
-    let (previous, record) = with_requests(&app, move |st| {
-        // Whoever had it before an assign hears that it left them.
-        let previous = match action {
-            Action::Assign { .. } => st.request(id, now)?.and_then(|r| r.responsible_staff_id),
-            _ => None,
-        };
-        Ok((previous, st.apply(id, &who, &action, &note, now)?))
-    })
-    .await?;
+    let assign = matches!(action, Action::Assign { .. });
+    let change = with_requests(&app, move |st| st.apply(id, &who, &action, &note, now)).await?;
+    let record = change.record;
+    // Whoever had it before an assign hears that it left them.
+    let previous = change.previous_responsible.filter(|_| assign);
     tracing::info!(
         staff = s.staff.id,
         request = id,

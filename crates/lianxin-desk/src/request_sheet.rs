@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use lianxin_store::screen::china_minute;
+use lianxin_store::china_time::china_minute;
 use lianxin_store::RequestDetail;
 
 use crate::api::{id_param, ApiError};

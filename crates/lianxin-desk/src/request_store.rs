@@ -14,8 +14,8 @@
 use chrono::{DateTime, Utc};
 use lianxin_store::request_rules::{Action, Actor, RequestRefused};
 use lianxin_store::{
-    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail,
-    RequestFilter, RequestRecord,
+    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestChange,
+    RequestDetail, RequestFilter, RequestRecord,
 };
 
 /// Why a request call failed.
@@ -75,7 +75,8 @@ pub trait RequestStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Vec<RequestRecord>, RequestError>;
 
-    /// Applies an action (`NotFound { field: "id" }` for an unknown request).
+    /// Applies an action (`NotFound { field: "id" }` for an unknown request): the
+    /// request afterwards and who was responsible before, from one transaction.
     fn apply(
         &self,
         id: i64,
@@ -83,7 +84,7 @@ pub trait RequestStore: Send + Sync {
         action: &Action,
         note: &str,
         now: DateTime<Utc>,
-    ) -> Result<RequestRecord, RequestError>;
+    ) -> Result<RequestChange, RequestError>;
 
     /// Every open request's alarm times (for the sweep).
     fn open_requests(&self) -> Result<Vec<OpenRequest>, RequestError>;

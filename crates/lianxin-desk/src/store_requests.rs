@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use lianxin_store::request_rules::{Action, Actor};
 use lianxin_store::{
-    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestDetail,
-    RequestFilter, RequestRecord, Store, StoreError,
+    Assignee, Category, Department, HouseholdCard, NewRequest, OpenRequest, RequestChange,
+    RequestDetail, RequestFilter, RequestRecord, Store, StoreError,
 };
 
 use crate::request_store::{RequestError, RequestStore, VoiceDraft};
@@ -56,8 +56,8 @@ impl RequestStore for Store {
         action: &Action,
         note: &str,
         now: DateTime<Utc>,
-    ) -> Result<RequestRecord, RequestError> {
-        Store::apply_request_action(self, id, actor, action, note, now).map_err(map)
+    ) -> Result<RequestChange, RequestError> {
+        Store::apply_request_change(self, id, actor, action, note, now).map_err(map)
     }
 
     fn open_requests(&self) -> Result<Vec<OpenRequest>, RequestError> {

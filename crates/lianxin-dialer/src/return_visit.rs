@@ -33,7 +33,9 @@ pub struct ReturnVisitConfig {
     /// How long after the resolution the call is made (default 0: at once, within the
     /// calling window).
     pub delay: Duration,
-    /// How often the queue is looked at (default 1 s).
+    /// The safety look at the queue (default 30 s): the task wakes when a visit is
+    /// queued or a campaign ends in this process, and when the next visit comes due;
+    /// this catches what another process (`lianxin request resolve`) queued.
     pub poll: Duration,
 }
 
@@ -44,7 +46,7 @@ impl Default for ReturnVisitConfig {
             attempts: 2,
             retry_gap: Duration::from_secs(1800),
             delay: Duration::ZERO,
-            poll: Duration::from_secs(1),
+            poll: Duration::from_secs(30),
         }
     }
 }

@@ -2,11 +2,11 @@
 //!
 //! Residents are not rung at night with a non-urgent notice. The window is kept in
 //! Asia/Shanghai local time (as staff think of it) and time arrives as UTC, converted at
-//! this one edge; an urgent campaign ignores the window. Calls already up when the window
+//! this one edge (by [`lianxin_store::china_time`]); an urgent campaign ignores the window. Calls already up when the window
 //! closes finish; only new calls wait for [`CallingWindow::next_open`].
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use chrono_tz::Asia::Shanghai;
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use lianxin_store::china_time::{china, china_at};
 use serde::Serialize;
 
 /// Opening and closing time of day (Asia/Shanghai); open from `open` up to, not
@@ -58,7 +58,7 @@ impl CallingWindow {
 
     /// Whether a call may start at `now`.
     pub fn contains(&self, now: DateTime<Utc>) -> bool {
-        let t = now.with_timezone(&Shanghai).time();
+        let t = china(now).time();
         self.open <= t && t < self.close
     }
 
@@ -67,29 +67,24 @@ impl CallingWindow {
         if self.contains(now) {
             return now;
         }
-        let local = now.with_timezone(&Shanghai);
+        let local = china(now);
         let mut day = local.date_naive();
         if local.time() >= self.close {
             day += Duration::days(1);
         }
-        let opening = day.and_time(self.open);
-        // China has no daylight saving time, so a local time is never ambiguous or skipped;
-        // `earliest` covers the impossible case without a panic.
-        Shanghai
-            .from_local_datetime(&opening)
-            .earliest()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(now)
+        china_at(day, self.open)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+    use lianxin_store::china_time::CHINA;
 
     /// A UTC time given as China time (UTC+8).
     fn cst(d: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Shanghai
+        CHINA
             .with_ymd_and_hms(2026, 7, d, h, m, s)
             .unwrap()
             .with_timezone(&Utc)

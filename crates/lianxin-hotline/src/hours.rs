@@ -7,7 +7,6 @@
 //! keeps the latest it was given and asks [`is_open`] once per call.
 
 use chrono::{DateTime, Datelike, Utc, Weekday};
-use chrono_tz::Asia::Shanghai;
 
 /// The hours as data (the store's type: an admin changes them in the console, the
 /// database keeps them, the desk hands a change to the hotline).
@@ -18,7 +17,7 @@ pub fn is_open(hours: &OpeningHours, now: DateTime<Utc>) -> bool {
     if hours.always {
         return true;
     }
-    let local = now.with_timezone(&Shanghai);
+    let local = lianxin_store::china_time::china(now);
     let date = local.date_naive();
     if hours.holidays.contains(&date) {
         return false;
@@ -37,6 +36,7 @@ pub fn is_open(hours: &OpeningHours, now: DateTime<Utc>) -> bool {
 mod tests {
     use super::*;
     use chrono::{NaiveDate, TimeZone};
+    use chrono_tz::Asia::Shanghai;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
         Shanghai

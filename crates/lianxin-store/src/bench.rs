@@ -5,9 +5,9 @@
 //! `cargo run --release -p lianxin-store --example bench_db`. Figures are returned, never
 //! asserted: the machine's load varies.
 
+use crate::china_time::china_today;
 use crate::demo::write_residents_csv;
 use crate::import::{ImportKind, ImportOptions};
-use crate::screen::china_today;
 use crate::{Result, Store, StoreError, StoreOptions};
 use chrono::Utc;
 use serde::Serialize;

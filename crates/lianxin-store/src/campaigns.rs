@@ -385,7 +385,8 @@ impl Store {
     /// Ends a campaign as finished or cancelled. A finished group call puts every
     /// household it did not reach on its block captain's follow-up list (in the same
     /// transaction); a return visit's result goes to its request instead.
-    /// Returns how many follow-ups were added.
+    /// Returns how many follow-ups were added. The return-visit watchers are woken
+    /// ([`Store::watch_return_visits`]): it may have been one.
     pub fn end_campaign(
         &self,
         id: i64,
@@ -428,6 +429,7 @@ impl Store {
             )?;
             Ok(added)
         })
+        .inspect(|_| self.wake_return_visits())
     }
 
     /// The per-household report of a campaign, by household id.

@@ -63,6 +63,7 @@ struct Inner {
     options: StoreOptions,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    watchers: crate::return_visit_wake::Watchers,
 }
 
 impl std::fmt::Debug for Store {
@@ -95,6 +96,7 @@ impl Store {
                 options,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(readers),
+                watchers: Default::default(),
             }),
         })
     }
@@ -102,6 +104,11 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Who hears of new return-visit work ([`crate::return_visit_wake`]).
+    pub(crate) fn watchers(&self) -> &crate::return_visit_wake::Watchers {
+        &self.inner.watchers
     }
 
     /// The local area code used to normalize 7–8 digit numbers.

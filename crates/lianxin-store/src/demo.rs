@@ -11,9 +11,9 @@
 //! [`write_residents_csv`] streams the same kind of households to CSV files for the
 //! benchmark, and [`Store::generate_history`] adds requests and calls to any database.
 
+use crate::china_time::china_today;
 use crate::db::ms;
 use crate::import::{ImportKind, ImportOptions};
-use crate::screen::china_today;
 use crate::staff::{NewStaff, Role};
 use crate::{Result, Store, StoreError};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};

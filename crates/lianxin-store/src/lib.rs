@@ -21,13 +21,14 @@
 //! - [`import`]: CSV import/export, all-or-nothing in one transaction.
 //! - [`demo`]: the deterministic demo community and the benchmark data generator.
 //! - [`pii`]: a redacting wrapper for logging numbers and names.
+//! - [`china_time`]: UTC to Asia/Shanghai and back, the one place times meet China's clock.
 //! - Requests (诉求, issue 11): [`requests`] records, reads and lists them;
 //!   `request_actions` changes them by the pure rules of [`request_rules`] (stages in
 //!   [`request_stage`]), each change with its timeline entry and audit row in one
 //!   transaction; [`request_config`]: categories and departments; [`visits`]: home
 //!   visits, the work log and each household's visit rhythm; [`return_visits`]: the
-//!   automatic return visit (回访) queued when one is resolved, called by the dialer, its
-//!   key recorded as the feedback.
+//!   automatic return visit (回访) queued when one is resolved, called by the dialer
+//!   (woken through `return_visit_wake`), its key recorded as the feedback.
 //! - Administration (issue 12): [`staff_admin`] (accounts as an admin manages them:
 //!   blocks, active flag, generated passwords, the last-admin rule), [`group_admin`]
 //!   (phone groups: add, rename, retire, members), [`opening_hours`] (the hotline's
@@ -49,6 +50,7 @@ mod campaign_history;
 pub mod campaign_log;
 pub mod campaign_scope;
 pub mod campaigns;
+pub mod china_time;
 pub mod demo;
 mod demo_audio;
 pub mod export;
@@ -66,10 +68,12 @@ pub mod outcome;
 pub mod phone_groups;
 pub mod pii;
 mod request_actions;
+pub use request_actions::RequestChange;
 pub mod request_config;
 pub mod request_rules;
 pub mod request_stage;
 pub mod requests;
+mod return_visit_wake;
 pub mod return_visits;
 pub mod screen;
 pub mod settings;

@@ -13,6 +13,19 @@ use crate::request_rules::{decide, Action, Actor, DepartmentRef, RequestRefused}
 use crate::requests::{active_staff, event, record, RequestRecord};
 use crate::{Result, Store, StoreError};
 
+/// What one action did to a request: the request as it is afterwards, and who was
+/// responsible just before (an assign's caller tells that person the request left them,
+/// from the same transaction instead of a second read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestChange {
+    /// The request after the action.
+    pub record: RequestRecord,
+    /// The responsible staff member before the action.
+    pub previous_responsible: Option<i64>,
+    /// The action queued an automatic return visit (it resolved the request).
+    pub queued_return_visit: bool,
+}
+
 impl Store {
     /// Applies `action` by `actor` at `now` to request `id`, with a note; returns the
     /// request as it is afterwards. An escalation's department is checked to exist and
@@ -26,7 +39,25 @@ impl Store {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<RequestRecord> {
-        self.write(|tx| apply_in(tx, id, actor, action, note, now))
+        self.apply_request_change(id, actor, action, note, now)
+            .map(|c| c.record)
+    }
+
+    /// [`apply_request_action`](Self::apply_request_action), also giving who was
+    /// responsible before it, read in the same transaction.
+    pub fn apply_request_change(
+        &self,
+        id: i64,
+        actor: &Actor,
+        action: &Action,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RequestChange> {
+        let change = self.write(|tx| apply_in(tx, id, actor, action, note, now))?;
+        if change.queued_return_visit {
+            self.wake_return_visits();
+        }
+        Ok(change)
     }
 }
 
@@ -38,7 +69,7 @@ pub(crate) fn apply_in(
     action: &Action,
     note: &str,
     now: DateTime<Utc>,
-) -> Result<RequestRecord> {
+) -> Result<RequestChange> {
     let Some(before) = record(tx, id, now)? else {
         return Err(StoreError::NotFound(format!("request {id}")));
     };
@@ -114,6 +145,12 @@ pub(crate) fn apply_in(
         &format!("request:{id}"),
         &detail,
     )?;
-    crate::return_visits::after_action(tx, id, d.kind, now)?;
-    record(tx, id, now)?.ok_or_else(|| StoreError::NotFound(format!("request {id}")))
+    let queued_return_visit = crate::return_visits::after_action(tx, id, d.kind, now)?;
+    let record =
+        record(tx, id, now)?.ok_or_else(|| StoreError::NotFound(format!("request {id}")))?;
+    Ok(RequestChange {
+        record,
+        previous_responsible: before.responsible_staff_id,
+        queued_return_visit,
+    })
 }

@@ -364,17 +364,21 @@ fn lists_by_person_household_and_colour() {
     );
     let open = w.s.open_requests().unwrap();
     assert_eq!(open.len(), 3);
-    // Assigned to the first captain, the other block's request becomes visible to them.
-    w.s.apply_request_action(
-        b,
-        &op,
-        &Action::Assign {
-            staff_id: w.captain,
-        },
-        "",
-        now(),
-    )
-    .unwrap();
+    // Assigned to the first captain, the other block's request becomes visible to them;
+    // the same transaction says who had it before.
+    let change =
+        w.s.apply_request_change(
+            b,
+            &op,
+            &Action::Assign {
+                staff_id: w.captain,
+            },
+            "",
+            now(),
+        )
+        .unwrap();
+    assert_eq!(change.previous_responsible, Some(w.other_captain));
+    assert_eq!(change.record.responsible_staff_id, Some(w.captain));
     assert_eq!(
         ids(RequestFilter {
             visible_to_captain: Some(w.captain),

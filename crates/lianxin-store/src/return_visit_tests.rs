@@ -346,3 +346,35 @@ fn a_request_changed_meanwhile_or_a_cancelled_call_records_nothing() {
     ));
     assert_eq!(w.manual_list(), vec![second]);
 }
+
+#[test]
+fn a_resolve_and_a_campaigns_end_wake_the_watchers_and_the_next_due_is_the_oldest() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let w = world();
+    let woken = Arc::new(AtomicUsize::new(0));
+    w.s.watch_return_visits({
+        let woken = woken.clone();
+        move || {
+            woken.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    assert_eq!(w.s.next_return_visit_due().unwrap(), None);
+    let id = w.resolved(1, true);
+    assert_eq!(woken.load(Ordering::SeqCst), 1, "resolving queued a visit");
+    assert_eq!(w.s.next_return_visit_due().unwrap(), Some(now()));
+    // Reopening withdraws it and wakes nobody.
+    let cap = Actor::staff(w.captain, Role::Captain);
+    w.s.apply_request_action(id, &cap, &Action::Reopen, "居民说还是不亮", now())
+        .unwrap();
+    assert_eq!(woken.load(Ordering::SeqCst), 1);
+    assert_eq!(w.s.next_return_visit_due().unwrap(), None);
+    w.resolved(1, true);
+    let visit = w.s.due_return_visits(now()).unwrap().remove(0);
+    let campaign = w.campaign(&visit);
+    assert_eq!(w.s.next_return_visit_due().unwrap(), None, "calling");
+    let before = woken.load(Ordering::SeqCst);
+    w.s.end_campaign(campaign, CampaignStatus::Finished, None, now())
+        .unwrap();
+    assert_eq!(woken.load(Ordering::SeqCst), before + 1, "a campaign ended");
+}

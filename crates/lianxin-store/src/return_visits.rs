@@ -5,9 +5,11 @@
 //! Why a queue in the database: a request is resolved on any path through the store (a
 //! console over HTTP, `lianxin request resolve` in another process), and the call must
 //! neither be lost nor made twice across a crash. So resolving queues a `return_visits`
-//! row in the same transaction ([`after_action`]); the server's dialer picks the due
-//! rows up ([`Store::due_return_visits`]), calls through a one-household campaign of kind
-//! `return_visit` ([`Store::start_return_visit`]: campaign and row change together), and
+//! row in the same transaction ([`after_action`]) and, once committed, wakes the
+//! server's dialer ([`Store::watch_return_visits`]), which picks the due rows up
+//! ([`Store::due_return_visits`]; [`Store::next_return_visit_due`] says when to look
+//! next), calls through a one-household campaign of kind `return_visit`
+//! ([`Store::start_return_visit`]: campaign and row change together), and
 //! once the campaign is over records the feedback with the same workflow rules as the
 //! `feedback` action ([`Store::finish_return_visit`]: feedback and row in one
 //! transaction). A campaign resumes after a restart like any other; a finished one whose
@@ -106,19 +108,21 @@ pub fn feedback_for(
 }
 
 /// After an accepted action (`kind` is its timeline kind): resolving queues a return
-/// visit, reopening withdraws one not yet begun. Inside the action's transaction.
+/// visit, reopening withdraws one not yet begun. Inside the action's transaction;
+/// whether a visit was queued (the caller wakes the watchers after the commit).
 pub(crate) fn after_action(
     tx: &Connection,
     request: i64,
     kind: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
+) -> Result<bool> {
     match kind {
         "resolved" => {
             tx.prepare_cached(
                 "INSERT INTO return_visits (request_id, due_ms, created_ms) VALUES (?1, ?2, ?2)",
             )?
             .execute(params![request, ms(now)])?;
+            return Ok(true);
         }
         "reopened" => {
             tx.prepare_cached(
@@ -129,10 +133,21 @@ pub(crate) fn after_action(
         }
         _ => {}
     }
-    Ok(())
+    Ok(false)
 }
 
 impl Store {
+    /// When the next queued return visit was queued (its `due` time before the server's
+    /// delay); `None` when none waits. The dialer's task sleeps until then plus the delay.
+    pub fn next_return_visit_due(&self) -> Result<Option<DateTime<Utc>>> {
+        self.read(|c| {
+            let due: Option<i64> = c
+                .prepare_cached("SELECT min(due_ms) FROM return_visits WHERE state = 'pending'")?
+                .query_row([], |r| r.get(0))?;
+            Ok(due.and_then(DateTime::from_timestamp_millis))
+        })
+    }
+
     /// Queued return visits resolved at or before `until` (now minus the server's
     /// delay), oldest first, at most 100.
     pub fn due_return_visits(&self, until: DateTime<Utc>) -> Result<Vec<DueReturnVisit>> {
@@ -310,9 +325,9 @@ impl Store {
                 how: HOW.into(),
             };
             match apply_in(tx, request, &Actor::system(), &action, &note, now) {
-                Ok(record) => {
+                Ok(change) => {
                     done("done", result.as_str(), &note)?;
-                    Ok(ReturnVisitEnd::Recorded(Box::new(record)))
+                    Ok(ReturnVisitEnd::Recorded(Box::new(change.record)))
                 }
                 Err(StoreError::Refused(r)) => {
                     let why = format!("诉求已变更，未记录回访结果：{r}");

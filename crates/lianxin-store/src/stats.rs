@@ -11,12 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::china_time::china_midnight;
 use crate::{Result, Store, StoreError};
 
-/// A period of whole China (UTC+8) calendar days, both ends included.
+/// A period of whole China calendar days, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Period {
     /// First day.
@@ -48,19 +49,6 @@ impl Period {
     pub fn bounds_ms(&self) -> (i64, i64) {
         let (a, b) = self.bounds();
         (a.timestamp_millis(), b.timestamp_millis())
-    }
-}
-
-/// 00:00 in China on `day`, in UTC.
-fn china_midnight(day: NaiveDate) -> DateTime<Utc> {
-    let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(cst) => cst
-            .from_local_datetime(&naive)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|| Utc.from_utc_datetime(&naive)),
-        None => Utc.from_utc_datetime(&naive),
     }
 }
 

@@ -6,6 +6,7 @@ import { api } from "./api.js";
 import { $, el, fmt, toast, OUTCOME_LABEL } from "./dom.js";
 import { household, householdSummary, unitCard } from "./household.js";
 import { callRequest } from "./call_request.js";
+import { householdSearch } from "./household_search.js";
 
 /** call_id → { c: 来电资料, node: 卡片元素 } */
 const calls = new Map();
@@ -118,46 +119,24 @@ function unknownCaller(c, pop) {
   const withheld = caller.type === "anonymous" || !c.caller_raw;
   const title = el("div", {}, el("div", { class: "unknown" }, withheld ? "未知来电（对方未显示号码）" : "未知来电"),
     el("p", { class: "muted" }, withheld ? "可按姓名或地址查找住户。" : "该号码尚未登记。可按姓名、地址查找住户，并把此号码关联到该户。"));
-  const input = el("input", { class: "q", placeholder: "输入姓名、地址或电话号码", "aria-label": "查找住户" });
-  const find = el("button", { class: "find" }, "查找");
-  const hits = el("div", { class: "hits" });
-  let attached = false;
   const attach = async (h, btn) => {
-    for (const b of hits.querySelectorAll("button.attach")) b.disabled = true;
+    const buttons = () => search.querySelectorAll(".hits button.attach");
+    for (const b of buttons()) b.disabled = true;
     try {
       const a = await api("POST", "/api/households/" + h.id + "/numbers", { number: c.caller_raw });
-      attached = true;
       btn.replaceWith(el("b", { class: "ok" }, "已关联 " + a.normalized));
       title.replaceWith(el("div", { class: "attached" },
         el("p", { class: "ok" }, "已关联：号码 " + a.normalized + " 已登记到此户，下次来电将直接弹出档案。"),
         householdSummary(h)));
-      input.disabled = true; find.disabled = true;
+      search.lock();
       // 还没登记诉求时，登记区换成这一户的（诉求记在住户名下）。
-      const reqBox = hits.closest(".card-body").querySelector(":scope > .call-request");
+      const reqBox = search.closest(".card-body").querySelector(":scope > .call-request");
       if (reqBox && !reqBox.querySelector(".created li")) reqBox.replaceWith(callRequest(c, { household_id: h.id, address: h.address, members: [] }));
     } catch (e) {
       toast(e.message);
-      for (const b of hits.querySelectorAll("button.attach")) b.disabled = withheld;
+      for (const b of buttons()) b.disabled = withheld;
     }
   };
-  const go = async () => {
-    if (attached) return;
-    const q = input.value.trim();
-    if (!q) { toast("请输入要查找的姓名、地址或电话号码"); return; }
-    hits.replaceChildren(el("p", { class: "muted" }, "正在查找…"));
-    try {
-      const r = await api("GET", "/api/households/search?q=" + encodeURIComponent(q));
-      hits.replaceChildren();
-      if (!r.households.length) { hits.append(el("p", { class: "muted" }, "没有找到符合条件的住户")); return; }
-      for (const h of r.households) {
-        const msg = el("span", {}, h.address + " · " + (h.members || []).join("、") + ((h.numbers || []).length ? " · 电话 " + h.numbers.join("、") : ""));
-        const btn = el("button", { class: "attach", disabled: withheld }, "关联此号码");
-        btn.addEventListener("click", () => attach(h, btn));
-        hits.append(el("div", { class: "hit", "data-address": h.address }, msg, btn));
-      }
-    } catch (e) { hits.replaceChildren(el("p", { class: "err" }, e.message)); }
-  };
-  input.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
-  find.addEventListener("click", go);
-  return el("div", { class: "unknown-caller" }, title, el("div", { class: "search" }, input, find), hits);
+  const search = householdSearch("关联此号码", attach, "输入姓名、地址或电话号码", { pickClass: "attach", disabled: withheld });
+  return el("div", { class: "unknown-caller" }, title, search);
 }

@@ -14,6 +14,14 @@
 //! responses from 180 on; 100 Trying is hop-by-hop and not reported) or, at the latest,
 //! after [`HOLD`]: a trunk that sends only 100 Trying and rings for seconds must not stall
 //! the campaign, and one that loses INVITEs is still dialled at [`WINDOW`] per [`HOLD`].
+//!
+//! # Why not in the config
+//! A carrier's limit is a rate (calls per second, "CPS"): that is `[dialer]
+//! calls_per_second` (and each campaign's own), with the governor's back-off when the
+//! trunk still answers 503. The window is no rate: it follows the trunk's own answers,
+//! so it needs no tuning for a slow or fast carrier; it only ceilings a trunk that never
+//! answers at [`WINDOW`] per [`HOLD`] (320 INVITEs a second), far above any CPS limit
+//! the rate would already enforce.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,8 +7,8 @@
 //! rhythm and visit them from a clean slate. Seeded, so the same seed gives the same visits.
 
 use super::{DemoRng, GROUPS};
+use crate::china_time::china_today;
 use crate::db::ms;
-use crate::screen::china_today;
 use crate::visits::VisitFrequency;
 use crate::{Result, Store};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};

@@ -11,7 +11,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::{age_on, china_today, format_address, Alarm, CampaignResult};
+use super::{age_on, format_address, Alarm, CampaignResult};
+use crate::china_time::china_today;
 
 /// How many recent requests, calls, voice messages and campaign results a card carries.
 pub const HISTORY_REQUESTS: usize = 10;

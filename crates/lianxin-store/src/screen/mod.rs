@@ -8,28 +8,28 @@
 //! indexed column, so a lookup takes tens of microseconds even with a million residents.
 //!
 //! Ages and alarm colours depend on the time: the caller passes `now`, and "today" is the
-//! date in China (UTC+8, no daylight saving).
+//! date in China ([`crate::china_time`]).
 //!
 //! Files: [`card`] (the household card and its history), [`search`] (finding a household
 //! by name, address or number, attaching a number), [`alarm`] (request colours),
-//! [`china_day`] (today and ages in China), [`address`] (the address text).
+//! [`age`] (ages in whole years), [`address`] (the address text).
 
 mod address;
+mod age;
 mod alarm;
 mod card;
-mod china_day;
 mod search;
 
 pub use crate::campaign_history::CampaignResult;
 pub(crate) use address::address_at;
 pub use address::format_address;
+pub use age::age_on;
 pub use alarm::Alarm;
 pub use card::{
     BlockInfo, CallSummary, Dwelling, HouseholdCard, Member, PhoneEntry, RequestSummary, Sex,
     VoiceMessageSummary, HISTORY_CALLS, HISTORY_CAMPAIGNS, HISTORY_REQUESTS,
     HISTORY_VOICE_MESSAGES,
 };
-pub use china_day::{age_on, china_minute, china_today};
 pub use search::HouseholdHit;
 
 use crate::callerid::CallerId;
