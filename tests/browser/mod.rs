@@ -31,16 +31,7 @@ fn demo_db() -> &'static Path {
     DB.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("lianxin-browser-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let db = dir.join("demo.db");
-        let status = Command::new(env!("CARGO_BIN_EXE_lianxin"))
-            .arg("--db")
-            .arg(&db)
-            .args(["demo-data", "--households", "300"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run lianxin demo-data");
-        assert!(status.success(), "demo-data failed");
-        db
+        crate::support::demo_database(&dir, 300)
     })
 }
 

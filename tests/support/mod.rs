@@ -15,8 +15,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// Builds `dir/demo.db`, a demo community of `households` households, with the real
 /// binary (`lianxin demo-data`), ignoring any `LIANXIN_DB`/`LIANXIN_CONFIG` of the caller.
+/// A database left in `dir` by an earlier run (folders named by process id meet again
+/// once ids wrap around) is removed first: demo data needs an empty database.
 pub fn demo_database(dir: &Path, households: u32) -> PathBuf {
     let db = dir.join("demo.db");
+    for stale in ["demo.db", "demo.db-wal", "demo.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(stale));
+    }
     let status = Command::new(env!("CARGO_BIN_EXE_lianxin"))
         .env_remove("LIANXIN_DB")
         .env_remove("LIANXIN_CONFIG")

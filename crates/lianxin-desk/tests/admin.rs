@@ -4,60 +4,22 @@
 //! (add, rename, retire, members) and the opening hours (stored, handed to the hotline as
 //! `DeskCommand::OpeningHours`). Every change is audited; other roles get `403 role`.
 
+mod demo;
 mod http;
+use demo::{demo_desk, DemoDesk};
 use http::{assert_refused, call, login, try_login};
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use lianxin_desk::{Desk, DeskCommand, DeskConfig, DeskHandle};
-use lianxin_store::demo::DemoOptions;
+use lianxin_desk::DeskCommand;
 use lianxin_store::Store;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-struct World {
-    _tmp: tempfile::TempDir,
-    store: Store,
-    desk: DeskHandle,
-    commands: mpsc::Receiver<DeskCommand>,
-}
-
-impl World {
-    fn addr(&self) -> SocketAddr {
-        self.desk.local_addr()
-    }
-}
-
-async fn world() -> World {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("demo.db")).unwrap();
-    let s2 = store.clone();
-    tokio::task::spawn_blocking(move || {
-        s2.generate_demo(
-            &DemoOptions {
-                seed: 7,
-                households: 60,
-                now: Utc::now(),
-            },
-            &mut |_| {},
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
-    let (desk, commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
-    World {
-        _tmp: tmp,
-        store,
-        desk,
-        commands,
-    }
+async fn world() -> DemoDesk {
+    demo_desk(7, 60, Utc::now()).await
 }
 
 fn audits(store: &Store) -> u64 {

@@ -5,15 +5,14 @@
 //! downloads as `.xlsx` and imports back to the same data; bad parameters name their
 //! field.
 
+mod demo;
 mod http;
+use demo::demo_desk;
 use http::{login, send, Answer};
 use std::io::Cursor;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use chrono::Utc;
-use lianxin_desk::{Desk, DeskConfig};
-use lianxin_store::demo::DemoOptions;
 use lianxin_store::{ImportFile, ImportFormat, ImportKind, ImportMode, ImportOptions, Store};
 
 async fn upload(addr: SocketAddr, token: &str, query: &str, ctype: &str, file: &[u8]) -> Answer {
@@ -116,24 +115,8 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_preview_then_import_the_register_all_or_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("demo.db")).unwrap();
-    let s2 = store.clone();
-    tokio::task::spawn_blocking(move || {
-        s2.generate_demo(
-            &DemoOptions {
-                seed: 9,
-                households: 30,
-                now: Utc::now(),
-            },
-            &mut |_| {},
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
-    let (desk, _commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
+    let demo = demo_desk(9, 30, Utc::now()).await;
+    let (store, desk) = (demo.store.clone(), &demo.desk);
     let addr = desk.local_addr();
     let export = |s: &Store| {
         let mut out = Vec::new();
@@ -365,7 +348,7 @@ async fn admins_preview_then_import_the_register_all_or_nothing() {
     );
     assert!(a.head.contains("attachment"), "{}", a.head);
     assert!(a.body.starts_with(b"PK\x03\x04"));
-    let other = Store::open(tmp.path().join("other.db")).unwrap();
+    let other = Store::open(demo.tmp.path().join("other.db")).unwrap();
     other
         .import_file(
             ImportKind::Residents,

@@ -6,7 +6,9 @@
 //! Staff who may not upload are refused before their body is read (they cannot hold the
 //! two upload permits with large bodies).
 
+mod demo;
 mod http;
+use demo::demo_desk;
 use http::{assert_refused, call, login, request, send};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,9 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use lianxin_desk::{CampaignRefused, Desk, DeskConfig, PromptControl, PromptInfo};
-use lianxin_store::demo::DemoOptions;
-use lianxin_store::Store;
+use lianxin_desk::{CampaignRefused, PromptControl, PromptInfo};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -80,24 +80,8 @@ impl PromptControl for FakePrompts {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_replace_and_restore_the_hotlines_prompts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("demo.db")).unwrap();
-    let s2 = store.clone();
-    tokio::task::spawn_blocking(move || {
-        s2.generate_demo(
-            &DemoOptions {
-                seed: 7,
-                households: 30,
-                now: Utc::now(),
-            },
-            &mut |_| {},
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
-    let (desk, _commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
+    let demo = demo_desk(7, 30, Utc::now()).await;
+    let (store, desk) = (demo.store.clone(), &demo.desk);
     let addr = desk.local_addr();
     let (admin, _) = login(addr, "admin", "demo-admin").await;
 
@@ -265,24 +249,8 @@ async fn answer_before_the_body(addr: SocketAddr, path: &str, token: &str) -> Op
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_refused_before_their_body_is_read() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("demo.db")).unwrap();
-    let s2 = store.clone();
-    tokio::task::spawn_blocking(move || {
-        s2.generate_demo(
-            &DemoOptions {
-                seed: 7,
-                households: 30,
-                now: Utc::now(),
-            },
-            &mut |_| {},
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
-    let (desk, _commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
+    let demo = demo_desk(7, 30, Utc::now()).await;
+    let desk = &demo.desk;
     desk.set_prompts(Arc::new(FakePrompts::default()));
     let addr = desk.local_addr();
     let (op, _) = login(addr, "8001", "demo8001").await;

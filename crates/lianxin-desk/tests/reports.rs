@@ -3,15 +3,14 @@
 //! an operator is refused, bad dates and groupings are 400s naming the field; resident
 //! units found by jobs and number (`GET /api/units`).
 
+mod demo;
 mod http;
+use demo::demo_desk;
 use http::{login, request};
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use lianxin_desk::{Desk, DeskConfig};
-use lianxin_store::demo::DemoOptions;
-use lianxin_store::{Period, RequestBy, Store};
+use lianxin_store::{Period, RequestBy};
 use serde_json::Value;
 
 async fn get(addr: SocketAddr, path: &str, token: &str) -> (u16, Value) {
@@ -20,25 +19,9 @@ async fn get(addr: SocketAddr, path: &str, token: &str) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_match_the_store_and_are_role_checked() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = Store::open(tmp.path().join("demo.db")).unwrap();
     let now = Utc.with_ymd_and_hms(2026, 6, 1, 2, 0, 0).unwrap();
-    let s2 = store.clone();
-    tokio::task::spawn_blocking(move || {
-        s2.generate_demo(
-            &DemoOptions {
-                seed: 7,
-                households: 120,
-                now,
-            },
-            &mut |_| {},
-        )
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let cfg = DeskConfig::new("127.0.0.1:0".parse().unwrap());
-    let (desk, _commands) = Desk::start(cfg, Arc::new(store.clone())).await.unwrap();
+    let demo = demo_desk(7, 120, now).await;
+    let (store, desk) = (demo.store.clone(), &demo.desk);
     let addr = desk.local_addr();
     let period = Period::new(
         NaiveDate::from_ymd_opt(2023, 6, 1).unwrap(),
