@@ -42,6 +42,8 @@ use crate::protocol::{CallCard, CallStatus, CallView, Outgoing};
 mod campaign;
 mod roster;
 #[cfg(test)]
+mod test_kit;
+#[cfg(test)]
 mod watch_tests;
 
 use campaign::CampaignOwners;
@@ -621,41 +623,11 @@ fn state_frame(staff: &Staff, state: OperatorState, on_duty: bool) -> Frame {
 
 #[cfg(test)]
 mod tests {
+    use super::test_kit::{drain, hub, staff};
     use super::*;
     use crate::event::Pop;
     use lianxin_store::{CallOutcome, Role};
     use serde_json::Value;
-
-    fn staff(id: i64, role: Role) -> Arc<Staff> {
-        Arc::new(Staff {
-            id,
-            username: format!("u{id}"),
-            display_name: format!("员工{id}"),
-            role,
-            extension: Some(format!("80{id}")),
-        })
-    }
-
-    fn hub(queue: usize) -> Hub {
-        Hub::new(
-            HubConfig {
-                queue,
-                max_consoles: 100,
-                max_consoles_per_staff: 100,
-                max_live_calls: 100,
-                initial_state: OperatorState::Available,
-            },
-            CancellationToken::new(),
-        )
-    }
-
-    fn drain(rx: &mut mpsc::Receiver<Frame>) -> Vec<Value> {
-        let mut out = Vec::new();
-        while let Ok(f) = rx.try_recv() {
-            out.push(serde_json::from_str(f.text.as_str()).unwrap());
-        }
-        out
-    }
 
     fn types(frames: &[Value]) -> Vec<&str> {
         frames.iter().map(|f| f["type"].as_str().unwrap()).collect()

@@ -138,21 +138,11 @@ mod tests {
         BoxFuture, CampaignControl, CampaignCounters, CampaignHouseholdRow, CampaignRefused,
         CampaignState, NoticeInfo,
     };
-    use crate::event::{DeskEvent, OperatorState};
-    use crate::hub::{HubConfig, Registered};
+    use crate::event::DeskEvent;
+    use crate::hub::test_kit::{self, staff};
+    use crate::hub::Registered;
     use lianxin_store::{CampaignSettings, NewCampaign, Role};
     use serde_json::Value;
-    use tokio_util::sync::CancellationToken;
-
-    fn staff(id: i64, role: Role) -> Arc<Staff> {
-        Arc::new(Staff {
-            id,
-            username: format!("u{id}"),
-            display_name: format!("员工{id}"),
-            role,
-            extension: None,
-        })
-    }
 
     fn live(id: i64) -> CampaignLive {
         CampaignLive {
@@ -215,16 +205,7 @@ mod tests {
     }
 
     fn hub(queue: usize) -> Hub {
-        let h = Hub::new(
-            HubConfig {
-                queue,
-                max_consoles: 100,
-                max_consoles_per_staff: 100,
-                max_live_calls: 100,
-                initial_state: OperatorState::Available,
-            },
-            CancellationToken::new(),
-        );
+        let h = test_kit::hub(queue);
         let _ = h.campaigns.set(Arc::new(Live));
         h.remember_campaign_owner(1, 3);
         h.remember_campaign_owner(2, 4);
@@ -232,11 +213,7 @@ mod tests {
     }
 
     fn drain(r: &mut Registered) -> Vec<Value> {
-        let mut out = Vec::new();
-        while let Ok(f) = r.rx.try_recv() {
-            out.push(serde_json::from_str(f.text.as_str()).unwrap());
-        }
-        out
+        test_kit::drain(&mut r.rx)
     }
 
     fn rows(n: usize) -> Vec<CampaignHouseholdRow> {

@@ -44,17 +44,8 @@ mod tests {
 
     use crate::directory::Staff;
     use crate::event::OperatorState;
+    use crate::hub::test_kit::staff;
     use crate::hub::{Hub, HubConfig};
-
-    fn staff(id: i64, role: Role) -> Arc<Staff> {
-        Arc::new(Staff {
-            id,
-            username: format!("u{id}"),
-            display_name: format!("员工{id}"),
-            role,
-            extension: None,
-        })
-    }
 
     fn hello(h: &Hub, who: Arc<Staff>) -> Value {
         let mut reg = h.register(who, "t".into()).unwrap();

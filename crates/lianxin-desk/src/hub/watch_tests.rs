@@ -8,42 +8,11 @@ use chrono::Utc;
 use lianxin_store::{CallOutcome, Role};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use super::{Frame, Hub, HubConfig};
+use super::test_kit::{drain, hub, staff};
+use super::Frame;
 use crate::directory::Staff;
 use crate::event::{DeskEvent, OperatorState, Pop};
-
-fn staff(id: i64, role: Role) -> Arc<Staff> {
-    Arc::new(Staff {
-        id,
-        username: format!("u{id}"),
-        display_name: format!("员工{id}"),
-        role,
-        extension: Some(format!("80{id}")),
-    })
-}
-
-fn hub() -> Hub {
-    Hub::new(
-        HubConfig {
-            queue: 32,
-            max_consoles: 100,
-            max_consoles_per_staff: 100,
-            max_live_calls: 100,
-            initial_state: OperatorState::Available,
-        },
-        CancellationToken::new(),
-    )
-}
-
-fn drain(rx: &mut mpsc::Receiver<Frame>) -> Vec<Value> {
-    let mut out = Vec::new();
-    while let Ok(f) = rx.try_recv() {
-        out.push(serde_json::from_str(f.text.as_str()).unwrap());
-    }
-    out
-}
 
 /// Only the frames about calls (`call.*`, `calls.snapshot`).
 fn call_frames(rx: &mut mpsc::Receiver<Frame>) -> Vec<Value> {
@@ -87,7 +56,7 @@ fn has_household(frame: &Value) -> bool {
 
 #[test]
 fn watchers_get_every_call_frame_and_only_those_on_duty_the_household() {
-    let h = hub();
+    let h = hub(32);
     let mut op = h.register(staff(1, Role::Operator), "a".into()).unwrap();
     let mut sup = h.register(staff(2, Role::Supervisor), "b".into()).unwrap();
     let mut away = h.register(staff(3, Role::Supervisor), "c".into()).unwrap();
@@ -169,7 +138,7 @@ fn watchers_get_every_call_frame_and_only_those_on_duty_the_household() {
 
 #[test]
 fn hello_gives_watchers_the_live_calls_without_the_household_unless_on_duty() {
-    let h = hub();
+    let h = hub(32);
     h.publish(ringing("c1"), None);
     h.publish(answered("c1", &staff(1, Role::Operator)), None);
     let hello = |who: Arc<Staff>| {
@@ -215,7 +184,7 @@ fn hello_gives_watchers_the_live_calls_without_the_household_unless_on_duty() {
 
 #[test]
 fn a_supervisor_back_on_duty_gets_the_households_in_a_snapshot() {
-    let h = hub();
+    let h = hub(32);
     let who = staff(3, Role::Supervisor);
     let mut sup = h.register(who.clone(), "t".into()).unwrap();
     h.set_state(&who, OperatorState::Away);
