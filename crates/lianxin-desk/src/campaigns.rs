@@ -34,6 +34,17 @@ pub struct CampaignRefused {
     pub message: String,
 }
 
+impl CampaignRefused {
+    /// `404 field=name`: no notice by that name (what a control without notices says).
+    pub fn no_such_notice() -> Self {
+        CampaignRefused {
+            status: 404,
+            field: Some("name".into()),
+            message: "找不到该通知录音".into(),
+        }
+    }
+}
+
 /// Live state of a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,24 +187,12 @@ pub trait CampaignControl: Send + Sync + 'static {
     /// campaign plays it. The default has no notices to retire (404).
     fn retire_notice(&self, name: String) -> BoxFuture<'_, Result<(), CampaignRefused>> {
         drop(name);
-        Box::pin(async {
-            Err(CampaignRefused {
-                status: 404,
-                field: Some("name".into()),
-                message: "找不到该通知录音".into(),
-            })
-        })
+        Box::pin(async { Err(CampaignRefused::no_such_notice()) })
     }
     /// Notice `name` as an 8 kHz 16-bit mono WAV file, decoded from what a campaign
     /// plays, so staff can listen to it in the console. The default has none (404).
     fn notice_audio(&self, name: String) -> BoxFuture<'_, Result<Vec<u8>, CampaignRefused>> {
         drop(name);
-        Box::pin(async {
-            Err(CampaignRefused {
-                status: 404,
-                field: Some("name".into()),
-                message: "找不到该通知录音".into(),
-            })
-        })
+        Box::pin(async { Err(CampaignRefused::no_such_notice()) })
     }
 }

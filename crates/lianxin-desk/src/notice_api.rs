@@ -27,6 +27,7 @@ use crate::auth::Authed;
 use crate::campaign_access::require_campaign_staff;
 use crate::campaign_api::{control, notices, with_store};
 use crate::campaign_request::MAX_NOTICE;
+use crate::campaigns::CampaignRefused;
 
 /// Largest audio file accepted (the route's body limit).
 pub(crate) const MAX_UPLOAD: usize = 20 * 1024 * 1024;
@@ -83,11 +84,7 @@ pub(crate) async fn audio(
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     if !valid_upload_name(&name) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "name",
-            "找不到该通知录音",
-        ));
+        return Err(CampaignRefused::no_such_notice().into());
     }
     let control = control(&app)?;
     let wav = control.notice_audio(name.clone()).await?;
@@ -180,11 +177,7 @@ pub(crate) async fn retire(
 ) -> Result<StatusCode, ApiError> {
     require_campaign_staff(&s.staff)?;
     if !valid_upload_name(&name) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "name",
-            "找不到该通知录音",
-        ));
+        return Err(CampaignRefused::no_such_notice().into());
     }
     let control = control(&app)?;
     control.retire_notice(name.clone()).await?;
