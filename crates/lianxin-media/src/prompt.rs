@@ -359,14 +359,12 @@ impl PromptLibrary {
     /// `notice_security.wav`, and the other way round).
     pub fn get(&self, name: &str) -> Option<Arc<Prompt>> {
         let replaced = self.read_replaced();
-        [
-            name.to_owned(),
-            name.replace('-', "_"),
-            name.replace('_', "-"),
-        ]
-        .iter()
-        .find_map(|n| replaced.get(n).or_else(|| self.prompts.get(n)))
-        .cloned()
+        let find = |n: &str| replaced.get(n).or_else(|| self.prompts.get(n)).cloned();
+        // The exact name first: a call asks for its prompts by their own names, so the
+        // usual look-up allocates nothing.
+        find(name)
+            .or_else(|| find(&name.replace('-', "_")))
+            .or_else(|| find(&name.replace('_', "-")))
     }
 
     /// The prompt shipped under exactly `name` (ignoring any replacement).

@@ -77,10 +77,8 @@ impl NoticeLibrary {
     }
 
     fn prompt(&self, name: &str) -> Option<Arc<Prompt>> {
-        let prompts = self.media.prompts();
-        prompts
-            .get(name)
-            .or_else(|| prompts.get(&name.replace('-', "_")))
+        // The library finds a notice under either separator itself.
+        self.media.prompts().get(name)
     }
 
     /// The kept file of uploaded notice `name`, if there is one (retired or not).
