@@ -17,11 +17,12 @@
 //!
 //! The methods block (decode, write files); the desk calls them off its request tasks.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lianxin_desk::{CampaignRefused, PromptControl, PromptInfo};
+use lianxin_media::kept_audio::{self, KeepError};
 use lianxin_media::prompt::names;
 use lianxin_media::{MediaHandle, Prompt, PromptConfig, PromptError, PromptLibrary};
 
@@ -81,10 +82,7 @@ impl HotlinePrompts {
 
     /// The kept replacement of `name`, if there is one.
     fn kept(&self, name: &str) -> Option<PathBuf> {
-        ["wav", "mp3"]
-            .iter()
-            .map(|ext| self.dir.join(format!("{name}.{ext}")))
-            .find(|p| p.is_file())
+        kept_audio::find(&self.dir, name)
     }
 
     fn info(&self, name: &str) -> PromptInfo {
@@ -121,18 +119,7 @@ impl PromptControl for HotlinePrompts {
                 ),
             }
         })?;
-        let ext = match lianxin_media::audio_file::sniff(audio) {
-            Some(lianxin_media::audio_file::AudioFormat::Wav) => "wav",
-            _ => "mp3",
-        };
-        std::fs::create_dir_all(&self.dir).map_err(|e| io_refused(&self.dir, e))?;
-        let tmp = self.dir.join(format!(".upload-{name}.{ext}"));
-        std::fs::write(&tmp, audio).map_err(|e| io_refused(&tmp, e))?;
-        let kept = self.dir.join(format!("{name}.{ext}"));
-        std::fs::rename(&tmp, &kept).map_err(|e| io_refused(&kept, e))?;
-        // A replacement kept earlier in the other format would win at the next start.
-        let other = if ext == "wav" { "mp3" } else { "wav" };
-        let _ = std::fs::remove_file(self.dir.join(format!("{name}.{other}")));
+        let kept = kept_audio::keep(&self.dir, name, audio).map_err(io_refused)?;
         let prompt: Arc<Prompt> = self.library().replace(prompt);
         tracing::info!(prompt = name, file = %kept.display(), seconds = prompt.duration().as_secs(), "prompt replaced; the next call plays it");
         Ok(self.info(name))
@@ -140,9 +127,7 @@ impl PromptControl for HotlinePrompts {
 
     fn restore(&self, name: &str) -> Result<PromptInfo, CampaignRefused> {
         let name = self.known(name)?;
-        while let Some(path) = self.kept(name) {
-            std::fs::remove_file(&path).map_err(|e| io_refused(&path, e))?;
-        }
+        kept_audio::remove(&self.dir, name).map_err(io_refused)?;
         self.library().restore(name);
         tracing::info!(prompt = name, "prompt restored to the shipped recording");
         Ok(self.info(name))
@@ -172,8 +157,8 @@ fn refused(status: u16, field: &str, message: String) -> CampaignRefused {
     }
 }
 
-fn io_refused(path: &Path, e: std::io::Error) -> CampaignRefused {
-    tracing::error!(file = %path.display(), error = %e, "cannot keep a replaced prompt");
+fn io_refused(e: KeepError) -> CampaignRefused {
+    tracing::error!(error = %e, "cannot keep a replaced prompt");
     refused(500, "prompt", "服务器无法保存录音文件，请联系管理员".into())
 }
 

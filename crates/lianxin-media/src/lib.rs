@@ -10,6 +10,7 @@
 //! - [`g711`]: μ-law / A-law tables and the [`G711`] arithmetic on [`Codec`] (a
 //!   `lianxin-sdp` type, re-exported: SDP negotiates it, the engine encodes with it).
 //! - [`audio_file`]: WAV or MP3, told apart by content and decoded to mono samples.
+//! - [`kept_audio`]: uploads kept by name in a folder (notices, replaced prompts).
 //! - [`resample`]: rate conversion of prompts to 8 kHz (once, at load).
 //! - [`prompt`]: the [`PromptLibrary`]: WAV and MP3 files (or uploaded bytes) decoded,
 //!   converted and pre-encoded once, shared by every call.
@@ -47,6 +48,7 @@ pub mod dtmf;
 pub mod engine;
 pub mod g711;
 pub mod jitter;
+pub mod kept_audio;
 pub mod latch;
 mod liveness;
 pub mod pacer;

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use lianxin_desk::{CampaignRefused, NoticeInfo, NoticeSource};
-use lianxin_media::audio_file::{self, AudioFormat};
+use lianxin_media::kept_audio;
 use lianxin_media::{MediaHandle, Prompt, PromptConfig};
 
 use super::refused;
@@ -88,12 +88,12 @@ impl NoticeLibrary {
 
     /// The file of uploaded notice `name` in the list, if there is one.
     fn active_path(&self, name: &str) -> Option<PathBuf> {
-        audio_in(self.dir.as_ref()?, name)
+        kept_audio::find(self.dir.as_ref()?, name)
     }
 
     /// The file of retired upload `name`, if there is one.
     fn retired_path(&self, name: &str) -> Option<PathBuf> {
-        audio_in(&self.dir.as_ref()?.join(RETIRED), name)
+        kept_audio::find(&self.dir.as_ref()?.join(RETIRED), name)
     }
 
     /// The marker that retires shipped notice `name` (with `-`, as the list names it).
@@ -220,12 +220,6 @@ impl NoticeLibrary {
                 "服务器没有设置通知录音的保存目录".into(),
             ));
         };
-        // The extension the media crate's own format check gives (decoding succeeded
-        // below only if it recognised one).
-        let ext = match audio_file::sniff(audio) {
-            Some(AudioFormat::Wav) => "wav",
-            _ => "mp3",
-        };
         // Decoded in memory first: a file that cannot be played never touches the disk.
         let prompt = match Prompt::decode(name, audio, &PromptConfig::default()) {
             Ok(p) => p,
@@ -238,21 +232,9 @@ impl NoticeLibrary {
                 ));
             }
         };
-        std::fs::create_dir_all(dir).map_err(|e| io_refused(dir, e))?;
-        let tmp = dir.join(format!(".upload-{name}.{ext}"));
-        std::fs::write(&tmp, audio).map_err(|e| io_refused(&tmp, e))?;
-        let kept = dir.join(format!("{name}.{ext}"));
-        std::fs::rename(&tmp, &kept).map_err(|e| io_refused(&kept, e))?;
-        // An older upload of the same name in the other format would shadow this one.
-        let other = dir.join(format!(
-            "{name}.{}",
-            if ext == "wav" { "mp3" } else { "wav" }
-        ));
-        let _ = std::fs::remove_file(other);
+        let kept = kept_audio::keep(dir, name, audio).map_err(|e| io_refused(&e.path, e.source))?;
         // An upload under a retired name brings the name back with the new recording.
-        for ext in ["wav", "mp3"] {
-            let _ = std::fs::remove_file(dir.join(RETIRED).join(format!("{name}.{ext}")));
-        }
+        let _ = kept_audio::remove(&dir.join(RETIRED), name);
         tracing::info!(notice = name, file = %kept.display(), seconds = seconds(&prompt), "notice uploaded");
         Ok(NoticeInfo {
             name: name.to_owned(),
@@ -275,14 +257,6 @@ impl NoticeLibrary {
         })?;
         Ok(prompt.to_wav())
     }
-}
-
-/// `dir/<name>.wav` or `dir/<name>.mp3`, whichever is there.
-fn audio_in(dir: &Path, name: &str) -> Option<PathBuf> {
-    ["wav", "mp3"]
-        .iter()
-        .map(|ext| dir.join(format!("{name}.{ext}")))
-        .find(|p| p.is_file())
 }
 
 fn seconds(p: &Prompt) -> u32 {
